@@ -1,0 +1,529 @@
+"""The embedded MongoDB-compatible server (SecantusDB) used when ``MONGODB_URI`` is unset.
+
+The server runs as a detached child process (its own session, so it outlives the
+command that started it and ignores the terminal's Ctrl+C) bound to 127.0.0.1 on a
+free port, with everything under one *home* folder (``NEWSDEDUP_HOME``)::
+
+    home/db/            WiredTiger storage (persists across stop/start and crashes)
+    home/server.log     the server's stdout/stderr, appended across starts
+    home/server.json    state of the running server: pid, port, uri, started_at, version, ...
+    home/server.port    last port used; tried first on the next start (stable client URIs)
+    home/server.lock    flock()ed while a process checks, starts or stops the server
+    home/secantusd.toml empty config passed with --config, which turns off SecantusDB's
+                        auto-discovery of ./secantusd.toml and ~/.secantus/secantusd.toml
+                        (a stray file there could otherwise turn on --auth or move storage)
+
+``ensure_server`` reuses a running server only when its pid is alive, is a SecantusDB
+process on *this* storage, and answers a ping; anything else is treated as stale.
+SecantusDB handles SIGTERM cleanly (closes connections, aborts open transactions,
+closes WiredTiger); ``stop_server`` sends SIGTERM and falls back to SIGKILL, which
+WiredTiger's journal also survives.
+
+Only this module starts or stops the process; it uses pymongo for the readiness ping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "EmbeddedServerError",
+    "ensure_server",
+    "stop_server",
+    "server_status",
+    "server_paths",
+]
+
+HOST = "127.0.0.1"
+_STATE = "server.json"
+_LOCK = "server.lock"
+_LOG = "server.log"
+_DB = "db"
+_CONFIG = "secantusd.toml"
+_PORT_HINT = "server.port"  # last port used, tried first so saved client URIs keep working
+_START_ATTEMPTS = 3  # a freshly chosen free port can be taken before the child binds it
+
+
+class EmbeddedServerError(RuntimeError):
+    """The embedded server could not be started, reached or stopped (one-line message)."""
+
+
+# Servers started by this process, by pid, so they can be reaped (no zombies) and so
+# a dead child is seen as dead even before it is waited for.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+class _DetachedPopen(subprocess.Popen):  # type: ignore[type-arg]
+    """A Popen whose child is meant to outlive this process: no ResourceWarning at exit."""
+
+    def __del__(self) -> None:  # pragma: no cover - interpreter shutdown
+        pass
+
+
+def server_paths(home: Path) -> dict[str, Path]:
+    home = Path(home)
+    return {
+        "home": home,
+        "db": home / _DB,
+        "log": home / _LOG,
+        "state": home / _STATE,
+        "lock": home / _LOCK,
+        "config": home / _CONFIG,
+    }
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _uri(port: int) -> str:
+    return f"mongodb://{HOST}:{port}/"
+
+
+def _secantus_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("secantusdb")
+    except Exception:  # pragma: no cover - metadata missing
+        return "unknown"
+
+
+def _one_line(text: str, limit: int = 600) -> str:
+    flat = " | ".join(line.strip() for line in text.splitlines() if line.strip())
+    return flat if len(flat) <= limit else "…" + flat[-limit:]
+
+
+def _log_tail(log: Path, since: int = 0, lines: int = 6) -> str:
+    try:
+        with log.open("rb") as fh:
+            fh.seek(since)
+            data = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return _one_line("\n".join(data.splitlines()[-lines:]))
+
+
+@contextlib.contextmanager
+def _locked(home: Path) -> Iterator[None]:
+    """Exclusive lock on home/server.lock for the duration (across processes)."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(home / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise EmbeddedServerError(
+            f"cannot use NEWSDEDUP_HOME {home}: {exc.strerror or exc}; "
+            "set NEWSDEDUP_HOME to a writable folder or set MONGODB_URI"
+        ) from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _read_state(home: Path) -> dict[str, Any] | None:
+    try:
+        state = json.loads((home / _STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or not isinstance(state.get("pid"), int):
+        return None
+    if not isinstance(state.get("port"), int):
+        return None
+    return state
+
+
+def _write_state(home: Path, state: dict[str, Any]) -> None:
+    tmp = home / f".{_STATE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, home / _STATE)
+
+
+def _remove_state(home: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (home / _STATE).unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    child = _children.get(pid)
+    if child is not None:
+        return child.poll() is None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    # A zombie still "exists" for kill(0); treat it as dead.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _is_our_server(pid: int, storage: Path) -> bool:
+    """True when pid is a SecantusDB process serving *storage* (guards against pid reuse)."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return False
+    except OSError:  # pragma: no cover - no /proc (non-Linux): trust the pid
+        return True
+    decoded = [a.decode("utf-8", "replace") for a in args]
+    if not any("secantus" in a for a in decoded):
+        return False
+    return str(storage) in decoded
+
+
+def _find_orphans(storage: Path) -> list[tuple[int, int | None]]:
+    """(pid, port) of SecantusDB processes serving *storage* (e.g. state file lost)."""
+    found: list[tuple[int, int | None]] = []
+    proc = Path("/proc")
+    if not proc.is_dir():  # pragma: no cover - non-Linux
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        decoded = [a.decode("utf-8", "replace") for a in args]
+        if not any("secantus" in a for a in decoded) or str(storage) not in decoded:
+            continue
+        port: int | None = None
+        with contextlib.suppress(ValueError, IndexError):
+            port = int(decoded[decoded.index("--port") + 1])
+        pid = int(entry.name)
+        if _pid_alive(pid):
+            found.append((pid, port))
+    return found
+
+
+def _ping(port: int, timeout: float = 2.0) -> bool:
+    """True when a MongoDB server on 127.0.0.1:port answers ``ping``."""
+    # Cheap TCP probe first: avoids building a MongoClient while nothing listens.
+    try:
+        with socket.create_connection((HOST, port), timeout=min(timeout, 1.0)):
+            pass
+    except OSError:
+        return False
+    from pymongo import MongoClient
+    from pymongo.errors import PyMongoError
+
+    ms = max(int(timeout * 1000), 100)
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        HOST,
+        port,
+        directConnection=True,
+        serverSelectionTimeoutMS=ms,
+        connectTimeoutMS=ms,
+        socketTimeoutMS=ms,
+        appname="newsdedup-ping",
+    )
+    try:
+        return bool(client.admin.command("ping").get("ok"))
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
+
+
+def _free_port(preferred: int | None = None) -> int:
+    """A free port on 127.0.0.1: *preferred* (the last one used) when it is free."""
+    candidates = ([preferred] if preferred else []) + [0]
+    for candidate in candidates:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            # Like the server itself: lets a port whose old connections linger in
+            # TIME_WAIT be reused, while a port someone listens on stays refused.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((HOST, candidate))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise EmbeddedServerError("no free TCP port on 127.0.0.1")  # pragma: no cover
+
+
+def _last_port(home: Path) -> int | None:
+    try:
+        port = int((home / _PORT_HINT).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return port if 1024 <= port <= 65535 else None
+
+
+def _nudge(port: int) -> None:
+    """Open and close one TCP connection to the server's port.
+
+    SecantusDB's SIGTERM handler closes its listening socket, but on Linux that
+    does not wake the thread blocked in accept(); shutdown then waits 2 s for
+    that thread's join timeout. A connection wakes it so it sees the stop flag.
+    """
+    with contextlib.suppress(OSError):
+        with socket.create_connection((HOST, port), timeout=0.2):
+            pass
+
+
+def _terminate(pid: int, timeout: float, port: int | None = None) -> None:
+    """SIGTERM, wait up to timeout, then SIGKILL; reaps the child if it is ours."""
+
+    def gone(wait: float) -> bool:
+        deadline = time.monotonic() + wait
+        last_nudge = time.monotonic()
+        while True:
+            if not _pid_alive(pid):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+            if port is not None and time.monotonic() - last_nudge > 0.1:
+                _nudge(port)
+                last_nudge = time.monotonic()
+
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    if not gone(timeout):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        if not gone(5.0):
+            raise EmbeddedServerError(
+                f"embedded server pid {pid} did not exit after SIGTERM and SIGKILL"
+            )
+    child = _children.pop(pid, None)
+    if child is not None:
+        with contextlib.suppress(Exception):
+            child.wait(timeout=1.0)
+
+
+def _running_state(home: Path, state: dict[str, Any] | None, ping_timeout: float) -> bool:
+    if state is None:
+        return False
+    pid, port = state["pid"], state["port"]
+    storage = (home / _DB).resolve()
+    return _pid_alive(pid) and _is_our_server(pid, storage) and _ping(port, ping_timeout)
+
+
+def _state_for(
+    pid: int,
+    port: int,
+    started_at: _dt.datetime | None,
+    storage: Path,
+    home: Path,
+    adopted: bool = False,
+) -> dict[str, Any]:
+    if started_at is None:
+        try:
+            started_at = _dt.datetime.fromtimestamp(
+                Path(f"/proc/{pid}").stat().st_mtime, _dt.timezone.utc
+            )
+        except OSError:
+            started_at = _dt.datetime.now(_dt.timezone.utc)
+    state: dict[str, Any] = {
+        "pid": pid,
+        "host": HOST,
+        "port": port,
+        "uri": _uri(port),
+        "started_at": started_at.isoformat(),
+        "version": _secantus_version(),
+        "storage_path": str(storage),
+        "log_path": str((home / _LOG).resolve()),
+        "python": sys.executable,
+    }
+    if adopted:
+        state["adopted"] = True
+    return state
+
+
+def _start(home: Path, timeout: float) -> dict[str, Any]:
+    paths = server_paths(home)
+    storage = paths["db"].resolve()
+    try:
+        storage.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EmbeddedServerError(
+            f"cannot create the embedded server's storage {storage}: {exc.strerror or exc}; "
+            "set NEWSDEDUP_HOME to a writable folder or set MONGODB_URI"
+        ) from exc
+    if not paths["config"].exists():
+        paths["config"].write_text(
+            "# Written by newsdedup. Passed to SecantusDB with --config so that no\n"
+            "# ./secantusd.toml or ~/.secantus/secantusd.toml changes the embedded server.\n",
+            encoding="utf-8",
+        )
+    try:
+        import importlib.util
+
+        if importlib.util.find_spec("secantus") is None:
+            raise ImportError
+    except ImportError:
+        raise EmbeddedServerError(
+            "SecantusDB is not installed (pip install secantusdb), "
+            "or set MONGODB_URI to use another MongoDB server"
+        ) from None
+
+    last_error = "unknown error"
+    preferred = _last_port(home)
+    for _attempt in range(_START_ATTEMPTS):
+        port = _free_port(preferred)
+        preferred = None
+        cmd = [
+            sys.executable,
+            "-m",
+            "secantus",
+            "--config",
+            str(paths["config"].resolve()),
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--storage-path",
+            str(storage),
+            "--log-level",
+            "INFO",
+        ]
+        started_at = _dt.datetime.now(_dt.timezone.utc)
+        t0 = time.monotonic()
+        with paths["log"].open("ab") as log:
+            log.write(
+                f"--- newsdedup: starting SecantusDB on {HOST}:{port} at "
+                f"{started_at.isoformat(timespec='seconds')} ---\n".encode()
+            )
+            log.flush()
+            log_offset = log.tell()
+            env = dict(os.environ)
+            env.setdefault("PYTHONUNBUFFERED", "1")
+            proc = _DetachedPopen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=str(home.resolve()),
+                env=env,
+                start_new_session=True,
+                close_fds=True,
+            )
+        _children[proc.pid] = proc
+        deadline = t0 + timeout
+        while True:
+            code = proc.poll()
+            if code is not None:
+                _children.pop(proc.pid, None)
+                tail = _log_tail(paths["log"], log_offset, lines=3)
+                last_error = f"SecantusDB exited with code {code}: {tail or 'no output'}"
+                if "resource busy" in tail or "WiredTiger.lock" in tail:
+                    last_error = (
+                        f"storage {storage} is locked by another process "
+                        f"(another SecantusDB on this NEWSDEDUP_HOME?): {tail}"
+                    )
+                break
+            if _ping(port, timeout=1.0):
+                state = _state_for(proc.pid, port, started_at, storage, home)
+                state["start_seconds"] = round(time.monotonic() - t0, 3)
+                _write_state(home, state)
+                with contextlib.suppress(OSError):
+                    (home / _PORT_HINT).write_text(f"{port}\n", encoding="utf-8")
+                return state
+            if time.monotonic() >= deadline:
+                tail = _log_tail(paths["log"], log_offset)
+                with contextlib.suppress(EmbeddedServerError):
+                    _terminate(proc.pid, 5.0, port)
+                raise EmbeddedServerError(
+                    f"embedded MongoDB server (SecantusDB) did not answer on {HOST}:{port} "
+                    f"within {timeout:g}s; log {paths['log']}: {tail or 'no output'}"
+                )
+            time.sleep(0.05)
+        if "Address already in use" not in last_error:
+            break  # only a lost port race is worth another try
+    raise EmbeddedServerError(
+        f"embedded MongoDB server could not start ({last_error}); "
+        f"see {paths['log']}, or set MONGODB_URI to use another MongoDB server"
+    )
+
+
+# --------------------------------------------------------------------------- API
+
+
+def ensure_server(home: Path, *, timeout: float = 30.0) -> str:
+    """Return the URI of the embedded server for *home*, starting it if needed.
+
+    Reuses a running server (pid alive, is SecantusDB on home/db, answers ping);
+    otherwise removes a stale state file (killing a hung server on this storage)
+    and starts a fresh one. Serialised across processes with flock on
+    home/server.lock, so concurrent callers get the same server.
+    """
+    home = Path(home).expanduser()
+    with _locked(home):
+        state = _read_state(home)
+        if state is not None:
+            if _running_state(home, state, ping_timeout=2.0):
+                return _uri(state["port"])
+            pid = state["pid"]
+            storage = (home / _DB).resolve()
+            if _pid_alive(pid) and _is_our_server(pid, storage):
+                # Alive on our storage but not answering: it may be busy; give it a
+                # moment, then replace it (it holds the WiredTiger lock on home/db).
+                if _ping(state["port"], timeout=5.0):
+                    return _uri(state["port"])
+                _terminate(pid, 10.0, state["port"])
+            _remove_state(home)
+        # A server on our storage without a (valid) state file: adopt it if it
+        # answers, else stop it, since it holds the WiredTiger lock on home/db.
+        storage = (home / _DB).resolve()
+        for pid, port in _find_orphans(storage):
+            if port is not None and _ping(port, timeout=2.0):
+                _write_state(home, _state_for(pid, port, None, storage, home, adopted=True))
+                return _uri(port)
+            _terminate(pid, 10.0, port)
+        state = _start(home, timeout)
+        return _uri(state["port"])
+
+
+def stop_server(home: Path, *, timeout: float = 20.0) -> bool:
+    """Stop the embedded server of *home* (SIGTERM, then SIGKILL after *timeout*).
+
+    Removes the state file. Returns False when no server was running.
+    """
+    home = Path(home).expanduser()
+    if not (home / _STATE).exists() and not (home / _DB).exists():
+        return False  # never used: do not create the home folder just to stop nothing
+    with _locked(home):
+        state = _read_state(home)
+        storage = (home / _DB).resolve()
+        stopped = False
+        if state is not None:
+            pid = state["pid"]
+            if _pid_alive(pid) and _is_our_server(pid, storage):
+                _terminate(pid, timeout, state["port"])
+                stopped = True
+        for pid, port in _find_orphans(storage):  # servers whose state file was lost
+            _terminate(pid, timeout, port)
+            stopped = True
+        _remove_state(home)
+        return stopped
+
+
+def server_status(home: Path) -> dict[str, Any] | None:
+    """State of the running embedded server of *home* (pid, port, uri, ...), else None."""
+    home = Path(home).expanduser()
+    state = _read_state(home)
+    if state is None or not _running_state(home, state, ping_timeout=2.0):
+        return None
+    state = dict(state)
+    state["uri"] = _uri(state["port"])
+    return state

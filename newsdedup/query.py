@@ -1,0 +1,167 @@
+"""Read-side queries behind ``newsdedup query``: clusters, one document, fuzzy claim search.
+
+Query text is only ever used as a string to compare with rapidfuzz; it never
+reaches MongoDB as a filter, so operator-looking input such as
+``{"$where": "1"}`` is searched as literal text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from .db import Store
+from .tasks.normalize import normalize_text, tokenize
+
+SEARCH_MIN_SCORE = 70.0
+
+
+def top_clusters(store: Store, *, min_outlets: int = 1, limit: int = 20) -> list[dict]:
+    cur = store.db.clusters.find({"n_outlets": {"$gte": int(min_outlets)}}, {"_id": 0}) \
+        .sort([("n_outlets", -1), ("size", -1), ("cluster_id", 1)]).limit(max(0, int(limit)))
+    return list(cur)
+
+
+def document(store: Store, external_id: str) -> list[dict]:
+    """The document(s) with this external id (every stored version, newest first) with passages and clusters."""
+    docs = list(store.db.documents.find({"external_id": str(external_id)},
+                                        {"line_keys": 0, "boilerplate_spans": 0}).sort([("ingest_seq", -1)]))
+    out = []
+    for d in docs:
+        d.pop("_id", None)
+        passages = list(store.db.passages.find({"doc_id": d["doc_id"]}, {"_id": 0}).sort([("start", 1)]))
+        cids = sorted({p["cluster_id"] for p in passages if p.get("cluster_id")})
+        clusters = list(store.db.clusters.find({"cluster_id": {"$in": cids}}, {"_id": 0}).sort([("cluster_id", 1)]))
+        out.append({"document": d, "passages": passages, "clusters": clusters})
+    return out
+
+
+def _score(query_norm: str, candidate_norm: str) -> float:
+    """How well a stored text contains the claim: partial alignment, tempered by shared words."""
+    if not candidate_norm:
+        return 0.0
+    partial = fuzz.partial_ratio(query_norm, candidate_norm)
+    words = fuzz.token_set_ratio(query_norm, candidate_norm)
+    return round(0.7 * partial + 0.3 * min(words, partial), 2)
+
+
+def search(store: Store, text: str, *, limit: int = 10, min_score: float = SEARCH_MIN_SCORE) -> list[dict]:
+    """Clusters and unclustered passages that contain the claim, best first.
+
+    Candidates are passages sharing at least one informative word of the query
+    (found with a literal, escaped regex-free scan of the normalized text); the
+    ranking is rapidfuzz's partial alignment, so a retold claim with a word
+    missing or changed still ranks high.
+    """
+    qn = normalize_text(str(text))
+    qwords = {t.text for t in tokenize(qn) if len(t.text) >= 3 or t.text.isdigit()}
+    if not qn or not qwords:
+        return []
+    hits: dict[str, dict] = {}
+    # Score every non-boilerplate passage; streaming keeps memory flat, cdist scores in C++.
+    batch: list[dict] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        norms = [normalize_text(p["text"]) for p in batch]
+        keep = [i for i, nrm in enumerate(norms) if qwords & {t.text for t in tokenize(nrm)}]
+        if keep:
+            scores = process.cdist([qn], [norms[i] for i in keep], scorer=fuzz.partial_ratio, workers=1)[0]
+            for j, i in enumerate(keep):
+                if scores[j] < min_score:
+                    continue
+                s = _score(qn, norms[i])
+                if s < min_score:
+                    continue
+                p = batch[i]
+                key = p.get("cluster_id") or p["passage_id"]
+                prev = hits.get(key)
+                if prev is None or s > prev["score"]:
+                    hits[key] = {"score": s, "passage": p}
+        batch.clear()
+
+    for p in store.db.passages.find({"boilerplate": False}, {"_id": 0, "passage_id": 1, "doc_id": 1,
+                                                             "external_id": 1, "outlet": 1, "start": 1, "end": 1,
+                                                             "text": 1, "cluster_id": 1}, batch_size=5000):
+        batch.append(p)
+        if len(batch) >= 5000:
+            flush()
+    flush()
+    ranked = sorted(hits.items(), key=lambda kv: (-kv[1]["score"], kv[0]))[: max(0, int(limit))]
+    cids = [k for k, v in ranked if v["passage"].get("cluster_id")]
+    clusters = {c["cluster_id"]: c for c in store.db.clusters.find({"cluster_id": {"$in": cids}}, {"_id": 0})}
+    docs = store.get_documents({v["passage"]["doc_id"] for _, v in ranked}, {"published": 1, "outlet": 1})
+    out = []
+    for key, v in ranked:
+        p = v["passage"]
+        c = clusters.get(p.get("cluster_id") or "")
+        if c:
+            out.append({"kind": "cluster", "score": v["score"], "cluster_id": c["cluster_id"],
+                        "outlets": c["outlets"], "n_outlets": c["n_outlets"], "first_seen": c["first_seen"],
+                        "attribution": c.get("attribution"), "representative": c["representative"],
+                        "matched_passage": {k: p[k] for k in ("doc_id", "external_id", "outlet", "start", "end", "text")}})
+        else:
+            d = docs.get(p["doc_id"], {})
+            out.append({"kind": "passage", "score": v["score"], "cluster_id": None, "outlets": [p.get("outlet")],
+                        "n_outlets": 1, "first_seen": {"doc_id": p["doc_id"], "outlet": p.get("outlet"),
+                                                       "published": d.get("published")},
+                        "attribution": None, "representative": p["text"],
+                        "matched_passage": {k: p[k] for k in ("doc_id", "external_id", "outlet", "start", "end", "text")}})
+    return out
+
+
+# ---------------------------------------------------------------------------- text output
+def _short(s: str | None, n: int = 160) -> str:
+    s = (s or "").replace("\n", " ")
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _first_seen(fs: dict[str, Any] | None) -> str:
+    fs = fs or {}
+    return f"{fs.get('outlet') or '(unknown outlet)'}, {fs.get('published') or 'date unknown'}"
+
+
+def format_clusters(rows: list[dict]) -> str:
+    if not rows:
+        return "no reused passages found"
+    out = []
+    for c in rows:
+        out.append(f"{c['cluster_id']}  {c['n_outlets']} outlets / {c['size']} passages"
+                   + (f"  source: {c['attribution']}" if c.get("attribution") else ""))
+        out.append(f"  first seen: {_first_seen(c.get('first_seen'))}")
+        out.append(f"  outlets: {', '.join(o or '(unknown)' for o in c['outlets'])}")
+        out.append(f"  « {_short(c.get('representative'))} »")
+    return "\n".join(out)
+
+
+def format_document(rows: list[dict]) -> str:
+    out = []
+    for r in rows:
+        d = r["document"]
+        out.append(f"{d['external_id']}  doc {d['doc_id']}  outlet {d.get('outlet') or '(unknown)'}  "
+                   f"published {d.get('published') or '?'}  lang {d.get('lang')} ({d.get('lang_confidence')})")
+        out.append(f"  source: {d.get('source_path')}  run {d.get('run_id')}")
+        for p in r["passages"]:
+            flag = f"[{p['boilerplate_reason']}]" if p.get("boilerplate") else ("[reused]" if p.get("cluster_id") else "")
+            out.append(f"  {p['start']:>6}-{p['end']:<6} {flag:<16} {_short(p['text'], 110)}")
+        for c in r["clusters"]:
+            out.append(f"  cluster {c['cluster_id']}: {c['n_outlets']} outlets, first seen {_first_seen(c.get('first_seen'))}")
+    return "\n".join(out)
+
+
+def format_search(rows: list[dict]) -> str:
+    if not rows:
+        return "no match"
+    out = []
+    for r in rows:
+        head = f"{r['score']:5.1f}  {r['kind']}"
+        if r["cluster_id"]:
+            head += f" {r['cluster_id']}"
+        head += f"  {r['n_outlets']} outlet(s): {', '.join(o or '(unknown)' for o in r['outlets'])}"
+        out.append(head)
+        out.append(f"       first seen: {_first_seen(r.get('first_seen'))}"
+                   + (f"  source: {r['attribution']}" if r.get("attribution") else ""))
+        out.append(f"       « {_short(r['matched_passage']['text'])} »")
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""Processing stages: plain, typed functions on plain data (no Prefect, no MongoDB)."""

@@ -1,0 +1,546 @@
+"""Pairwise text alignment: which spans of two documents are the same passage.
+
+PAN text-alignment style, on normalized words (:mod:`newsdedup.tasks.normalize`):
+
+1. **Seeds.** Ordered seeds are shared word 3-grams (hashed); order-free seeds are
+   shared *locally rare* content words (each occurs at most a few times in both
+   documents), which survive word and phrase shuffling where n-grams do not.
+2. **Extension.** Seed points ``(token in A, token in B)`` are clustered by the
+   PAN-2014 "divide by gaps" rule: sort by A, cut where two neighbours are more
+   than ``gap`` tokens apart, then the same on B, until nothing changes. Shuffled
+   passages stay one cluster because both projections are dense, whatever the order.
+3. **Filtering / verification.** Each cluster is scored with rapidfuzz on the word
+   sequences (``Indel`` similarity for ordered reuse, multiset overlap for shuffled
+   reuse) and accepted by one of three rules: ``verbatim``/``fuzzy`` (ordered
+   similarity), ``bag-of-words`` (shuffled), or ``phrases`` (light rewriting: two
+   or more distinct shared phrases close together in both documents, e.g. a claim
+   retold with its key phrases; one stock phrase alone never qualifies). Short
+   spans are only accepted when they cover most of their sentence on both sides,
+   so a stock phrase inside two different sentences is not reuse.
+4. **Merging.** Accepted pieces close in both documents become one passage
+   (granularity), and the spans are mapped back to received-text offsets through
+   the normalization offset map.
+
+Everything is deterministic: numpy stable sorts, no sets iterated for output.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from hashlib import blake2b
+from typing import Iterable
+
+import numpy as np
+from rapidfuzz.distance import Indel
+
+from .normalize import Normalized, normalize, normalize_text, tokenize
+
+__all__ = ["ReuseDoc", "Match", "Prepared", "AlignParams", "PARAMS", "prepare", "align_pair", "align_pairs"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReuseDoc:
+    doc_id: str
+    text: str  # as received
+    excluded: tuple[tuple[int, int], ...] = ()  # received-text spans flagged boilerplate
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    a_doc_id: str
+    a_start: int
+    a_end: int
+    b_doc_id: str
+    b_start: int
+    b_end: int
+    score: float
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlignParams:
+    """Thresholds of the aligner (tuned on araplagdet-dev + seeds, see bench/reuse_dev.py)."""
+
+    ngram: int = 3  # ordered seed size (words)
+    max_repeat: int = 4  # a seed n-gram repeated more often than this in one doc is ignored
+    rare_max: int = 2  # order-free seed: content word occurring at most this often in each doc
+    rare_min_len: int = 3  # ... and at least this many characters long
+    gap: int = 12  # tokens: seeds further apart than this (in either doc) split a cluster
+    rare_gap: int = 40  # same for order-free seeds (sparser, so a wider gap)
+    rare_min_points: int = 6  # order-free clusters need at least this many seeds
+    rare_trim: int = 8  # edge seeds further than this from the next one are peeled off
+    merge_gap: int = 30  # tokens: accepted pieces this close in both docs are merged
+    min_tokens: int = 6  # shortest accepted span (tokens, both sides)
+    min_chars: int = 30  # shortest accepted span (normalized chars, both sides)
+    long_tokens: int = 25  # spans at least this long need no sentence-coverage check
+    sent_cover: float = 0.6  # short spans must cover this share of their sentence(s), both sides
+    ordered_sim: float = 0.70  # word-level Indel similarity for verbatim/fuzzy
+    long_ordered_sim: float = 0.55  # ... for long spans
+    bag_sim: float = 0.70  # multiset word overlap for bag-of-words (shuffled)
+    bag_min_tokens: int = 20
+    bag_density: float = 0.25  # order-free seeds per token of span (both sides)
+    phrase_min: int = 2  # 'phrases' rule: at least this many distinct shared phrases ...
+    phrase_content: int = 8  # ... with at least this many content words in all
+    phrase_each: int = 2  # ... each phrase with at least this many content words
+    phrase_window: int = 60  # ... all within this many tokens in both docs
+    phrase_gap: int = 30  # clustering gap for the phrase rule
+
+
+PARAMS = AlignParams()
+
+# Function words (normalized forms): they never make a seed on their own.
+_STOP_RAW = """
+في من الى إلى على علي عن ان أن إن او أو و ف ب ل ك ما لا لم لن قد هذا هذه ذلك تلك هؤلاء التي الذي الذين
+اللذين اللتين اللواتي كان كانت يكون تكون كانوا مع بين بعد قبل حتى كل ثم اذا إذا اي أي هو هي هم هما هن
+انه أنه انها أنها به بها له لها لهم منذ عند غير ايضا أيضا فقط حيث كما لكن لكنه ولكن وقد وكان وكانت وهو وهي
+وفي ومن وعلى وان وأن الا إلا اما أما بل عليه عليها فيه فيها منه منها عنه عنها التى الى وإلى والى هناك هنا
+يا نحو خلال ضمن لدى لدي سوف مثل بينما كذلك وذلك ذات ذو وقال قال وأضاف واضاف وأكد واكد وأشار واشار اليوم امس أمس
+عام العام يوم وفق حسب بحسب ولا وما ومع وبين وبعد وقبل لقد فإن فان بأن بان لأن لان كي لكي
+"""
+STOPWORDS = frozenset(normalize_text(w) for w in _STOP_RAW.split())
+
+_SENT_END = re.compile(r"[.!?؟;؛…]+(?=\s|$|[\"'»”)\]])|\n\s*")
+
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_TOKEN_IDS: dict[str, int] = {}
+
+
+def token_id(word: str) -> int:
+    """Stable 64-bit id of a normalized word (same on every machine, unlike ``hash``)."""
+    v = _TOKEN_IDS.get(word)
+    if v is None:
+        v = int.from_bytes(blake2b(word.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
+        if len(_TOKEN_IDS) < 4_000_000:
+            _TOKEN_IDS[word] = v
+    return v
+
+
+def ngram_hashes(ids: np.ndarray, n: int) -> np.ndarray:
+    """int64 hash of every word n-gram (``len(ids) - n + 1`` values), vectorized."""
+    if len(ids) < n:
+        return np.zeros(0, dtype=np.int64)
+    u = ids.view(np.uint64)
+    h = u[: len(u) - n + 1].copy()
+    for k in range(1, n):
+        h = h * _M1 + (u[k : len(u) - n + 1 + k] ^ _M2)
+    h ^= h >> np.uint64(29)
+    return h.view(np.int64)
+
+
+@dataclass(slots=True, eq=False)
+class Prepared:
+    """Everything the aligner and the index need about one document, computed once."""
+
+    doc_id: str
+    text: str
+    norm: Normalized
+    words: list[str]
+    tok_start: np.ndarray  # int32, normalized offsets
+    tok_end: np.ndarray
+    ids: np.ndarray  # int64 token ids
+    content: np.ndarray  # bool: not a function word
+    excluded: np.ndarray  # bool: token touches an excluded (boilerplate) span
+    sent: np.ndarray  # int32 sentence number of each token
+    sent_len: np.ndarray  # int32 tokens per sentence
+    shingles: np.ndarray  # int64 hash of the n-gram starting at each token (len n - ngram + 1)
+    shingle_ok: np.ndarray  # bool: usable as a seed (not excluded, has a content word)
+    wlen: np.ndarray | None = None  # int32 characters per token
+    _sorted: tuple | None = field(default=None, repr=False)
+    _rare: tuple | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def seed_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted usable shingle hashes, their token positions), cached."""
+        if self._sorted is None:
+            pos = np.flatnonzero(self.shingle_ok).astype(np.int32)
+            h = self.shingles[pos]
+            order = np.argsort(h, kind="stable")
+            self._sorted = (h[order], pos[order])
+        return self._sorted
+
+
+def prepare(doc: ReuseDoc, params: AlignParams = PARAMS) -> Prepared:
+    """Normalize, tokenize, hash and mark one document (done once, reused for every pair)."""
+    norm = normalize(doc.text)
+    toks = tokenize(norm.text)
+    words = [t.text for t in toks]
+    n = len(words)
+    tok_start = np.fromiter((t.start for t in toks), dtype=np.int32, count=n)
+    tok_end = np.fromiter((t.end for t in toks), dtype=np.int32, count=n)
+    ids = np.fromiter((token_id(w) for w in words), dtype=np.int64, count=n)
+    content = np.fromiter((w not in STOPWORDS for w in words), dtype=bool, count=n)
+    # received offsets of token starts, for sentence numbers and exclusions
+    starts_arr = np.frombuffer(norm.starts, dtype=np.int64) if norm.starts.itemsize == 8 else np.asarray(norm.starts, dtype=np.int64)
+    ends_arr = np.frombuffer(norm.ends, dtype=np.int64) if norm.ends.itemsize == 8 else np.asarray(norm.ends, dtype=np.int64)
+    orig_start = starts_arr[tok_start] if n else np.zeros(0, dtype=np.int64)
+    orig_end = ends_arr[tok_end - 1] if n else np.zeros(0, dtype=np.int64)
+    bounds = np.array([m.end() for m in _SENT_END.finditer(doc.text)], dtype=np.int64)
+    sent = np.searchsorted(bounds, orig_start, side="right").astype(np.int32)
+    if n:
+        _, sent = np.unique(sent, return_inverse=True)
+        sent = sent.astype(np.int32)
+        sent_len = np.bincount(sent).astype(np.int32)
+    else:
+        sent_len = np.zeros(0, dtype=np.int32)
+    excluded = np.zeros(n, dtype=bool)
+    for s, e in doc.excluded:
+        if e > s and n:
+            excluded |= (orig_start < e) & (orig_end > s)
+    shingles = ngram_hashes(ids, params.ngram)
+    m = len(shingles)
+    if m:
+        win_ex = np.zeros(m, dtype=bool)
+        win_ct = np.zeros(m, dtype=np.int32)
+        for k in range(params.ngram):
+            win_ex |= excluded[k : k + m]
+            win_ct += content[k : k + m]
+        shingle_ok = ~win_ex & (win_ct > 0)
+    else:
+        shingle_ok = np.zeros(0, dtype=bool)
+    wlen = (tok_end - tok_start).astype(np.int32)
+    return Prepared(doc.doc_id, doc.text, norm, words, tok_start, tok_end, ids, content, excluded,
+                    sent, sent_len, shingles, shingle_ok, wlen)
+
+
+# ---------------------------------------------------------------- seeds
+
+
+def _ordered_seeds(a: Prepared, b: Prepared, p: AlignParams) -> tuple[np.ndarray, np.ndarray]:
+    """Token positions (i, j) of shared n-grams (start positions)."""
+    ha, pa = a.seed_table()
+    hb, pb = b.seed_table()
+    if not len(ha) or not len(hb):
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    common = np.intersect1d(ha, hb, assume_unique=False)
+    if not len(common):
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    la, ra = np.searchsorted(ha, common, "left"), np.searchsorted(ha, common, "right")
+    lb, rb = np.searchsorted(hb, common, "left"), np.searchsorted(hb, common, "right")
+    ca, cb = ra - la, rb - lb
+    keep = (ca <= p.max_repeat) & (cb <= p.max_repeat)
+    la, ca, lb, cb = la[keep], ca[keep], lb[keep], cb[keep]
+    if not len(la):
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    if (ca == 1).all() and (cb == 1).all():
+        return pa[la], pb[lb]
+    ii, jj = [], []
+    for x, cx, y, cy in zip(la.tolist(), ca.tolist(), lb.tolist(), cb.tolist()):
+        for u in range(x, x + cx):
+            for v in range(y, y + cy):
+                ii.append(pa[u])
+                jj.append(pb[v])
+    return np.asarray(ii, np.int32), np.asarray(jj, np.int32)
+
+
+def _rare_table(d: Prepared, p: AlignParams) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted ids, positions) of the document's locally rare content words, cached."""
+    if d._rare is not None and d._rare[0] == (p.rare_max, p.rare_min_len):
+        return d._rare[1]
+    ok = d.content & ~d.excluded & (d.wlen >= p.rare_min_len)
+    pos = np.flatnonzero(ok).astype(np.int32)
+    v = d.ids[pos]
+    order = np.argsort(v, kind="stable")
+    v, pos = v[order], pos[order]
+    uniq, start, cnt = np.unique(v, return_index=True, return_counts=True)
+    good = cnt <= p.rare_max
+    sel = np.repeat(good, cnt)
+    d._rare = ((p.rare_max, p.rare_min_len), (v[sel], pos[sel]))
+    return d._rare[1]
+
+
+def _rare_seeds(a: Prepared, b: Prepared, p: AlignParams) -> tuple[np.ndarray, np.ndarray]:
+    """Token positions (i, j) of shared locally rare content words (order-free)."""
+    va, pa = _rare_table(a, p)
+    vb, pb = _rare_table(b, p)
+    common = np.intersect1d(va, vb)
+    if not len(common):
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    la, ra = np.searchsorted(va, common, "left"), np.searchsorted(va, common, "right")
+    lb, rb = np.searchsorted(vb, common, "left"), np.searchsorted(vb, common, "right")
+    ii, jj = [], []
+    for x, x2, y, y2 in zip(la.tolist(), ra.tolist(), lb.tolist(), rb.tolist()):
+        for u in range(x, x2):
+            for v in range(y, y2):
+                ii.append(pa[u])
+                jj.append(pb[v])
+    return np.asarray(ii, np.int32), np.asarray(jj, np.int32)
+
+
+# ---------------------------------------------------------------- clustering
+
+
+def gap_clusters(ai: np.ndarray, bj: np.ndarray, gap: int, min_size: int = 1) -> list[np.ndarray]:
+    """Split seed points into groups: cut wherever neighbours (sorted on A, then on B,
+    alternately, until stable) are more than ``gap`` apart; groups smaller than
+    ``min_size`` are dropped as soon as they appear. Returns index arrays, sorted by
+    their smallest A position."""
+    if len(ai) < max(1, min_size):
+        return []
+    coords = (ai, bj)
+    out: list[np.ndarray] = []
+    work = [(np.arange(len(ai)), 0, False)]
+    while work:
+        idx, dim, stable = work.pop()
+        c = coords[dim][idx]
+        order = np.argsort(c, kind="stable")
+        idx, c = idx[order], c[order]
+        cuts = np.flatnonzero(np.diff(c) > gap) + 1
+        if not len(cuts):
+            if stable:
+                out.append(idx)
+            else:
+                work.append((idx, 1 - dim, True))
+        else:
+            for part in np.split(idx, cuts):
+                if len(part) >= min_size:
+                    work.append((part, 1 - dim, False))
+    out.sort(key=lambda g: (int(ai[g].min()), int(bj[g].min())))
+    return out
+
+
+def trim_edges(ai: np.ndarray, bj: np.ndarray, gap: int) -> np.ndarray:
+    """Indices of the points left after peeling, from both ends of both projections,
+    points more than ``gap`` away from their inner neighbour (chance matches that a
+    wide clustering gap chained onto a dense passage)."""
+    keep = np.arange(len(ai))
+    changed = True
+    while changed and len(keep) > 1:
+        changed = False
+        for coord in (ai, bj):
+            c = coord[keep]
+            order = np.argsort(c, kind="stable")
+            cs = c[order]
+            d = np.diff(cs)
+            lo = 0
+            while lo < len(d) and d[lo] > gap:
+                lo += 1
+            hi = len(cs) - 1
+            while hi > lo and d[hi - 1] > gap:
+                hi -= 1
+            if lo > 0 or hi < len(cs) - 1:
+                keep = np.sort(keep[order[lo : hi + 1]])
+                changed = True
+    return keep
+
+
+# ---------------------------------------------------------------- verification
+
+
+@dataclass(slots=True)
+class _Piece:
+    a0: int  # token range, inclusive
+    a1: int
+    b0: int
+    b1: int
+    score: float
+    method: str
+
+
+def _bag_sim(x: np.ndarray, y: np.ndarray) -> float:
+    """Multiset overlap of two token-id arrays / the longer one."""
+    if not len(x) or not len(y):
+        return 0.0
+    ux, cx = np.unique(x, return_counts=True)
+    uy, cy = np.unique(y, return_counts=True)
+    _, ix, iy = np.intersect1d(ux, uy, assume_unique=True, return_indices=True)
+    inter = int(np.minimum(cx[ix], cy[iy]).sum())
+    return inter / max(len(x), len(y))
+
+
+def _sent_cover(d: Prepared, t0: int, t1: int) -> float:
+    """Share of the tokens of the sentences touched by [t0, t1] that the span covers."""
+    s0, s1 = int(d.sent[t0]), int(d.sent[t1])
+    total = int(d.sent_len[s0 : s1 + 1].sum())
+    return (t1 - t0 + 1) / total if total else 0.0
+
+
+def _nchars(d: Prepared, t0: int, t1: int) -> int:
+    return int(d.tok_end[t1] - d.tok_start[t0])
+
+
+def _phrases(ai: np.ndarray, bj: np.ndarray, a: Prepared, n: int) -> list[tuple[int, int, int]]:
+    """Maximal diagonal runs of n-gram seeds: (a_start, b_start, length in tokens)."""
+    if not len(ai):
+        return []
+    order = np.lexsort((ai, ai - bj))
+    ai, bj = ai[order], bj[order]
+    runs = []
+    s = 0
+    for k in range(1, len(ai) + 1):
+        if k == len(ai) or ai[k] - bj[k] != ai[s] - bj[s] or ai[k] > ai[k - 1] + 1:
+            runs.append((int(ai[s]), int(bj[s]), int(ai[k - 1] - ai[s]) + n))
+            s = k
+    return runs
+
+
+def _phrase_piece(a: Prepared, phrases: list[tuple[int, int, int]], a0: int, a1: int, b0: int, b1: int,
+                  osim: float, p: AlignParams, common: np.ndarray | None = None) -> _Piece | None:
+    """The light-rewriting rule: >= ``phrase_min`` distinct (non-overlapping in both docs)
+    shared phrases, each with >= ``phrase_each`` content words, >= ``phrase_content`` in all,
+    within ``phrase_window`` tokens in both docs. Phrases made only of corpus-common
+    n-grams (``common``: the index's stop list) do not count."""
+    cand = []
+    for pa_, pb_, ln in phrases:
+        if common is not None and len(common):
+            hs = a.shingles[pa_ : pa_ + ln - p.ngram + 1]
+            if np.isin(hs, common).all():
+                continue
+        c = int(a.content[pa_ : pa_ + ln].sum())
+        if c >= p.phrase_each:
+            cand.append((ln, c, pa_, pb_))
+    cand.sort(key=lambda x: (-x[0], x[2], x[3]))
+    good: list[tuple[int, int, int, int]] = []
+    for ln, c, pa_, pb_ in cand:
+        if all(pa_ + ln <= g[0] or g[0] + g[2] <= pa_ for g in good) and \
+                all(pb_ + ln <= g[1] or g[1] + g[2] <= pb_ for g in good):
+            good.append((pa_, pb_, ln, c))
+    if len(good) < p.phrase_min or sum(g[3] for g in good) < p.phrase_content:
+        return None
+    sa = max(g[0] + g[2] for g in good) - min(g[0] for g in good)
+    sb = max(g[1] + g[2] for g in good) - min(g[1] for g in good)
+    if max(sa, sb) > p.phrase_window:
+        return None
+    a0, a1 = min(g[0] for g in good), max(g[0] + g[2] for g in good) - 1
+    b0, b1 = min(g[1] for g in good), max(g[1] + g[2] for g in good) - 1
+    score = 100 * sum(g[2] for g in good) / max(a1 - a0 + 1, b1 - b0 + 1)
+    return _Piece(a0, a1, b0, b1, round(min(100.0, max(score, 100 * osim)), 2), "phrases")
+
+
+def _verify(a: Prepared, b: Prepared, a0: int, a1: int, b0: int, b1: int, p: AlignParams,
+            phrases: list[tuple[int, int, int]] | None = None, rare_pts: int = 0,
+            common: np.ndarray | None = None) -> _Piece | None:
+    la, lb = a1 - a0 + 1, b1 - b0 + 1
+    if min(la, lb) < p.min_tokens or min(_nchars(a, a0, a1), _nchars(b, b0, b1)) < p.min_chars:
+        return None
+    xa, xb = a.ids[a0 : a1 + 1], b.ids[b0 : b1 + 1]
+    osim = Indel.normalized_similarity(xa.tolist(), xb.tolist())
+    long_ = min(la, lb) >= p.long_tokens
+    covered = long_ or min(_sent_cover(a, a0, a1), _sent_cover(b, b0, b1)) >= p.sent_cover
+    if covered and osim >= (p.long_ordered_sim if long_ else p.ordered_sim):
+        return _Piece(a0, a1, b0, b1, round(100 * osim, 2), "verbatim" if osim >= 0.98 else "fuzzy")
+    if min(la, lb) >= p.bag_min_tokens:
+        bsim = _bag_sim(xa, xb)
+        if bsim >= p.bag_sim:
+            return _Piece(a0, a1, b0, b1, round(100 * bsim, 2), "bag-of-words")
+    if phrases:
+        pc = _phrase_piece(a, phrases, a0, a1, b0, b1, osim, p, common)
+        if pc is not None:
+            return pc
+    return None
+
+
+def _merge(pieces: list[_Piece], p: AlignParams) -> list[_Piece]:
+    """Union pieces that overlap or lie within ``merge_gap`` tokens in both documents."""
+    pieces = sorted(pieces, key=lambda x: (x.a0, x.b0))
+    changed = True
+    while changed:
+        changed = False
+        out: list[_Piece] = []
+        for x in pieces:
+            for y in out:
+                if (x.a0 <= y.a1 + p.merge_gap and y.a0 <= x.a1 + p.merge_gap
+                        and x.b0 <= y.b1 + p.merge_gap and y.b0 <= x.b1 + p.merge_gap):
+                    wa = (y.a1 - y.a0 + 1) + (x.a1 - x.a0 + 1)
+                    y.score = round((y.score * (y.a1 - y.a0 + 1) + x.score * (x.a1 - x.a0 + 1)) / wa, 2)
+                    if y.method != x.method:
+                        y.method = "fuzzy" if {y.method, x.method} <= {"verbatim", "fuzzy"} else "mixed"
+                    y.a0, y.a1 = min(y.a0, x.a0), max(y.a1, x.a1)
+                    y.b0, y.b1 = min(y.b0, x.b0), max(y.b1, x.b1)
+                    changed = True
+                    break
+            else:
+                out.append(_Piece(x.a0, x.a1, x.b0, x.b1, x.score, x.method))
+        pieces = sorted(out, key=lambda x: (x.a0, x.b0))
+    return pieces
+
+
+def _to_match(a: Prepared, b: Prepared, pc: _Piece) -> Match:
+    sa = a.norm.span(int(a.tok_start[pc.a0]), int(a.tok_end[pc.a1]))
+    sb = b.norm.span(int(b.tok_start[pc.b0]), int(b.tok_end[pc.b1]))
+    return Match(a.doc_id, sa[0], sa[1], b.doc_id, sb[0], sb[1], float(pc.score), pc.method)
+
+
+def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
+               common: np.ndarray | None = None) -> list[Match]:
+    """Verified, merged span pairs between two different documents (a_doc_id < b_doc_id).
+
+    ``common``: optional sorted int64 array of corpus-common shingle hashes (e.g. the
+    candidate index's stop list); they still align but never count as phrase evidence."""
+    if a.doc_id == b.doc_id:
+        return []
+    if a.doc_id > b.doc_id:
+        a, b = b, a
+    p = params
+    pieces: list[_Piece] = []
+    covered_a = np.zeros(len(a), dtype=bool)
+    covered_b = np.zeros(len(b), dtype=bool)
+    # ordered seeds
+    si, sj = _ordered_seeds(a, b, p)
+    if len(si):
+        used = np.zeros(len(si), dtype=bool)
+        for g in gap_clusters(si, sj, p.gap, min_size=2):
+            gi, gj = si[g], sj[g]
+            a0, a1 = int(gi.min()), int(gi.max()) + p.ngram - 1
+            b0, b1 = int(gj.min()), int(gj.max()) + p.ngram - 1
+            pc = _verify(a, b, a0, a1, b0, b1, p, phrases=_phrases(gi, gj, a, p.ngram), common=common)
+            if pc is not None:
+                pieces.append(pc)
+                covered_a[pc.a0 : pc.a1 + 1] = True
+                covered_b[pc.b0 : pc.b1 + 1] = True
+                used[g] = True
+        # light rewriting: shared phrases a little further apart than one cluster allows
+        rest = np.flatnonzero(~used)
+        if len(rest) >= 2:
+            ri_, rj_ = si[rest], sj[rest]
+            for g in gap_clusters(ri_, rj_, p.phrase_gap, min_size=2):
+                gi, gj = ri_[g], rj_[g]
+                ph = _phrases(gi, gj, a, p.ngram)
+                if len(ph) < p.phrase_min:
+                    continue
+                a0, a1 = int(gi.min()), int(gi.max()) + p.ngram - 1
+                b0, b1 = int(gj.min()), int(gj.max()) + p.ngram - 1
+                osim = Indel.normalized_similarity(a.ids[a0 : a1 + 1].tolist(), b.ids[b0 : b1 + 1].tolist())
+                pc = _phrase_piece(a, ph, a0, a1, b0, b1, osim, p, common)
+                if pc is not None:
+                    pieces.append(pc)
+                    covered_a[pc.a0 : pc.a1 + 1] = True
+                    covered_b[pc.b0 : pc.b1 + 1] = True
+    # order-free seeds, outside what the ordered pass explained
+    ri, rj = _rare_seeds(a, b, p)
+    if len(ri):
+        keep = ~(covered_a[ri] & covered_b[rj])
+        ri, rj = ri[keep], rj[keep]
+        for g in gap_clusters(ri, rj, p.rare_gap, min_size=p.rare_min_points):
+            gi, gj = ri[g], rj[g]
+            t = trim_edges(gi, gj, p.rare_trim)
+            if len(t) < p.rare_min_points:
+                continue
+            gi, gj = gi[t], gj[t]
+            a0, a1, b0, b1 = int(gi.min()), int(gi.max()), int(gj.min()), int(gj.max())
+            if len(g) < p.bag_density * max(a1 - a0 + 1, b1 - b0 + 1):
+                continue
+            pc = _verify(a, b, a0, a1, b0, b1, p, rare_pts=len(g))
+            if pc is not None:
+                pieces.append(pc)
+    if not pieces:
+        return []
+    return [_to_match(a, b, pc) for pc in _merge(pieces, p)]
+
+
+def _order_key(m: Match) -> tuple:
+    return (m.a_doc_id, m.b_doc_id, m.a_start, m.a_end, m.b_start, m.b_end)
+
+
+def align_pairs(pairs: Iterable[tuple[Prepared, Prepared]], params: AlignParams = PARAMS,
+                common: np.ndarray | None = None) -> list[Match]:
+    """Batch form of :func:`align_pair`; the result is sorted, so order of pairs does not matter."""
+    out: list[Match] = []
+    for a, b in pairs:
+        out.extend(align_pair(a, b, params, common))
+    out.sort(key=_order_key)
+    return out

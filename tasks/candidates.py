@@ -1,0 +1,259 @@
+"""Candidate pairs for alignment: an inverted index over hashed word shingles.
+
+Why this shape:
+- Each document contributes the *set* of its usable word n-gram hashes
+  (:attr:`Prepared.shingles`, boilerplate-excluded n-grams and n-grams made only of
+  function words left out). Small n (3) keeps short, lightly edited sentences findable.
+- Posting lists are two parallel numpy arrays sorted by hash (``keys`` int64, ``docs``
+  int32), so lookups are ``searchsorted`` and the candidate join is vectorized;
+  no Python loop over documents or pairs.
+- A document-frequency cap: a shingle seen in more than ``df_cap`` documents is a stock
+  phrase or boilerplate; its postings are dropped for good and its hash goes to the
+  ``stop`` array, so it can neither blow up the index nor create candidate pairs.
+- A pair becomes a candidate when it shares at least ``min_shared`` capped shingles;
+  only pairs that share something are ever looked at (never all pairs).
+- Word shuffling destroys n-grams, so a second, order-free channel indexes the
+  document's rare content words (unigrams, own and much lower DF cap); a pair that
+  shares at least ``min_shared_words`` of them is a candidate too.
+- ``save``/``load`` write plain ``.npy`` files plus a JSON list of doc ids, so the next
+  run indexes only new documents and queries them against everything stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .align import Prepared
+
+__all__ = ["CandidateIndex", "doc_shingles"]
+
+_FORMAT = 1
+
+
+def doc_shingles(p: Prepared) -> np.ndarray:
+    """Sorted unique int64 shingle hashes a document contributes to the index."""
+    return np.unique(p.shingles[p.shingle_ok])
+
+
+def doc_words(p: Prepared, min_len: int = 4) -> np.ndarray:
+    """Sorted unique ids of the content words (>= ``min_len`` chars, not excluded) of a document."""
+    ok = p.content & ~p.excluded & (p.wlen >= min_len)
+    return np.unique(p.ids[ok])
+
+
+class _Postings:
+    """One channel: sorted (key, doc) postings with a DF cap and a stop list."""
+
+    def __init__(self, df_cap: int, min_shared: int) -> None:
+        self.df_cap = int(df_cap)
+        self.min_shared = int(min_shared)
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.docs = np.zeros(0, dtype=np.int32)
+        self.stop = np.zeros(0, dtype=np.int64)
+
+    def _drop_stopped(self, keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.stop) and len(keys):
+            keep = ~np.isin(keys, self.stop)
+            return keys[keep], docs[keep]
+        return keys, docs
+
+    def _combined(self, keys: np.ndarray, docs: np.ndarray):
+        """Stored postings + new ones, sorted, with the cap applied: (keys, docs, newly stopped)."""
+        keys, docs = self._drop_stopped(keys, docs)
+        keys = np.concatenate([self.keys, keys])
+        docs = np.concatenate([self.docs, docs])
+        order = np.lexsort((docs, keys))
+        keys, docs = keys[order], docs[order]
+        if not len(keys):
+            return keys, docs, np.zeros(0, np.int64)
+        uniq, cnt = np.unique(keys, return_counts=True)
+        over = cnt > self.df_cap
+        if not over.any():
+            return keys, docs, np.zeros(0, np.int64)
+        keep = ~np.repeat(over, cnt)
+        return keys[keep], docs[keep], uniq[over]
+
+    def add(self, keys: np.ndarray, docs: np.ndarray) -> None:
+        keys, docs, stopped = self._combined(keys, docs)
+        if len(stopped):
+            self.stop = np.union1d(self.stop, stopped)
+        self.keys, self.docs = keys, docs
+
+    def pair_counts(self, keys: np.ndarray, docs: np.ndarray, is_query: np.ndarray, chunk: int):
+        """(pair codes lo*N+hi, shared counts) of query docs with everything, count >= min_shared."""
+        keys, docs, _ = self._combined(keys, docs)
+        big = np.int64(len(is_query))
+        qmask = is_query[docs]
+        qk, qd = keys[qmask], docs[qmask]
+        found: list[np.ndarray] = []
+        for s in range(0, len(qk), chunk):
+            k, d = qk[s : s + chunk], qd[s : s + chunk]
+            lo = np.searchsorted(keys, k, "left")
+            ln = np.searchsorted(keys, k, "right") - lo
+            total = int(ln.sum())
+            if not total:
+                continue
+            rep = np.repeat(np.arange(len(k)), ln)
+            off = np.arange(total) - np.repeat(np.cumsum(ln) - ln, ln) + np.repeat(lo, ln)
+            me = d[rep].astype(np.int64)
+            other = docs[off].astype(np.int64)
+            ok = (other != me) & (~is_query[other] | (other > me))
+            me, other = me[ok], other[ok]
+            found.append(np.minimum(me, other) * big + np.maximum(me, other))
+        if not found:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        codes, cnt = np.unique(np.concatenate(found), return_counts=True)
+        sel = cnt >= self.min_shared
+        return codes[sel], cnt[sel]
+
+    def save(self, d: Path, prefix: str) -> None:
+        for name, arr in (("keys", self.keys), ("docs", self.docs), ("stop", self.stop)):
+            tmp = d / f"{prefix}{name}.npy.tmp"
+            with open(tmp, "wb") as fh:
+                np.save(fh, arr)
+            os.replace(tmp, d / f"{prefix}{name}.npy")
+
+    def load(self, d: Path, prefix: str) -> None:
+        self.keys = np.load(d / f"{prefix}keys.npy")
+        self.docs = np.load(d / f"{prefix}docs.npy")
+        self.stop = np.load(d / f"{prefix}stop.npy")
+
+
+class CandidateIndex:
+    """Inverted index over hashed normalized word shingles with a document-frequency cap; persistent."""
+
+    def __init__(self, df_cap: int = 100, min_shared: int = 2, word_df_cap: int = 10,
+                 min_shared_words: int = 10, word_min_len: int = 4, chunk: int = 1_000_000) -> None:
+        self.shingle = _Postings(df_cap, min_shared)
+        self.word = _Postings(word_df_cap, min_shared_words)
+        self.word_min_len = int(word_min_len)
+        self.chunk = int(chunk)
+        self.doc_ids: list[str] = []
+        self._pos: dict[str, int] = {}
+
+    # ------------------------------------------------------------ basics
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._pos
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+    @property
+    def df_cap(self) -> int:
+        return self.shingle.df_cap
+
+    def stats(self) -> dict:
+        return {"docs": len(self.doc_ids),
+                "shingle_postings": int(len(self.shingle.keys)), "stopped_shingles": int(len(self.shingle.stop)),
+                "word_postings": int(len(self.word.keys)), "stopped_words": int(len(self.word.stop)),
+                "df_cap": self.shingle.df_cap, "word_df_cap": self.word.df_cap}
+
+    def _entries(self, prepared: Sequence[Prepared], numbers: Sequence[int]):
+        hs = [doc_shingles(p) for p in prepared]
+        ws = [doc_words(p, self.word_min_len) for p in prepared]
+        nums = np.asarray(list(numbers), dtype=np.int32)
+        if not len(nums):
+            z = np.zeros(0, np.int64), np.zeros(0, np.int32)
+            return z, z
+        sk = np.concatenate(hs)
+        sd = np.repeat(nums, [len(h) for h in hs])
+        wk = np.concatenate(ws)
+        wd = np.repeat(nums, [len(w) for w in ws])
+        return (sk, sd), (wk, wd)
+
+    # ------------------------------------------------------------ building
+    def add(self, prepared: Sequence[Prepared]) -> None:
+        """Index documents not indexed yet (idempotent by doc_id)."""
+        new: list[Prepared] = []
+        taken: set[str] = set()
+        for p in prepared:
+            if p.doc_id not in self._pos and p.doc_id not in taken:
+                taken.add(p.doc_id)
+                new.append(p)
+        if not new:
+            return
+        base = len(self.doc_ids)
+        for k, p in enumerate(new):
+            self._pos[p.doc_id] = base + k
+            self.doc_ids.append(p.doc_id)
+        (sk, sd), (wk, wd) = self._entries(new, range(base, base + len(new)))
+        self.shingle.add(sk, sd)
+        self.word.add(wk, wd)
+
+    # ------------------------------------------------------------ querying
+    def candidates(self, prepared: Sequence[Prepared]) -> list[tuple[str, str]]:
+        """Pairs (doc_id, other_doc_id), ids sorted within the pair, deduplicated and sorted,
+        of the given documents with each other and with everything indexed before."""
+        return [pair for pair, _ in self.candidate_counts(prepared)]
+
+    def candidate_counts(self, prepared: Sequence[Prepared]) -> list[tuple[tuple[str, str], tuple[int, int]]]:
+        """Like :meth:`candidates`, with (shared shingles, shared rare words) of each pair."""
+        seen: dict[str, int] = {}
+        names = list(self.doc_ids)
+        new: list[Prepared] = []
+        for p in prepared:
+            if p.doc_id in seen:
+                continue
+            if p.doc_id in self._pos:
+                seen[p.doc_id] = self._pos[p.doc_id]
+            else:
+                seen[p.doc_id] = len(names)
+                names.append(p.doc_id)
+                new.append(p)
+        if not seen:
+            return []
+        is_query = np.zeros(len(names), dtype=bool)
+        is_query[list(seen.values())] = True
+        (sk, sd), (wk, wd) = self._entries(new, [seen[p.doc_id] for p in new])
+        c1, n1 = self.shingle.pair_counts(sk, sd, is_query, self.chunk)
+        c2, n2 = self.word.pair_counts(wk, wd, is_query, self.chunk)
+        codes = np.union1d(c1, c2)
+        s_cnt = np.zeros(len(codes), np.int64)
+        w_cnt = np.zeros(len(codes), np.int64)
+        s_cnt[np.searchsorted(codes, c1)] = n1
+        w_cnt[np.searchsorted(codes, c2)] = n2
+        big = len(names)
+        out = []
+        for c, x1, x2 in zip(codes.tolist(), s_cnt.tolist(), w_cnt.tolist()):
+            x, y = names[c // big], names[c % big]
+            out.append(((x, y) if x < y else (y, x), (x1, x2)))
+        out.sort()
+        return out
+
+    # ------------------------------------------------------------ persistence
+    def save(self, directory: Path) -> None:
+        """Write the index as .npy arrays + JSON (atomic renames; meta.json last)."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.shingle.save(d, "shingle_")
+        self.word.save(d, "word_")
+        meta = {"format": _FORMAT, "df_cap": self.shingle.df_cap, "min_shared": self.shingle.min_shared,
+                "word_df_cap": self.word.df_cap, "min_shared_words": self.word.min_shared,
+                "word_min_len": self.word_min_len, "doc_ids": self.doc_ids}
+        tmp = d / "meta.json.tmp"
+        tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, d / "meta.json")
+
+    @classmethod
+    def load(cls, directory: Path, **kwargs) -> "CandidateIndex":
+        """Load a saved index; an empty one (built with ``kwargs``) if nothing is there."""
+        d = Path(directory)
+        meta_p = d / "meta.json"
+        if not meta_p.exists():
+            return cls(**kwargs)
+        meta = json.loads(meta_p.read_text(encoding="utf-8"))
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"{d}: index format {meta.get('format')} != {_FORMAT}; delete it to rebuild")
+        idx = cls(df_cap=meta["df_cap"], min_shared=meta["min_shared"], word_df_cap=meta["word_df_cap"],
+                  min_shared_words=meta["min_shared_words"], word_min_len=meta["word_min_len"],
+                  **{k: v for k, v in kwargs.items() if k == "chunk"})
+        idx.doc_ids = list(meta["doc_ids"])
+        idx._pos = {x: i for i, x in enumerate(idx.doc_ids)}
+        idx.shingle.load(d, "shingle_")
+        idx.word.load(d, "word_")
+        return idx
