@@ -154,14 +154,52 @@ class Prepared:
     def __len__(self) -> int:
         return len(self.words)
 
-    def seed_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """(sorted usable shingle hashes, their token positions), cached."""
+    def seed_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(unique usable shingle hashes, first index, count, token positions sorted by hash), cached."""
         if self._sorted is None:
             pos = np.flatnonzero(self.shingle_ok).astype(np.int32)
-            h = self.shingles[pos]
-            order = np.argsort(h, kind="stable")
-            self._sorted = (h[order], pos[order])
+            self._sorted = _table(self.shingles[pos], pos)
         return self._sorted
+
+
+def _table(values: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Group positions by value: (sorted unique values, start, count, positions sorted by value)."""
+    order = np.argsort(values, kind="stable")
+    v, pos = values[order], pos[order]
+    if not len(v):
+        z = np.zeros(0, np.int64)
+        return z, z, z, pos
+    flag = np.empty(len(v), dtype=bool)
+    flag[0] = True
+    np.not_equal(v[1:], v[:-1], out=flag[1:])
+    start = np.flatnonzero(flag)
+    cnt = np.diff(np.append(start, len(v)))
+    return v[start], start, cnt, pos
+
+
+def _common(ua: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (into ua, into ub) of the values present in both sorted unique arrays."""
+    if not len(ua) or not len(ub):
+        z = np.zeros(0, np.int64)
+        return z, z
+    swap = len(ua) > len(ub)
+    small, big = (ub, ua) if swap else (ua, ub)
+    k = np.searchsorted(big, small)
+    k[k == len(big)] = 0
+    hit = big[k] == small
+    si, bi = np.flatnonzero(hit), k[hit]
+    return (bi, si) if swap else (si, bi)
+
+
+def _expand(ia, sa, ca, pa, ib, sb, cb, pb) -> tuple[np.ndarray, np.ndarray]:
+    """All position pairs of the common values (cartesian product per value)."""
+    la, na, lb, nb = sa[ia], ca[ia], sb[ib], cb[ib]
+    if (na == 1).all() and (nb == 1).all():
+        return pa[la], pb[lb]
+    tot = na * nb
+    rep = np.repeat(np.arange(len(la)), tot)
+    t = np.arange(int(tot.sum())) - np.repeat(np.cumsum(tot) - tot, tot)
+    return pa[la[rep] + t // nb[rep]], pb[lb[rep] + t % nb[rep]]
 
 
 def prepare(doc: ReuseDoc, params: AlignParams = PARAMS) -> Prepared:
@@ -212,63 +250,35 @@ def prepare(doc: ReuseDoc, params: AlignParams = PARAMS) -> Prepared:
 
 def _ordered_seeds(a: Prepared, b: Prepared, p: AlignParams) -> tuple[np.ndarray, np.ndarray]:
     """Token positions (i, j) of shared n-grams (start positions)."""
-    ha, pa = a.seed_table()
-    hb, pb = b.seed_table()
-    if not len(ha) or not len(hb):
-        return np.zeros(0, np.int32), np.zeros(0, np.int32)
-    common = np.intersect1d(ha, hb, assume_unique=False)
-    if not len(common):
-        return np.zeros(0, np.int32), np.zeros(0, np.int32)
-    la, ra = np.searchsorted(ha, common, "left"), np.searchsorted(ha, common, "right")
-    lb, rb = np.searchsorted(hb, common, "left"), np.searchsorted(hb, common, "right")
-    ca, cb = ra - la, rb - lb
-    keep = (ca <= p.max_repeat) & (cb <= p.max_repeat)
-    la, ca, lb, cb = la[keep], ca[keep], lb[keep], cb[keep]
-    if not len(la):
-        return np.zeros(0, np.int32), np.zeros(0, np.int32)
-    if (ca == 1).all() and (cb == 1).all():
-        return pa[la], pb[lb]
-    ii, jj = [], []
-    for x, cx, y, cy in zip(la.tolist(), ca.tolist(), lb.tolist(), cb.tolist()):
-        for u in range(x, x + cx):
-            for v in range(y, y + cy):
-                ii.append(pa[u])
-                jj.append(pb[v])
-    return np.asarray(ii, np.int32), np.asarray(jj, np.int32)
+    ua, sa, ca, pa = a.seed_table()
+    ub, sb, cb, pb = b.seed_table()
+    ia, ib = _common(ua, ub)
+    keep = (ca[ia] <= p.max_repeat) & (cb[ib] <= p.max_repeat)
+    return _expand(ia[keep], sa, ca, pa, ib[keep], sb, cb, pb)
 
 
-def _rare_table(d: Prepared, p: AlignParams) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted ids, positions) of the document's locally rare content words, cached."""
+def _rare_table(d: Prepared, p: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Grouped table of the document's locally rare content words, cached."""
     if d._rare is not None and d._rare[0] == (p.rare_max, p.rare_min_len):
         return d._rare[1]
     ok = d.content & ~d.excluded & (d.wlen >= p.rare_min_len)
     pos = np.flatnonzero(ok).astype(np.int32)
-    v = d.ids[pos]
-    order = np.argsort(v, kind="stable")
-    v, pos = v[order], pos[order]
-    uniq, start, cnt = np.unique(v, return_index=True, return_counts=True)
+    u, st, cnt, ps = _table(d.ids[pos], pos)
     good = cnt <= p.rare_max
     sel = np.repeat(good, cnt)
-    d._rare = ((p.rare_max, p.rare_min_len), (v[sel], pos[sel]))
+    ps = ps[sel]
+    cnt = cnt[good]
+    st = np.cumsum(cnt) - cnt
+    d._rare = ((p.rare_max, p.rare_min_len), (u[good], st, cnt, ps))
     return d._rare[1]
 
 
 def _rare_seeds(a: Prepared, b: Prepared, p: AlignParams) -> tuple[np.ndarray, np.ndarray]:
     """Token positions (i, j) of shared locally rare content words (order-free)."""
-    va, pa = _rare_table(a, p)
-    vb, pb = _rare_table(b, p)
-    common = np.intersect1d(va, vb)
-    if not len(common):
-        return np.zeros(0, np.int32), np.zeros(0, np.int32)
-    la, ra = np.searchsorted(va, common, "left"), np.searchsorted(va, common, "right")
-    lb, rb = np.searchsorted(vb, common, "left"), np.searchsorted(vb, common, "right")
-    ii, jj = [], []
-    for x, x2, y, y2 in zip(la.tolist(), ra.tolist(), lb.tolist(), rb.tolist()):
-        for u in range(x, x2):
-            for v in range(y, y2):
-                ii.append(pa[u])
-                jj.append(pb[v])
-    return np.asarray(ii, np.int32), np.asarray(jj, np.int32)
+    ua, sa, ca, pa = _rare_table(a, p)
+    ub, sb, cb, pb = _rare_table(b, p)
+    ia, ib = _common(ua, ub)
+    return _expand(ia, sa, ca, pa, ib, sb, cb, pb)
 
 
 # ---------------------------------------------------------------- clustering
@@ -278,29 +288,42 @@ def gap_clusters(ai: np.ndarray, bj: np.ndarray, gap: int, min_size: int = 1) ->
     """Split seed points into groups: cut wherever neighbours (sorted on A, then on B,
     alternately, until stable) are more than ``gap`` apart; groups smaller than
     ``min_size`` are dropped as soon as they appear. Returns index arrays, sorted by
-    their smallest A position."""
-    if len(ai) < max(1, min_size):
+    their smallest A position. (Plain Python lists: the groups are small and numpy's
+    per-call overhead dominated.)"""
+    n = len(ai)
+    if n < max(1, min_size):
         return []
-    coords = (ai, bj)
-    out: list[np.ndarray] = []
-    work = [(np.arange(len(ai)), 0, False)]
+    coords = (ai.tolist(), bj.tolist())
+    out: list[list[int]] = []
+    work: list[tuple[list[int], int, bool]] = [(list(range(n)), 0, False)]
     while work:
         idx, dim, stable = work.pop()
-        c = coords[dim][idx]
-        order = np.argsort(c, kind="stable")
-        idx, c = idx[order], c[order]
-        cuts = np.flatnonzero(np.diff(c) > gap) + 1
-        if not len(cuts):
+        c = coords[dim]
+        idx.sort(key=c.__getitem__)
+        parts: list[list[int]] = []
+        cur = [idx[0]]
+        last = c[idx[0]]
+        for k in idx[1:]:
+            v = c[k]
+            if v - last > gap:
+                parts.append(cur)
+                cur = [k]
+            else:
+                cur.append(k)
+            last = v
+        parts.append(cur)
+        if len(parts) == 1:
             if stable:
                 out.append(idx)
             else:
                 work.append((idx, 1 - dim, True))
         else:
-            for part in np.split(idx, cuts):
+            for part in parts:
                 if len(part) >= min_size:
                     work.append((part, 1 - dim, False))
-    out.sort(key=lambda g: (int(ai[g].min()), int(bj[g].min())))
-    return out
+    a, b = coords
+    out.sort(key=lambda g: (min(a[i] for i in g), min(b[i] for i in g)))
+    return [np.asarray(sorted(g), dtype=np.int64) for g in out]
 
 
 def trim_edges(ai: np.ndarray, bj: np.ndarray, gap: int) -> np.ndarray:
@@ -387,10 +410,14 @@ def _phrase_piece(a: Prepared, phrases: list[tuple[int, int, int]], a0: int, a1:
     cand = []
     for pa_, pb_, ln in phrases:
         if common is not None and len(common):
-            hs = a.shingles[pa_ : pa_ + ln - p.ngram + 1]
-            if np.isin(hs, common).all():
-                continue
-        c = int(a.content[pa_ : pa_ + ln].sum())
+            # only words inside n-grams that are not corpus-common count as evidence
+            rare = ~np.isin(a.shingles[pa_ : pa_ + ln - p.ngram + 1], common)
+            mask = np.zeros(ln, dtype=bool)
+            for k in range(p.ngram):
+                mask[k : k + len(rare)] |= rare
+            c = int((a.content[pa_ : pa_ + ln] & mask).sum())
+        else:
+            c = int(a.content[pa_ : pa_ + ln].sum())
         if c >= p.phrase_each:
             cand.append((ln, c, pa_, pb_))
     cand.sort(key=lambda x: (-x[0], x[2], x[3]))

@@ -11,7 +11,8 @@ Patterns, in order of specificity:
 - well-known wires by name: رويترز, فرانس برس, أسوشيتد برس, الأناضول, انترفاكس, تاس, سبوتنيك, واس…;
 - a Latin-script outlet, optionally «بالعربية»: «CNN بالعربية», «BBC»;
 - a typed source + its name: «موقع "ديبكا"», «وكالة انترفاكس», «صحيفة الغارديان», «قناة الجزيرة»;
-- anonymous but named kinds: «مصادر خاصة», «مصادر مطلعة», «مصدر عسكري»….
+- anonymous but named kinds: «مصادر خاصة», «مصادر مطلعة», «مصدر عسكري»… — only when the
+  text names no outlet (a «مصدر عسكري» speaking to «CNN بالعربية» is attributed to CNN).
 """
 
 from __future__ import annotations
@@ -88,8 +89,10 @@ def attributions(text: str) -> list[tuple[int, str]]:
         nm = m.group(1).strip()
         if nm not in _LATIN_STOP and (len(nm) >= 2):
             add(m.start(1), m.end(1), nm)
-    for m in _ANON.finditer(text):
-        add(m.start(1), m.end(1), m.group(1))
+    named = bool(found)
+    if not named:  # «مصدر عسكري ... لـCNN»: the outlet is the named source; anonymous kinds only as a fallback
+        for m in _ANON.finditer(text):
+            add(m.start(1), m.end(1), m.group(1))
     found.sort()
     return [(s, n) for s, _, n in found]
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from .dateline import is_dateline
+from .dateline import TOP_SEGMENTS, is_dateline_norm
 from .normalize import normalize_text
 from .segment import Segment
 
@@ -49,21 +49,22 @@ TITLE_OUTLET_SHARE = 0.05  # a first line is overridden as outlet boilerplate on
 
 _NON_WORD = re.compile(r"[\W_]+")
 _DIGITS = re.compile(r"\d+")
-_LETTERS = re.compile(r"[^\W\d_]")
+_THREE_LETTERS = re.compile(r"[^\W\d_](?:.*?[^\W\d_]){2}", re.S)
+_FOUR_LETTERS = re.compile(r"[^\W\d_](?:.*?[^\W\d_]){3}", re.S)
 
 
-def _key_text(text: str) -> str:
-    """Normalized words with digit runs masked: «// انتهى //» and dates in a sign-off
+def _key_from_norm(norm: str) -> str | None:
+    """Words with digit runs masked: «// انتهى //» and dates in a sign-off
     («الرياض 25 شوال 1436 هـ») give the same key in every document."""
-    return _DIGITS.sub("0", _NON_WORD.sub(" ", normalize_text(text))).strip()
+    k = _DIGITS.sub("0", norm).strip()
+    if not _THREE_LETTERS.search(k):
+        return None
+    return hashlib.sha1(k.encode("utf-8")).hexdigest()
 
 
 def line_key(text: str) -> str | None:
     """Key under which a line is counted across an outlet's documents (None: too short)."""
-    k = _key_text(text)
-    if len(_LETTERS.findall(k)) < 3:
-        return None
-    return hashlib.sha1(k.encode("utf-8")).hexdigest()
+    return _key_from_norm(_NON_WORD.sub(" ", normalize_text(text)).strip())
 
 
 @dataclass(slots=True)
@@ -73,7 +74,8 @@ class _Line:
     end: int
     segs: list[int]  # indexes into the segment list
     text: str
-    norm: str
+    full: str  # normalize_text(text)
+    norm: str  # full without punctuation
     words: list[str]
 
 
@@ -86,8 +88,9 @@ def _lines(text: str, segments: list[Segment]) -> list[_Line]:
         idx = by_line[n]
         a, b = segments[idx[0]].start, segments[idx[-1]].end
         t = text[a:b]
-        norm = _NON_WORD.sub(" ", normalize_text(t)).strip()
-        out.append(_Line(n, a, b, idx, t, norm, norm.split()))
+        full = normalize_text(t)
+        norm = _NON_WORD.sub(" ", full).strip()
+        out.append(_Line(n, a, b, idx, t, full, norm, norm.split()))
     return out
 
 
@@ -95,7 +98,7 @@ def document_line_keys(text: str, segments: list[Segment]) -> set[str]:
     """Distinct line keys of one document, for the per-outlet counts."""
     keys = set()
     for ln in _lines(text, segments):
-        k = line_key(ln.text)
+        k = _key_from_norm(ln.norm)
         if k:
             keys.add(k)
     return keys
@@ -128,13 +131,25 @@ _WIDGETS: dict[str, frozenset[str]] = {
     ),
     "comment-widget": _norm_set("تعليق|تعليقات|التعليقات|أضف تعليق|اضف تعليقا|أضف تعليقاً|comments|comment"),
 }
-_WIDGET_WORDS: dict[str, str] = {}
+# widget phrases as word tuples, longest first, for a greedy match over a line's words
+_WIDGET_PHRASES: dict[tuple[str, ...], str] = {}
 for _reason, _names in _WIDGETS.items():
     for _n in _names:
-        for _w in _NON_WORD.sub(" ", _n).split():
-            _WIDGET_WORDS.setdefault(_w, _reason)
-# a widget strip also shows counters and symbols: «+ الخط -», «شارك 12»
-_WIDGET_NOISE = re.compile(r"^[\d\s+\-|/•·:×x]*$")
+        _t = tuple(_NON_WORD.sub(" ", _n).split())
+        if _t:
+            _WIDGET_PHRASES.setdefault(_t, _reason)
+_WIDGET_MAX = max(map(len, _WIDGET_PHRASES))
+
+
+def _widget_at(words: list[str], i: int, backwards: bool = False) -> tuple[int, str | None]:
+    """Length and reason of the longest widget phrase starting (or ending) at ``i``."""
+    for n in range(min(_WIDGET_MAX, i + 1 if backwards else len(words) - i), 0, -1):
+        t = tuple(words[i - n + 1:i + 1]) if backwards else tuple(words[i:i + n])
+        r = _WIDGET_PHRASES.get(t)
+        if r:
+            return n, r
+    return 0, None
+
 
 def _alternation(phrases) -> str:
     return "|".join(sorted({re.escape(normalize_text(p)) for p in phrases}, key=len, reverse=True))
@@ -212,6 +227,8 @@ _CODE_CHARS = re.compile(r"[{}();=<>\[\]]")
 
 def _is_code(text: str) -> bool:
     """JavaScript, CSS or HTML rather than prose (scrapers leave some in the text)."""
+    if text.count("{") + text.count(";") + text.count("=") + text.count("<") + text.count("(") < 3:
+        return False  # cheap test first: prose has hardly any of these
     hits = len(_CODE_TOKENS.findall(text))
     if hits < 2:
         return False
@@ -220,36 +237,42 @@ def _is_code(text: str) -> bool:
 
 
 # --- line-level rules ---------------------------------------------------------------
+_WIDGET_PRIORITY = ("print-widget", "share-widget", "font-widget", "comment-widget")
+
+
 def _widget_reason(words: list[str]) -> str | None:
-    """Reason when every word of the line is a widget word (counters and symbols aside)."""
-    if not words:
-        return None
-    reasons = []
-    for w in words:
-        r = _WIDGET_WORDS.get(w)
-        if r is None and not w.isdigit():
+    """Reason when the line is nothing but widget phrases (counters aside): «شارك», «+ الخط -»."""
+    reasons = set()
+    i = 0
+    while i < len(words):
+        if words[i].isdigit():
+            i += 1
+            continue
+        n, r = _widget_at(words, i)
+        if not n:
             return None
-        if r:
-            reasons.append(r)
-    if not reasons:
-        return None
-    # «+ الخط -» is a font widget even though "-" and "+" are not words
-    for r in ("print-widget", "share-widget", "font-widget", "comment-widget"):
-        if r in reasons:
-            return r
-    return None
+        reasons.add(r)
+        i += n
+    return next((r for r in _WIDGET_PRIORITY if r in reasons), None)
 
 
 def _core_words(words: list[str]) -> tuple[list[str], str | None]:
-    """The line without widget words at its ends (and the widget's reason)."""
+    """The line without share/print widget phrases at its ends: «طباعة مع تكرار زياراته»
+    is the caption «مع تكرار زياراته» behind a print button."""
     a, b = 0, len(words)
     reason = None
-    while a < b and words[a] in _WIDGET_WORDS and _WIDGET_WORDS[words[a]] != "font-widget":
-        reason = reason or _WIDGET_WORDS[words[a]]
-        a += 1
-    while b > a and words[b - 1] in _WIDGET_WORDS and _WIDGET_WORDS[words[b - 1]] != "font-widget":
-        reason = reason or _WIDGET_WORDS[words[b - 1]]
-        b -= 1
+    while a < b:
+        n, r = _widget_at(words, a)
+        if not n or r == "font-widget":
+            break
+        reason = reason or r
+        a += n
+    while b > a:
+        n, r = _widget_at(words, b - 1, backwards=True)
+        if not n or r == "font-widget" or b - n < a:
+            break
+        reason = reason or r
+        b -= n
     return words[a:b], reason
 
 
@@ -260,7 +283,7 @@ def _is_caption(ln: _Line) -> bool:
     """A photo caption: a single phrase ending in (or opening with) a photo credit."""
     if len(ln.words) > CAPTION_MAX_WORDS:
         return False
-    full = normalize_text(ln.text)
+    full = ln.full
     if _PHOTO_OPENER.match(full):
         return True
     if _SENTENCE_END_INSIDE.search(full):
@@ -272,7 +295,7 @@ def _is_section_label(ln: _Line) -> bool:
     """A section name («ملفات وتقارير», «أخبار > سياسة») rather than a headline."""
     if not ln.words or len(ln.words) > 5:
         return False
-    parts = [p for p in _BREADCRUMB.split(normalize_text(ln.text)) if p.strip()]
+    parts = [p for p in _BREADCRUMB.split(ln.full) if p.strip()]
     words = []
     for p in parts:
         words += _NON_WORD.sub(" ", p).split()
@@ -290,7 +313,7 @@ def _is_section_label(ln: _Line) -> bool:
 
 def _line_reason(ln: _Line) -> str | None:
     """Reason from what the line says (lists and patterns), before any repeat evidence."""
-    norm_full = normalize_text(ln.text)
+    norm_full = ln.full
     if not ln.words:
         return "separator"  # «***», «—», bullets alone
     r = _widget_reason(ln.words)
@@ -307,7 +330,7 @@ def _line_reason(ln: _Line) -> str | None:
         return "copyright"
     if _is_caption(ln):
         return "caption"
-    if is_dateline(ln.text):
+    if is_dateline_norm(ln.full):
         return "dateline"
     return None
 
@@ -321,7 +344,7 @@ def _title_index(lines: list[_Line], title: str | None) -> int | None:
                 return i
         return None  # the headline is not in the text
     for i, ln in enumerate(lines[:4]):
-        if ln.words and not _is_section_label(ln) and not is_dateline(ln.text):
+        if ln.words and not _is_section_label(ln) and not is_dateline_norm(ln.full):
             return i
     return None
 
@@ -341,16 +364,17 @@ def _repeats(lines: list[_Line], title_i: int | None, flags: dict[int, str]) -> 
         cores.append(" ".join(words))
     groups: dict[str, list[int]] = defaultdict(list)
     for i, c in enumerate(cores):
-        if len(_LETTERS.findall(c)) >= 4:
+        if _FOUR_LETTERS.search(c):
             groups[c].append(i)
     for c, idx in groups.items():
         if len(idx) < 2:
             continue
-        short = len(c.split()) <= SHORT_REPEAT_WORDS
+        n = len(c.split())
+        # a short line seen three times, or twice when it is more than a label («المقادير:»),
+        # is a caption everywhere; a long repeated paragraph keeps its first copy
+        caption = n <= SHORT_REPEAT_WORDS and (len(idx) >= 3 or n >= 4)
         for k, i in enumerate(idx):
-            if i == title_i:
-                continue
-            if short or k > 0:  # short repeats are captions everywhere; long ones keep the first copy
+            if i != title_i and (caption or (k > 0 and n > SHORT_REPEAT_WORDS)):
                 out[i] = "repeated-line"
     # a short line contained in a longer one: a pull-quote or a caption quoting the body
     sets = [set(c.split()) for c in cores]
@@ -398,6 +422,13 @@ def flag_boilerplate(
         if r:
             line_flags[i] = r
 
+    # a caption needs a body to illustrate: a document that is one captioned photo keeps it
+    for i, r in list(line_flags.items()):
+        if r == "caption" and not any(
+            j != i and j not in line_flags and len(ln.words) > len(lines[i].words) for j, ln in enumerate(lines)
+        ):
+            del line_flags[i]
+
     for i, r in _repeats(lines, title_i, line_flags).items():
         if i not in line_flags:
             core, widget = _core_words(lines[i].words)
@@ -407,7 +438,7 @@ def flag_boilerplate(
         for i, ln in enumerate(lines):
             if i in line_flags:
                 continue
-            k = line_key(ln.text)
+            k = _key_from_norm(ln.norm)
             if not k:
                 continue
             need = outlet_threshold(outlet_docs, len(ln.words))
@@ -431,7 +462,8 @@ def flag_boilerplate(
             if _is_code(seg_text):
                 out[s] = (True, "script")
                 code.append(s)
-            elif not out[s][0] and len(ln.segs) > 1 and i != title_i and is_dateline(seg_text):
+            elif (not out[s][0] and len(ln.segs) > 1 and i != title_i and s < TOP_SEGMENTS
+                  and is_dateline_norm(normalize_text(seg_text))):
                 out[s] = (True, "dateline")
         if len(code) >= 2:
             for s in range(code[0] + 1, code[-1]):

@@ -166,6 +166,21 @@ class CandidateIndex:
         wd = np.repeat(nums, [len(w) for w in ws])
         return (sk, sd), (wk, wd)
 
+    def common_shingles(self, min_df: int = 20) -> np.ndarray:
+        """Sorted hashes of shingles in at least ``min_df`` indexed documents (all those
+        over the cap included): stock phrases, for :func:`align_pairs`' ``common``."""
+        keys = self.shingle.keys
+        if len(keys):
+            flag = np.empty(len(keys), dtype=bool)
+            flag[0] = True
+            np.not_equal(keys[1:], keys[:-1], out=flag[1:])
+            start = np.flatnonzero(flag)
+            cnt = np.diff(np.append(start, len(keys)))
+            hot = keys[start[cnt >= min_df]]
+        else:
+            hot = keys
+        return np.union1d(hot, self.shingle.stop)
+
     # ------------------------------------------------------------ building
     def add(self, prepared: Sequence[Prepared]) -> None:
         """Index documents not indexed yet (idempotent by doc_id)."""

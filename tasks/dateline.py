@@ -17,7 +17,7 @@ from functools import lru_cache
 from .normalize import normalize_text
 from .segment import Segment
 
-__all__ = ["find_dateline", "parse_date", "is_dateline", "MONTHS"]
+__all__ = ["find_dateline", "parse_date", "is_dateline", "is_dateline_norm", "MONTHS"]
 
 # Month names in normalized form (أ→ا, ة→ه, ى→ي, lower case), longest first in the regex.
 MONTHS: dict[str, int] = {}
@@ -73,8 +73,9 @@ _FILLER = frozenset(normalize_text(w) for w in (
     "afp reuters ap spa"
 ).split())
 _TOKEN = re.compile(r"[^\W_]+")
-MAX_LEFT_WORDS = 3  # a place name or two may precede a date («الرياض 26 شوال … واس»)
+MAX_LEFT_WORDS = 2  # a place name may stand by the date («الرياض 26 شوال … واس», «وادي الدواسر …»)
 MAX_DATELINE_WORDS = 16
+MAX_DATELINE_CHARS = 200
 TOP_SEGMENTS = 6  # a dateline sits among the first segments of the text
 
 
@@ -114,8 +115,10 @@ def parse_date(text: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def _dateline_info(text: str) -> tuple[bool, str | None]:
-    norm = normalize_text(text)
+def _dateline_info(norm: str) -> tuple[bool, str | None]:
+    """(is a dateline, its ISO date) for an already normalized line."""
+    if len(norm) > MAX_DATELINE_CHARS:
+        return False, None
     words = _TOKEN.findall(norm)
     if not words or len(words) > MAX_DATELINE_WORDS:
         return False, None
@@ -137,13 +140,18 @@ def _dateline_info(text: str) -> tuple[bool, str | None]:
 
 def is_dateline(text: str) -> bool:
     """Is ``text`` (one line or segment) a date/time stamp rather than prose?"""
-    return _dateline_info(text)[0]
+    return _dateline_info(normalize_text(text))[0]
+
+
+def is_dateline_norm(norm: str) -> bool:
+    """:func:`is_dateline` for text already passed through ``normalize_text``."""
+    return _dateline_info(norm)[0]
 
 
 def find_dateline(text: str, segments: list[Segment]) -> tuple[str | None, int | None]:
     """ISO date of the dateline near the top of ``text`` and the index of its segment."""
     for i, seg in enumerate(segments[:TOP_SEGMENTS]):
-        ok, iso = _dateline_info(text[seg.start:seg.end])
+        ok, iso = _dateline_info(normalize_text(text[seg.start:seg.end]))
         if ok and iso:
             return iso, i
     return None, None

@@ -50,6 +50,8 @@ _UR_ONLY = re.compile(r"[\u0679\u0688\u0691\u06BA\u06C1\u06D2\u06D3\u06BE]")
 _PASHTO = re.compile(r"[\u067C\u0689\u0693\u069A\u0696\u0681\u0685\u06CD]")
 _SORANI = re.compile(r"[\u0695\u06B5\u06C6\u06CE\u06D5]")
 
+# Any letter outside the Arabic script: one is enough to look at a span more closely.
+_NOT_ARABIC_LETTER = re.compile(r"[A-Za-z\u00C0-\u05FF\u0700-\u074F\u0780-\u089F\u0900-\u1FFF\u2C00-\uFB4F\uFF21-\uFF5A]")
 _SCRIPTS = (("arabic", _ARABIC), ("latin", _LATIN), ("cyrillic", _CYRILLIC), ("hebrew", _HEBREW), ("greek", _GREEK))
 
 # ISO 639-1 codes accepted as a hint from an input record.
@@ -296,9 +298,13 @@ def detect_document(
     else:
         doc = _detect(sample, doc_prof)
     doc_script = _dominant_script(doc_prof)
+    fast_arabic = doc_script == "arabic" and doc[0] == "ar"
     out: list[tuple[str, float]] = []
     for start, end in spans:
         piece = text[start:end]
+        if fast_arabic and not _NOT_ARABIC_LETTER.search(piece) and not _FA_UR.search(piece):
+            out.append(doc)  # Arabic letters only (or none): nothing to ask langdetect
+            continue
         prof = script_profile(piece)
         if prof["letters"] < MIN_LETTERS or _span_agrees(doc[0], doc_script, prof):
             out.append(doc)

@@ -102,36 +102,107 @@ class Normalized:
         return bisect.bisect_left(self.starts, start)
 
 
-def normalize(text: str) -> Normalized:
-    """Normalize ``text`` for matching and keep the map back to the received offsets."""
-    out: list[str] = []
-    starts = array("l")
-    ends = array("l")
-    prev_space = True  # drop leading whitespace
-    for i, c in enumerate(text):
-        r = _fold_char(c)
-        if not r:
+class _FoldTable(dict):
+    """``str.translate`` table filled on first use of each character."""
+
+    def __missing__(self, o: int) -> str:
+        r = self[o] = _fold_char(chr(o))
+        return r
+
+
+_TABLE = _FoldTable()
+_EXTRA_SPACES = re.compile(r"^ +| +$|(?<= ) +")
+
+
+_IOTA = array("l", range(1 << 16))
+
+
+def _iota(a: int, b: int) -> array:
+    """``array('l', range(a, b))`` by slicing a shared array (a memcpy, not a Python loop)."""
+    global _IOTA
+    if b > len(_IOTA):
+        _IOTA = array("l", range(max(b, 2 * len(_IOTA))))
+    return _IOTA[a:b]
+
+
+@lru_cache(maxsize=1)
+def _irregular_re() -> re.Pattern:
+    """Characters that do not fold to exactly one character (dropped or expanded).
+
+    Computed once over the BMP (about 0.2 s); characters beyond it are always
+    treated as irregular, which is correct, only slower, for the rare emoji.
+    """
+    ranges: list[list[int]] = []
+    for o in range(0x10000):
+        if 0xD800 <= o <= 0xDFFF or len(_fold_char.__wrapped__(chr(o))) == 1:
             continue
-        for d in r:
-            if d == " ":
-                if prev_space:
-                    continue
-                prev_space = True
-            else:
-                prev_space = False
-            out.append(d)
-            starts.append(i)
-            ends.append(i + 1)
-    if out and out[-1] == " ":
-        out.pop()
-        starts.pop()
-        ends.pop()
-    return Normalized("".join(out), starts, ends, len(text))
+        if ranges and ranges[-1][1] == o - 1:
+            ranges[-1][1] = o
+        else:
+            ranges.append([o, o])
+    cls = "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    return re.compile(f"[{cls}\U00010000-\U0010FFFF]")
+
+
+def normalize(text: str) -> Normalized:
+    """Normalize ``text`` for matching and keep the map back to the received offsets.
+
+    Most characters fold to exactly one character, so runs of them are translated and
+    mapped in bulk; only dropped or expanded characters and redundant spaces are
+    handled one by one.
+    """
+    n = len(text)
+    irregular = _irregular_re()
+    if not irregular.search(text):
+        out = text.translate(_TABLE)
+        starts = _iota(0, n)
+        ends = _iota(1, n + 1)
+    else:
+        parts: list[str] = []
+        starts = array("l")
+        ends = array("l")
+        pos = 0
+        for m in irregular.finditer(text):
+            i = m.start()
+            if i > pos:
+                parts.append(text[pos:i].translate(_TABLE))
+                starts.extend(_iota(pos, i))
+                ends.extend(_iota(pos + 1, i + 1))
+            r = _TABLE[ord(text[i])]
+            if r:
+                parts.append(r)
+                starts.extend([i] * len(r))
+                ends.extend([i + 1] * len(r))
+            pos = i + 1
+        if pos < n:
+            parts.append(text[pos:].translate(_TABLE))
+            starts.extend(_iota(pos, n))
+            ends.extend(_iota(pos + 1, n + 1))
+        out = "".join(parts)
+    if " " * 2 in out or out[:1] == " " or out[-1:] == " ":
+        # one space per run of whitespace, none at the ends
+        keep_out: list[str] = []
+        keep_s = array("l")
+        keep_e = array("l")
+        pos = 0
+        for m in _EXTRA_SPACES.finditer(out):
+            if m.start() > pos:
+                keep_out.append(out[pos:m.start()])
+                keep_s.extend(starts[pos:m.start()])
+                keep_e.extend(ends[pos:m.start()])
+            pos = m.end()
+        keep_out.append(out[pos:])
+        keep_s.extend(starts[pos:])
+        keep_e.extend(ends[pos:])
+        out, starts, ends = "".join(keep_out), keep_s, keep_e
+        if out[-1:] == " ":  # a space left before trailing dropped characters
+            out, starts, ends = out[:-1], starts[:-1], ends[:-1]
+    return Normalized(out, starts, ends, n)
 
 
 def normalize_text(text: str) -> str:
     """Normalized form only (no offset map), for keys, hashes and queries."""
-    return normalize(text).text
+    return _EXTRA_SPACES.sub("", text.translate(_TABLE))
 
 
 # A token is a run of letters/digits; decimal numbers such as 129.3 or 2,9 stay one token.

@@ -269,6 +269,22 @@ def test_stop_is_clean(home: Path) -> None:
     assert stop_server(home) is False
 
 
+def test_stop_with_connected_clients_is_quick(home: Path) -> None:
+    uri = ensure_server(home)
+    clients = [_client(uri) for _ in range(3)]
+    try:
+        for c in clients:
+            c.newsdedup.runs.insert_one({"n": 1})
+        t0 = time.monotonic()
+        assert stop_server(home) is True
+        assert time.monotonic() - t0 < 5.0
+    finally:
+        for c in clients:
+            c.close()
+    with _client(ensure_server(home)) as c:
+        assert c.newsdedup.runs.count_documents({}) == 3
+
+
 def test_start_failure_is_one_line_with_log_tail(home: Path) -> None:
     home.mkdir(parents=True)
     (home / "secantusd.toml").write_text("[server\nbroken")  # SecantusDB refuses to start

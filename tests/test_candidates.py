@@ -1,0 +1,73 @@
+"""CandidateIndex: pairs, DF cap, incremental add, save/load round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from newsdedup.tasks.align import ReuseDoc, prepare
+from newsdedup.tasks.candidates import CandidateIndex
+
+STORY = ("أعلنت وزارة الصحة السعودية تسجيل 129 إصابة جديدة بفيروس كورونا في منطقة الرياض "
+         "وأوضحت الوزارة أن الحالات تتلقى العلاج في مستشفيات المنطقة وأن فرق الرصد تتابع المخالطين")
+OTHER = ("افتتح أمير المنطقة الشرقية معرض الكتاب الدولي بمشاركة ثلاثمائة دار نشر عربية وأجنبية "
+         "ويستمر المعرض عشرة أيام وسط إقبال كبير من الزوار والمثقفين")
+THIRD = ("قررت اللجنة الأولمبية تأجيل البطولة الإقليمية للسباحة إلى الشهر المقبل بسبب أعمال الصيانة "
+         "في المجمع الرياضي بالعاصمة")
+
+
+def P(doc_id: str, text: str):
+    return prepare(ReuseDoc(doc_id, text))
+
+
+def test_pairs_within_batch_sorted_and_deduplicated():
+    docs = [P("d3", "تمهيد قصير. " + STORY), P("d1", STORY + " خاتمة."), P("d2", OTHER), P("d1", STORY + " خاتمة.")]
+    idx = CandidateIndex()
+    assert idx.candidates(docs) == [("d1", "d3")]
+    assert len(idx) == 0  # querying does not index
+
+
+def test_incremental_add_finds_pairs_with_earlier_docs_only_once():
+    idx = CandidateIndex()
+    first = [P("a", STORY), P("b", OTHER)]
+    idx.add(first)
+    assert "a" in idx and "z" not in idx and len(idx) == 2
+    second = [P("c", "خبر: " + STORY), P("d", THIRD), P("e", OTHER + " انتهى")]
+    assert idx.candidates(second) == [("a", "c"), ("b", "e")]
+    idx.add(second)
+    idx.add(second)  # idempotent
+    assert len(idx) == 5
+    # after adding, querying the same docs gives the same pairs (no self pairs, no duplicates)
+    assert idx.candidates(second) == [("a", "c"), ("b", "e")]
+
+
+def test_df_cap_drops_stock_phrases():
+    stock = "خادم الحرمين الشريفين الملك سلمان بن عبدالعزيز آل سعود"
+    docs = [P(f"s{i:02d}", f"{stock} {w}") for i, w in enumerate(
+        [STORY, OTHER, THIRD, "استقبل وفدا تجاريا", "دشن مشروعا سكنيا", "رعى حفل التخرج"])]
+    idx = CandidateIndex(df_cap=3)
+    idx.add(docs[:4])
+    assert len(idx.shingle.stop) > 0  # the stock 3-grams went over the cap
+    assert idx.candidates(docs[4:]) == []  # sharing only the stock phrase is no candidate
+    assert set(idx.common_shingles(2).tolist()) >= set(idx.shingle.stop.tolist())
+
+
+def test_save_load_round_trip(tmp_path):
+    idx = CandidateIndex(df_cap=50, min_shared=2)
+    idx.add([P("a", STORY), P("b", OTHER)])
+    idx.save(tmp_path / "ix")
+    back = CandidateIndex.load(tmp_path / "ix")
+    assert back.doc_ids == ["a", "b"] and back.df_cap == 50
+    for ch in ("shingle", "word"):
+        for arr in ("keys", "docs", "stop"):
+            assert np.array_equal(getattr(getattr(idx, ch), arr), getattr(getattr(back, ch), arr))
+    q = [P("c", STORY + " جديد"), P("d", THIRD)]
+    assert back.candidates(q) == idx.candidates(q) == [("a", "c")]
+    back.add(q)
+    back.save(tmp_path / "ix")
+    again = CandidateIndex.load(tmp_path / "ix")
+    assert len(again) == 4 and "d" in again
+
+
+def test_load_missing_dir_is_empty(tmp_path):
+    idx = CandidateIndex.load(tmp_path / "nothing")
+    assert len(idx) == 0 and idx.candidates([P("a", STORY)]) == []
