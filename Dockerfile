@@ -18,7 +18,8 @@ RUN pip install . \
 USER newsdedup
 WORKDIR /home/newsdedup
 # Only used when MONGODB_URI is unset (embedded SecantusDB): keep its state in the home.
-ENV NEWSDEDUP_HOME=/home/newsdedup/.newsdedup
+ENV NEWSDEDUP_HOME=/home/newsdedup/.newsdedup \
+    NEWSDEDUP_SEEDS=/src/seeds
 
 ENTRYPOINT ["newsdedup"]
 CMD ["--help"]

@@ -40,7 +40,7 @@ from newsdedup.tasks.candidates import CandidateIndex
 from newsdedup.tasks.cluster import build_clusters
 from newsdedup.tasks.ingest import Document, InputFile, Reject, iter_inputs
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS_DIR = Path(os.environ.get("NEWSDEDUP_SEEDS") or Path(__file__).resolve().parent.parent / "seeds")
 DB_ERRORS = (AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError)
 INSERT_BATCH = 500
 ALIGN_CHUNK = 400

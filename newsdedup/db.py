@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pymongo
-from pymongo import InsertOne, MongoClient, ReplaceOne, UpdateOne
+from pymongo import MongoClient, ReplaceOne, UpdateOne, WriteConcern
 from pymongo.errors import BulkWriteError, CollectionInvalid, DuplicateKeyError, OperationFailure
 
 from .config import Settings, redact_uri
@@ -185,13 +185,18 @@ class Store:
         last = self.db.documents.find_one({}, {"ingest_seq": 1}, sort=[("ingest_seq", -1)])
         return int(last["ingest_seq"]) + 1 if last and last.get("ingest_seq") is not None else 0
 
+    @property
+    def _runs(self):
+        """Run records are journaled (``j=True``): a crash right after a run must not lose its status."""
+        return self.db.runs.with_options(write_concern=WriteConcern(j=True))
+
     def start_run(self, run: Mapping[str, Any]) -> None:
         doc = dict(run)
         doc["_id"] = doc["run_id"]
-        self.db.runs.insert_one(doc)
+        self._runs.insert_one(doc)
 
     def update_run(self, run_id: str, fields: Mapping[str, Any]) -> None:
-        self.db.runs.update_one({"_id": run_id}, {"$set": dict(fields)})
+        self._runs.update_one({"_id": run_id}, {"$set": dict(fields)})
 
     def runs_with_prefix(self, prefix: str) -> int:
         return self.db.runs.count_documents({"run_key": prefix})

@@ -10,8 +10,10 @@ Why this shape:
 - A document-frequency cap: a shingle seen in more than ``df_cap`` documents is a stock
   phrase or boilerplate; its postings are dropped for good and its hash goes to the
   ``stop`` array, so it can neither blow up the index nor create candidate pairs.
-- A pair becomes a candidate when it shares at least ``min_shared`` capped shingles;
-  only pairs that share something are ever looked at (never all pairs).
+- A pair becomes a candidate when it shares at least ``min_shared`` capped shingles, a
+  shingle in more than ``rare_df`` documents counting only ``common_weight`` (two rare
+  3-grams make a candidate, a 4-word stock phrase does not); only pairs that share
+  something are ever looked at (never all pairs).
 - Word shuffling destroys n-grams, so a second, order-free channel indexes the
   document's rare content words (unigrams, own and much lower DF cap); a pair that
   shares at least ``min_shared_words`` of them is a candidate too.
@@ -49,9 +51,11 @@ def doc_words(p: Prepared, min_len: int = 4) -> np.ndarray:
 class _Postings:
     """One channel: sorted (key, doc) postings with a DF cap and a stop list."""
 
-    def __init__(self, df_cap: int, min_shared: int) -> None:
+    def __init__(self, df_cap: int, min_shared: float, rare_df: int | None = None, common_weight: float = 1.0) -> None:
         self.df_cap = int(df_cap)
-        self.min_shared = int(min_shared)
+        self.min_shared = float(min_shared)
+        self.rare_df = int(rare_df) if rare_df is not None else int(df_cap)
+        self.common_weight = float(common_weight)
         self.keys = np.zeros(0, dtype=np.int64)
         self.docs = np.zeros(0, dtype=np.int32)
         self.stop = np.zeros(0, dtype=np.int64)
@@ -91,6 +95,7 @@ class _Postings:
         qmask = is_query[docs]
         qk, qd = keys[qmask], docs[qmask]
         found: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
         for s in range(0, len(qk), chunk):
             k, d = qk[s : s + chunk], qd[s : s + chunk]
             lo = np.searchsorted(keys, k, "left")
@@ -102,13 +107,16 @@ class _Postings:
             off = np.arange(total) - np.repeat(np.cumsum(ln) - ln, ln) + np.repeat(lo, ln)
             me = d[rep].astype(np.int64)
             other = docs[off].astype(np.int64)
+            w = np.where(ln <= self.rare_df, 1.0, self.common_weight)[rep]
             ok = (other != me) & (~is_query[other] | (other > me))
-            me, other = me[ok], other[ok]
+            me, other, w = me[ok], other[ok], w[ok]
             found.append(np.minimum(me, other) * big + np.maximum(me, other))
+            weights.append(w)
         if not found:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        codes, cnt = np.unique(np.concatenate(found), return_counts=True)
-        sel = cnt >= self.min_shared
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        codes, inv = np.unique(np.concatenate(found), return_inverse=True)
+        cnt = np.bincount(inv, weights=np.concatenate(weights))
+        sel = cnt >= self.min_shared - 1e-9
         return codes[sel], cnt[sel]
 
     def save(self, d: Path, prefix: str) -> None:
@@ -127,9 +135,10 @@ class _Postings:
 class CandidateIndex:
     """Inverted index over hashed normalized word shingles with a document-frequency cap; persistent."""
 
-    def __init__(self, df_cap: int = 100, min_shared: int = 2, word_df_cap: int = 10,
-                 min_shared_words: int = 10, word_min_len: int = 4, chunk: int = 1_000_000) -> None:
-        self.shingle = _Postings(df_cap, min_shared)
+    def __init__(self, df_cap: int = 100, min_shared: float = 2, rare_df: int = 20, common_weight: float = 0.25,
+                 word_df_cap: int = 10, min_shared_words: int = 10, word_min_len: int = 4,
+                 chunk: int = 1_000_000) -> None:
+        self.shingle = _Postings(df_cap, min_shared, rare_df, common_weight)
         self.word = _Postings(word_df_cap, min_shared_words)
         self.word_min_len = int(word_min_len)
         self.chunk = int(chunk)
@@ -207,7 +216,7 @@ class CandidateIndex:
         return [pair for pair, _ in self.candidate_counts(prepared)]
 
     def candidate_counts(self, prepared: Sequence[Prepared]) -> list[tuple[tuple[str, str], tuple[int, int]]]:
-        """Like :meth:`candidates`, with (shared shingles, shared rare words) of each pair."""
+        """Like :meth:`candidates`, with (weighted shared shingles, shared rare words) of each pair."""
         seen: dict[str, int] = {}
         names = list(self.doc_ids)
         new: list[Prepared] = []
@@ -228,15 +237,15 @@ class CandidateIndex:
         c1, n1 = self.shingle.pair_counts(sk, sd, is_query, self.chunk)
         c2, n2 = self.word.pair_counts(wk, wd, is_query, self.chunk)
         codes = np.union1d(c1, c2)
-        s_cnt = np.zeros(len(codes), np.int64)
-        w_cnt = np.zeros(len(codes), np.int64)
+        s_cnt = np.zeros(len(codes), np.float64)
+        w_cnt = np.zeros(len(codes), np.float64)
         s_cnt[np.searchsorted(codes, c1)] = n1
         w_cnt[np.searchsorted(codes, c2)] = n2
         big = len(names)
         out = []
         for c, x1, x2 in zip(codes.tolist(), s_cnt.tolist(), w_cnt.tolist()):
             x, y = names[c // big], names[c % big]
-            out.append(((x, y) if x < y else (y, x), (x1, x2)))
+            out.append(((x, y) if x < y else (y, x), (round(x1, 2), int(x2))))
         out.sort()
         return out
 
@@ -248,6 +257,7 @@ class CandidateIndex:
         self.shingle.save(d, "shingle_")
         self.word.save(d, "word_")
         meta = {"format": _FORMAT, "df_cap": self.shingle.df_cap, "min_shared": self.shingle.min_shared,
+                "rare_df": self.shingle.rare_df, "common_weight": self.shingle.common_weight,
                 "word_df_cap": self.word.df_cap, "min_shared_words": self.word.min_shared,
                 "word_min_len": self.word_min_len, "doc_ids": self.doc_ids}
         tmp = d / "meta.json.tmp"
@@ -264,7 +274,8 @@ class CandidateIndex:
         meta = json.loads(meta_p.read_text(encoding="utf-8"))
         if meta.get("format") != _FORMAT:
             raise ValueError(f"{d}: index format {meta.get('format')} != {_FORMAT}; delete it to rebuild")
-        idx = cls(df_cap=meta["df_cap"], min_shared=meta["min_shared"], word_df_cap=meta["word_df_cap"],
+        idx = cls(df_cap=meta["df_cap"], min_shared=meta["min_shared"], rare_df=meta["rare_df"],
+                  common_weight=meta["common_weight"], word_df_cap=meta["word_df_cap"],
                   min_shared_words=meta["min_shared_words"], word_min_len=meta["word_min_len"],
                   **{k: v for k, v in kwargs.items() if k == "chunk"})
         idx.doc_ids = list(meta["doc_ids"])
