@@ -20,6 +20,7 @@ Detection runs on raw text: normalization folds exactly the letters (ی → ي, 
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 from langdetect import DetectorFactory
@@ -182,11 +183,26 @@ def _sample(text: str, limit: int = SAMPLE_CHARS, chunks: int = SAMPLE_CHUNKS) -
     return " ".join(parts)
 
 
-@lru_cache(maxsize=1)
+_FACTORY_LOCK = threading.Lock()
+_FACTORY_READY = threading.Event()
+
+
 def _factory():
+    """langdetect's profile factory, loaded once.
+
+    Loading is not thread-safe: a thread that detects while another loads sees
+    a half-filled language list (seen as Spanish labelled 'ro' or 'pl', or
+    'Need to load profiles'), so every caller waits for the first load.
+    """
     from langdetect import detector_factory
 
-    detector_factory.init_factory()
+    if not _FACTORY_READY.is_set():
+        # langdetect publishes its global factory *before* loading the profiles,
+        # so its own `_factory is None` test cannot tell "loaded": keep our own flag.
+        with _FACTORY_LOCK:
+            if not _FACTORY_READY.is_set():
+                detector_factory.init_factory()
+                _FACTORY_READY.set()
     return detector_factory._factory
 
 

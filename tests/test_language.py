@@ -90,3 +90,22 @@ def test_long_documents_are_sampled():
     text = (AR + " ") * 2000  # ~250 KB
     (doc, _), per = detect_document(text, [(0, len(AR))])
     assert doc == "ar" and per[0][0] == "ar"
+
+
+def test_concurrent_first_use_is_safe_and_deterministic():
+    """Threads detecting while langdetect loads its profiles must not see a half-loaded list."""
+    import subprocess
+    import sys
+
+    code = (
+        "import threading\n"
+        "from newsdedup.tasks.language import detect_language\n"
+        "r = []\n"
+        "text = 'Cules son las polticas y los procedimientos ms importantes que establece'\n"
+        "ts = [threading.Thread(target=lambda: r.append(detect_language(text)[0])) for _ in range(8)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "print(','.join(r))\n"
+    )
+    for _ in range(3):  # a fresh interpreter each time: the race is on the first load
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        assert out.strip().split(",") == ["es"] * 8
