@@ -14,37 +14,14 @@ import datetime as _dt
 import re
 from functools import lru_cache
 
+from .dates import MONTH_NAMES
 from .normalize import normalize_text
 from .segment import Segment
 
 __all__ = ["find_dateline", "parse_date", "is_dateline", "is_dateline_norm", "MONTHS"]
 
-# Month names in normalized form (أ→ا, ة→ه, ى→ي, lower case), longest first in the regex.
-MONTHS: dict[str, int] = {}
-for _num, _names in {
-    1: "يناير كانون الثاني جانفي janvier january jan",
-    2: "فبراير شباط فيفري فبرير février fevrier february feb",
-    3: "مارس اذار آذار mars march mar",
-    4: "ابريل ابريل افريل نيسان avril april apr",
-    5: "مايو ايار ماي mai may",
-    6: "يونيو يونيه حزيران جوان juin june jun",
-    7: "يوليو يوليه تموز جويليه جويلية يوليوز juillet july jul",
-    8: "اغسطس اغسطوس اب أوت اوت غشت août aout august aug",
-    9: "سبتمبر ايلول شتنبر septembre september sept sep",
-    10: "اكتوبر تشرين الاول octobre october oct",
-    11: "نوفمبر تشرين الثاني نونبر novembre november nov",
-    12: "ديسمبر كانون الاول دجنبر دسمبر décembre decembre december dec",
-}.items():
-    # two-word names: "كانون الثاني", "تشرين الاول"…
-    _words = _names.split()
-    _i = 0
-    while _i < len(_words):
-        if _words[_i] in ("كانون", "تشرين"):
-            MONTHS[normalize_text(_words[_i] + " " + _words[_i + 1])] = _num
-            _i += 2
-        else:
-            MONTHS[normalize_text(_words[_i])] = _num
-            _i += 1
+# Month names (the table in tasks/dates.py) in normalized form (أ→ا, ة→ه, ى→ي, lower case).
+MONTHS: dict[str, int] = {normalize_text(name): num for num, names in MONTH_NAMES.items() for name in names}
 
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 _SEP = r"[\s/\-.,،_]*"

@@ -47,7 +47,8 @@ def _fold(s: str) -> str:
     return s.translate(_DIGITS).translate(_ARABIC_FOLD).casefold()
 
 
-_MONTH_NAMES: dict[int, list[str]] = {
+# The one table of Gregorian month names (also used by the dateline detector).
+MONTH_NAMES: dict[int, list[str]] = {
     1: ["january", "jan", "janvier", "janv", "يناير", "كانون الثاني", "جانفي", "ينير", "كانون ثاني"],
     2: ["february", "feb", "février", "fevrier", "févr", "fevr", "فبراير", "شباط", "فيفري", "فبرير"],
     3: ["march", "mar", "mars", "مارس", "آذار", "اذار"],
@@ -55,14 +56,14 @@ _MONTH_NAMES: dict[int, list[str]] = {
     5: ["may", "mai", "مايو", "أيار", "ايار", "ماي"],
     6: ["june", "jun", "juin", "يونيو", "يونيه", "حزيران", "جوان", "يونيوز"],
     7: ["july", "jul", "juillet", "juil", "يوليو", "يوليه", "تموز", "جويلية", "جويليه", "يوليوز"],
-    8: ["august", "aug", "août", "aout", "أغسطس", "اغسطس", "آب", "اب", "أوت", "اوت", "غشت"],
+    8: ["august", "aug", "août", "aout", "أغسطس", "اغسطس", "اغسطوس", "آب", "اب", "أوت", "اوت", "غشت"],
     9: ["september", "sep", "sept", "septembre", "سبتمبر", "أيلول", "ايلول", "شتنبر"],
     10: ["october", "oct", "octobre", "أكتوبر", "اكتوبر", "تشرين الأول", "تشرين الاول", "تشرين أول", "تشرين اول"],
     11: ["november", "nov", "novembre", "نوفمبر", "تشرين الثاني", "تشرين ثاني", "نونبر"],
-    12: ["december", "dec", "décembre", "decembre", "déc", "ديسمبر", "كانون الأول", "كانون الاول", "كانون أول", "دجنبر"],
+    12: ["december", "dec", "décembre", "decembre", "déc", "ديسمبر", "دسمبر", "كانون الأول", "كانون الاول", "كانون أول", "دجنبر"],
 }
 _MONTHS: dict[str, int] = {}
-for _m, _names in _MONTH_NAMES.items():
+for _m, _names in MONTH_NAMES.items():
     for _n in _names:
         _MONTHS[re.sub(r"\s+", " ", _fold(_n))] = _m
 
