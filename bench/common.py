@@ -232,8 +232,14 @@ def run_cli(args: list[str], home: FreshHome, interval: float = 0.5, timeout: fl
 def fmt_table(rows: list[dict], cols: list[str], headers: list[str] | None = None) -> str:
     """A plain-text table (right-aligned numbers)."""
     headers = headers or cols
-    cells = [[("" if r.get(c) is None else (f"{r[c]:.2f}" if isinstance(r.get(c), float) else str(r[c])))
-              for c in cols] for r in rows]
+    def fmt(v) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return f"{v:.4f}" if abs(v) < 1 else f"{v:.2f}"
+        return str(v)
+
+    cells = [[fmt(r.get(c)) for c in cols] for r in rows]
     widths = [max(len(h), *(len(row[i]) for row in cells)) if cells else len(h) for i, h in enumerate(headers)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths)),
              "  ".join("-" * w for w in widths)]

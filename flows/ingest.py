@@ -29,11 +29,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run as runtime_flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
+from prefect.utilities.annotations import quote as _prefect_quote
 from pymongo.errors import AutoReconnect, ConnectionFailure, DuplicateKeyError, ServerSelectionTimeoutError
 
 from newsdedup import __version__
 from newsdedup.config import Settings, load_settings, redact_uri
-from newsdedup.db import STATUS_ANALYZED, STATUS_INDEXED, STATUS_INGESTED, Store, resolve_uri, stable_id
+from newsdedup.db import Store, process_identity, resolve_uri, stable_id
 from newsdedup.tasks import analyze as analyze_mod
 from newsdedup.tasks import reuse as reuse_mod
 from newsdedup.tasks.candidates import CandidateIndex
@@ -44,6 +45,22 @@ SEEDS_DIR = Path(os.environ.get("NEWSDEDUP_SEEDS") or Path(__file__).resolve().p
 DB_ERRORS = (AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError)
 INSERT_BATCH = 500
 ALIGN_CHUNK = 400
+PASSAGE_BATCH = 200
+
+
+class quote(_prefect_quote):
+    """Prefect's ``quote``: big task inputs (documents, passages, prepared pairs) are passed as they are.
+
+    Without it Prefect walks every element of every task input looking for futures
+    (``visit_collection``), which cost more than the alignment itself (2.7 s per 400
+    prepared pairs vs 0.25 s to align them). Prefect's own class does not survive
+    pickling (it comes back wrapped twice, as a 1-tuple), which process-pool and Dask
+    workers need, hence ``__getnewargs__``."""
+
+    __slots__ = ()
+
+    def __getnewargs__(self):
+        return (self[0],)
 
 
 def _retry_on_db_error(task, task_run, state) -> bool:  # noqa: ARG001 - Prefect's signature
@@ -122,6 +139,7 @@ def open_store(settings: Settings) -> Store:
 @task(name="record-run-start", **DB_TASK)
 def record_run_start(store: Store, run: dict) -> str:
     """Insert the run's provenance record (status ``running``); returns the run id."""
+    store.mark_abandoned_runs()  # earlier runs on this host whose process was killed
     for attempt in range(100):
         n = store.runs_with_prefix(run["run_key"]) + 1 + attempt
         run_id = f"{run['run_key']}-{n}"
@@ -133,88 +151,72 @@ def record_run_start(store: Store, run: dict) -> str:
     raise RuntimeError("could not allocate a run id")
 
 
-@task(name="read-inputs", task_run_name="read-inputs-{label}", **DB_TASK)
-def read_inputs(store: Store, files: list[str], run_id: str, label: str, manifest: str | None,
-                outlet: str | None, field_map: dict[str, str] | None, skipped_names: list[str]) -> dict:
-    """Stream the inputs, insert new documents (status ``ingested``) and rejects in batches."""
-    seq = store.next_ingest_seq()
-    input_files: list[InputFile] = []
-    docs: list[dict] = []
-    rejects: list[dict] = []
-    stats = Counter()
-    skipped = set(skipped_names)
+@task(name="outlet-statistics", task_run_name="outlet-statistics-{label}", **DB_TASK)
+def outlet_statistics(store: Store, files: list[str], label: str, manifest: str | None, outlet: str | None,
+                      field_map: dict[str, str] | None) -> dict:
+    """First pass over the inputs: which documents are new, and per outlet how often each line recurs.
 
-    def flush_docs() -> None:
-        if not docs:
-            return
-        ids = store.existing_doc_ids([d["_id"] for d in docs])
-        fresh = [d for d in docs if d["_id"] not in ids]
-        stats["documents_new"] += store.insert_new("documents", fresh)
-        stats["documents_known"] += len(docs) - len(fresh)
-        docs.clear()
+    Boilerplate such as «// انتهى //» is learned from line frequencies across an
+    outlet's documents, so they are counted (stored documents + this run's new
+    ones) before any document is flagged. Only ids and line keys are kept.
+    """
+    new_ids: list[str] = []
+    seen: set[str] = set()
+    pending: list[tuple[str, str | None, list[str]]] = []
+    run_counts: dict[str | None, tuple[int, Counter]] = {}
 
-    def flush_rejects() -> None:
-        if rejects:
-            stats["rejects_new"] += store.insert_new("rejects", rejects)
-            rejects.clear()
+    def flush() -> None:
+        known = store.existing_doc_ids([d for d, _, _ in pending])
+        for doc_id, o, keys in pending:
+            if doc_id in known:
+                continue
+            new_ids.append(doc_id)
+            n, c = run_counts.get(o, (0, Counter()))
+            c.update(keys)
+            run_counts[o] = (n + 1, c)
+        pending.clear()
 
-    seen_in_run: set[str] = set()
-    for item in iter_inputs(files, field_map=field_map, manifest=manifest, default_outlet=outlet,
-                            input_files=input_files):
-        if isinstance(item, Reject):
-            if skipped and any(name in item.reason for name in skipped) and "manifest" in item.reason:
-                continue  # the manifest names a file already ingested by an earlier run
-            stats["rejects"] += 1
-            rid = stable_id(item.source_path, item.record, item.reason)
-            rejects.append({"_id": rid, "reject_id": rid, "source_path": item.source_path, "record": item.record,
-                            "reason": item.reason, "run_id": run_id})
-            if len(rejects) >= INSERT_BATCH:
-                flush_rejects()
+    for item in iter_inputs(files, field_map=field_map, manifest=manifest, default_outlet=outlet):
+        if isinstance(item, Reject) or item.doc_id in seen:
             continue
-        doc: Document = item
-        stats["documents_read"] += 1
-        if doc.doc_id in seen_in_run:
-            stats["documents_duplicate_in_run"] += 1
-            continue
-        seen_in_run.add(doc.doc_id)
-        docs.append({
-            "_id": doc.doc_id, "doc_id": doc.doc_id, "external_id": doc.external_id,
-            "source_path": doc.source_path, "source_kind": doc.source_kind, "record": doc.record,
-            "outlet": doc.outlet, "title": doc.title, "url": doc.url,
-            "published": doc.published, "published_raw": doc.published_raw,
-            "published_source": "input" if doc.published else None,
-            "language": doc.language, "lang": None, "lang_confidence": None,
-            "text": doc.text, "clean_text": None, "content_sha256": doc.content_sha256,
-            "encoding": doc.encoding, "notes": list(doc.notes), "run_id": run_id, "ingest_seq": seq,
-            "status": STATUS_INGESTED, "line_keys": analyze_mod.line_keys_of(doc.text),
-        })
-        seq += 1
-        if len(docs) >= INSERT_BATCH:
-            flush_docs()
-    flush_docs()
-    flush_rejects()
-    stats["input_files"] = len(input_files)
-    return {"stats": dict(stats), "input_files": [{"path": f.path, "size": f.size, "sha256": f.sha256}
-                                                  for f in input_files]}
+        seen.add(item.doc_id)
+        pending.append((item.doc_id, item.outlet, analyze_mod.line_keys_of(item.text)))
+        if len(pending) >= INSERT_BATCH:
+            flush()
+    flush()
+    stored = store.outlet_line_stats(list(run_counts))
+    stats: dict[str | None, tuple[int, dict[str, int]]] = {}
+    for o, (n, c) in run_counts.items():
+        n0, c0 = stored.get(o, (0, {}))
+        merged = dict(c0)
+        for k, v in c.items():
+            merged[k] = merged.get(k, 0) + v
+        stats[o] = (n0 + n, merged)
+    return {"new_ids": new_ids, "stats": stats}
 
 
 @task(name="analyze-batch", task_run_name="analyze-{label}", **COMPUTE_TASK)
-def analyze_batch(docs: list[dict], outlet_stats: dict, label: str) -> tuple[list[dict], list[dict]]:
+def analyze_batch(docs: list[dict], outlet_stats: dict, label: str) -> list[dict]:
     return analyze_mod.analyze_batch(docs, outlet_stats)
 
 
-@task(name="store-analysis", task_run_name="store-analysis-{label}", **DB_TASK)
-def store_analysis(store: Store, fields: list[dict], passages: list[dict], label: str) -> int:
-    store.delete_passages_of([f["doc_id"] for f in fields])  # leftovers of a killed run
-    store.save_analysis(fields, passages)
-    return len(passages)
+@task(name="store-documents", task_run_name="store-documents-{label}", **DB_TASK)
+def store_documents(store: Store, docs: list[dict], label: str) -> list[str]:
+    """Insert analyzed documents; returns the ids this run inserted (another run may have won a race)."""
+    return store.insert_documents(docs)
+
+
+@task(name="store-rejects", **DB_TASK)
+def store_rejects(store: Store, rejects: list[dict]) -> int:
+    return store.insert_new("rejects", rejects)
 
 
 @task(name="align-batch", task_run_name="align-{label}", **COMPUTE_TASK)
-def align_batch(pairs: list, label: str) -> list:
+def align_batch(pairs: list, common: Any, label: str) -> list:
+    """Align prepared pairs; ``common`` (the index's stock n-grams) never counts as phrase evidence."""
     from newsdedup.tasks.align import align_pairs
 
-    return align_pairs(pairs)
+    return align_pairs(pairs, common=common)
 
 
 @task(name="store-matches", **DB_TASK)
@@ -223,10 +225,14 @@ def store_matches(store: Store, rows: list[dict]) -> int:
 
 
 @task(name="update-clusters", **DB_TASK)
-def update_clusters(store: Store, touched: list[str]) -> dict:
-    """Recompute the clusters of every match component that touches ``touched`` documents."""
+def update_clusters(store: Store, touched: list[str], fresh: list[str]) -> list[dict]:
+    """Recompute the clusters of every match component touching ``touched`` documents.
+
+    Passages of earlier documents are re-pointed here; ``fresh`` documents (this
+    run's) get their passages written afterwards with the right ``cluster_id``.
+    """
     if not touched:
-        return {"clusters_changed": 0, "components_docs": 0}
+        return []
     docs_in, matches = store.component_matches(touched)
     from newsdedup.tasks.align import Match
 
@@ -236,7 +242,23 @@ def update_clusters(store: Store, touched: list[str]) -> dict:
                                          "text": 1})
     clusters = build_clusters(objs, meta)
     store.replace_clusters(docs_in, clusters)
-    return {"clusters_changed": len(clusters), "components_docs": len(docs_in)}
+    earlier = sorted(docs_in - set(fresh))
+    if earlier:
+        spans = reuse_mod.cluster_spans(clusters)
+        store.set_passage_clusters(reuse_mod.passage_cluster_changes(store.passage_spans(earlier), spans))
+    return clusters
+
+
+@task(name="store-passages", task_run_name="store-passages-{label}", **DB_TASK)
+def store_passages(store: Store, doc_ids: list[str], spans: dict, redo: bool, label: str) -> tuple[int, int]:
+    """Write the passages of documents from their stored segments, with their cluster ids."""
+    docs = store.get_documents(doc_ids, {"doc_id": 1, "external_id": 1, "outlet": 1, "text": 1, "segments": 1})
+    passages = [p for i in doc_ids if i in docs
+                for p in analyze_mod.expand_passages(docs[i], spans.get(i, ()))]
+    if redo:
+        store.delete_passages_of(doc_ids)  # written by a run that was killed: rewrite them whole
+    store.insert_new("passages", passages)
+    return len(passages), sum(p["boilerplate"] for p in passages)
 
 
 @task(name="record-run-end", **DB_TASK)
@@ -245,50 +267,96 @@ def record_run_end(store: Store, run_id: str, fields: dict) -> None:
 
 
 # ---------------------------------------------------------------------------- stages
-def _analysis_stage(store: Store, batch_size: int, logger) -> tuple[int, int]:
-    """Analyze every ``ingested`` document; returns (passages stored, of which boilerplate)."""
-    outlets = store.db.documents.distinct("outlet", {"status": STATUS_INGESTED})
-    if not outlets and not store.count("documents", {"status": STATUS_INGESTED}):
-        return 0, 0
-    stats = store.outlet_line_stats(outlets + ([None] if None not in outlets else []))
-    n = n_bp = 0
-    futures = []
-    proj = {"doc_id": 1, "external_id": 1, "outlet": 1, "title": 1, "text": 1, "language": 1, "published": 1,
-            "published_source": 1, "line_keys": 1}
-    for i, batch in enumerate(store.documents_by_status(STATUS_INGESTED, proj, batch_size)):
-        keys = {k for d in batch for k in d.get("line_keys") or ()}
+def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | None, outlet: str | None,
+                field_map: dict[str, str] | None, skipped_names: list[str], batch_size: int) -> dict:
+    """Two passes over the inputs: outlet statistics, then analyze and insert new documents and rejects."""
+    first = outlet_statistics(store, files, f"{len(files)}-files", manifest, outlet, field_map)
+    new_ids = set(first["new_ids"])
+    stats_all = first["stats"]
+    seq = store.next_ingest_seq()
+    input_files: list[InputFile] = []
+    counts = Counter()
+    inserted: list[str] = []
+    rejects: list[dict] = []
+    batch: list[dict] = []
+    futures: list[tuple[str, Any]] = []
+    skipped = set(skipped_names)
+    seen: set[str] = set()
+
+    def submit() -> None:
+        if not batch:
+            return
+        keys = {k for d in batch for k in d["line_keys"]}
         sub = {}
         for o in {d.get("outlet") for d in batch}:
-            total, counts = stats.get(o, (0, {}))
-            sub[o] = (total, {k: counts[k] for k in keys if k in counts})
-        label = f"docs-{i * batch_size + 1}-{i * batch_size + len(batch)}"
-        futures.append((label, analyze_batch.submit(batch, sub, label)))
-        while len(futures) >= 4 or (futures and futures[0][1].state.is_completed()):
-            label0, fut = futures.pop(0)
-            fields, passages = fut.result()
-            n += store_analysis(store, fields, passages, label0)
-            n_bp += sum(f["n_boilerplate"] for f in fields)
-    for label0, fut in futures:
-        fields, passages = fut.result()
-        n += store_analysis(store, fields, passages, label0)
-        n_bp += sum(f["n_boilerplate"] for f in fields)
-    logger.info("analysis stored %d passages (%d boilerplate)", n, n_bp)
-    return n, n_bp
+            total, c = stats_all.get(o, (0, {}))
+            sub[o] = (total, {k: c[k] for k in keys if k in c})
+        label = f"docs-{counts['documents_read'] - len(batch) + 1}-{counts['documents_read']}"
+        futures.append((label, batch.copy(), analyze_batch.submit(quote(batch.copy()), quote(sub), label)))
+        batch.clear()
+
+    def drain(limit: int) -> None:
+        while len(futures) > limit:
+            label, docs, fut = futures.pop(0)
+            analysis = {f["doc_id"]: f for f in fut.result()}
+            records = [{**d, **analysis[d["doc_id"]]} for d in docs]
+            inserted.extend(store_documents(store, quote(records), label))
+
+    for item in iter_inputs(files, field_map=field_map, manifest=manifest, default_outlet=outlet,
+                            input_files=input_files):
+        if isinstance(item, Reject):
+            if skipped and "manifest" in item.reason and any(name in item.reason for name in skipped):
+                continue  # the manifest names a file already ingested by an earlier run
+            counts["rejects"] += 1
+            rid = stable_id(item.source_path, item.record, item.reason)
+            rejects.append({"_id": rid, "reject_id": rid, "source_path": item.source_path, "record": item.record,
+                            "reason": item.reason, "run_id": run_id})
+            if len(rejects) >= INSERT_BATCH:
+                counts["rejects_new"] += store_rejects(store, quote(rejects))
+                rejects.clear()
+            continue
+        doc: Document = item
+        counts["documents_read"] += 1
+        if doc.doc_id in seen or doc.doc_id not in new_ids:
+            counts["documents_known" if doc.doc_id not in seen else "documents_duplicate_in_run"] += 1
+            continue
+        seen.add(doc.doc_id)
+        batch.append({
+            "_id": doc.doc_id, "doc_id": doc.doc_id, "external_id": doc.external_id,
+            "source_path": doc.source_path, "source_kind": doc.source_kind, "record": doc.record,
+            "outlet": doc.outlet, "title": doc.title, "url": doc.url,
+            "published": doc.published, "published_raw": doc.published_raw,
+            "published_source": "input" if doc.published else None, "language": doc.language,
+            "text": doc.text, "content_sha256": doc.content_sha256, "encoding": doc.encoding,
+            "notes": list(doc.notes), "run_id": run_id, "ingest_seq": seq,
+            "line_keys": analyze_mod.line_keys_of(doc.text),
+        })
+        seq += 1
+        if len(batch) >= batch_size:
+            submit()
+            drain(2)
+    submit()
+    drain(0)
+    if rejects:
+        counts["rejects_new"] += store_rejects(store, quote(rejects))
+    counts["documents_new"] = len(inserted)
+    counts["input_files"] = len(input_files)
+    return {"stats": dict(counts), "inserted": inserted,
+            "input_files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in input_files]}
 
 
-def _load_index(store: Store, directory: Path, logger) -> CandidateIndex:
+def _load_index(store: Store, directory: Path, exclude: set[str], logger) -> CandidateIndex:
     """The on-disk index if it belongs to this database's current state, else rebuilt from the store."""
     meta = store.get_meta("index") or {}
-    index = CandidateIndex.load(directory)
     token_file = directory / "TOKEN"
     token = token_file.read_text().strip() if token_file.exists() else None
-    indexed = store.count("documents", {"status": STATUS_INDEXED})
-    if meta.get("token") and token == meta.get("token") and len(index) == indexed:
-        return index
-    logger.info("rebuilding the candidate index from %d stored documents", indexed)
+    if meta.get("token") and token == meta.get("token"):
+        return CandidateIndex.load(directory)
     index = CandidateIndex()
-    for batch in store.documents_by_status(STATUS_INDEXED, reuse_mod.DOC_FIELDS, 2000):
-        index.add(reuse_mod.prepare_docs(batch))
+    ids = [i for i in store.all_doc_ids() if i not in exclude]
+    logger.info("rebuilding the candidate index from %d stored documents", len(ids))
+    for chunk in _chunks(ids, 1000):
+        index.add(reuse_mod.prepare_docs(store.get_documents(chunk, reuse_mod.DOC_FIELDS).values()))
     return index
 
 
@@ -300,18 +368,21 @@ def _save_index(store: Store, index: CandidateIndex, directory: Path) -> None:
     store.set_meta("index", {"token": token, "documents": len(index)})
 
 
-def _reuse_stage(store: Store, settings: Settings, uri: str, run_id: str, batch_size: int, logger) -> dict:
-    pending = store.doc_ids_by_status(STATUS_ANALYZED)
-    if not pending:
+def _reuse_stage(store: Store, settings: Settings, uri: str, run_id: str, work: list[str], batch_size: int,
+                 logger) -> dict:
+    """Index ``work`` documents, align them with their candidates, store the matches."""
+    if not work:
         return {"matches_new": 0, "pairs": 0, "touched": []}
     directory = index_dir(settings, uri)
-    index = _load_index(store, directory, logger)
+    index = _load_index(store, directory, set(work), logger)
+    common = index.common_shingles()
     cache: dict[str, Any] = {}
     touched: set[str] = set()
     matches_new = pairs_total = 0
     ext_ids: dict[str, str] = {}
-    for b, ids in enumerate(_chunks(pending, batch_size)):
-        docs = store.get_documents(ids, {**reuse_mod.DOC_FIELDS, "external_id": 1})
+    fields = {**reuse_mod.DOC_FIELDS, "external_id": 1}
+    for b, ids in enumerate(_chunks(work, batch_size)):
+        docs = store.get_documents(ids, fields)
         batch_docs = [docs[i] for i in ids if i in docs]
         prepared = reuse_mod.prepare_docs(batch_docs)
         for d, p in zip(batch_docs, prepared):
@@ -321,26 +392,36 @@ def _reuse_stage(store: Store, settings: Settings, uri: str, run_id: str, batch_
         pairs = index.candidates(prepared)
         pairs_total += len(pairs)
         missing = sorted({x for pair in pairs for x in pair if x not in cache})
-        if missing:
-            more = store.get_documents(missing, {**reuse_mod.DOC_FIELDS, "external_id": 1})
-            for d in more.values():
-                cache[d["doc_id"]] = reuse_mod.prepare_docs([d])[0]
-                ext_ids[d["doc_id"]] = d["external_id"]
-        futures = [align_batch.submit([(cache[a], cache[c]) for a, c in chunk], f"b{b + 1}-pairs-{k * ALIGN_CHUNK + 1}")
-                   for k, chunk in enumerate(_chunks([p for p in pairs if p[0] in cache and p[1] in cache],
-                                                     ALIGN_CHUNK))]
+        for d in store.get_documents(missing, fields).values():
+            cache[d["doc_id"]] = reuse_mod.prepare_docs([d])[0]
+            ext_ids[d["doc_id"]] = d["external_id"]
+        todo = [p for p in pairs if p[0] in cache and p[1] in cache]
+        futures = [align_batch.submit(quote([(cache[x], cache[y]) for x, y in chunk]), quote(common),
+                                      f"b{b + 1}-pairs-{k * ALIGN_CHUNK + 1}")
+                   for k, chunk in enumerate(_chunks(todo, ALIGN_CHUNK))]
         found = [m for fut in futures for m in fut.result()]
-        rows = reuse_mod.match_rows(found, ext_ids, run_id)
-        matches_new += store_matches(store, rows)
+        matches_new += store_matches(store, quote(reuse_mod.match_rows(found, ext_ids, run_id)))
         for m in found:
             touched.update((m.a_doc_id, m.b_doc_id))
-        # keep memory bounded: drop prepared docs of earlier batches
-        if len(cache) > 4 * batch_size:
+        if len(cache) > 4 * batch_size:  # keep memory bounded: drop prepared docs of earlier batches
             for k in list(cache)[: len(cache) - 2 * batch_size]:
                 cache.pop(k, None)
     _save_index(store, index, directory)
-    store.set_status(pending, STATUS_INDEXED)
     return {"matches_new": matches_new, "pairs": pairs_total, "touched": sorted(touched)}
+
+
+def _passage_stage(store: Store, work: list[str], redo: set[str], clusters: list[dict]) -> tuple[int, int]:
+    """Write the passages of this run's documents (and of killed runs') with their final cluster ids."""
+    spans = reuse_mod.cluster_spans(clusters)
+    n = n_bp = 0
+    for k, ids in enumerate(_chunks(work, PASSAGE_BATCH)):
+        ids = list(ids)
+        sub = {i: spans[i] for i in ids if i in spans}
+        a, bp = store_passages(store, ids, quote(sub), any(i in redo for i in ids),
+                               f"docs-{k * PASSAGE_BATCH + 1}-{k * PASSAGE_BATCH + len(ids)}")
+        n += a
+        n_bp += bp
+    return n, n_bp
 
 
 def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str) -> None:
@@ -386,7 +467,13 @@ def _run_name() -> str:
       description="Ingest documents, flag boilerplate, find reused passages across outlets, store with provenance.")
 def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: str | None = None,
            field_map: dict[str, str] | None = None, db: str | None = None, batch_size: int = 1000) -> dict:
-    """Run the whole pipeline on ``paths`` (default: the bundled seeds) and return a summary."""
+    """Run the whole pipeline on ``paths`` (default: the bundled seeds) and return a summary.
+
+    Progress is tracked per run: documents are inserted complete, then matched,
+    clustered, and their passages written last. A run that was killed stays
+    ``killed`` in ``runs``; the next run redoes the reuse, cluster and passage
+    stages for its documents (every write is idempotent) and marks it recovered.
+    """
     logger = get_run_logger()
     t0 = time.monotonic()
     settings = load_settings(db)
@@ -412,39 +499,45 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
         "parameters": {**params, "db": settings.db_name},
         "database": {"uri": redact_uri(uri), "name": settings.db_name, "embedded": settings.embedded},
         "inputs": [{**x, "skipped_as_known": x["sha256"] in known} for x in listed],
-        "versions": package_versions(), "host": socket.gethostname(), "pid": os.getpid(),
+        "versions": package_versions(), "host": socket.gethostname(), **process_identity(),
     })
-    logger.info("run %s: %d input files (%d already ingested)", run_id, len(files), len(known & {x["sha256"] for x in listed}))
+    logger.info("run %s: %d input files (%d already ingested)", run_id, len(files),
+                len(known & {x["sha256"] for x in listed}))
     try:
         todo = [str(f) for f, x in zip(files, listed) if x["sha256"] not in known]
         skipped_names = [f.name for f, x in zip(files, listed) if x["sha256"] in known]
-        read = {"stats": {}, "input_files": []}
+        read = {"stats": {}, "input_files": [], "inserted": []}
         if todo or not files:
-            read = read_inputs(store, todo if files else paths, run_id, f"{len(todo)}-files", manifest, outlet,
-                               field_map, skipped_names)
-        timings["read"] = round(time.monotonic() - t0, 3)
+            read = _read_stage(store, todo if files else paths, run_id, manifest, outlet, field_map,
+                               skipped_names, batch_size)
+        timings["read_analyze"] = round(time.monotonic() - t0, 3)
 
-        t = time.monotonic()
-        passages_new, boilerplate_new = _analysis_stage(store, batch_size, logger)
-        timings["analyze"] = round(time.monotonic() - t, 3)
-
-        t = time.monotonic()
         with store.lock("reuse"):
-            reuse = _reuse_stage(store, settings, uri, run_id, batch_size, logger)
+            # documents of runs that were killed before they finished are completed here
+            orphans = store.unfinished_runs(exclude=run_id)
+            redo = [i for i in store.doc_ids_of_runs(orphans) if i not in set(read["inserted"])]
+            work = list(read["inserted"]) + redo
+            t = time.monotonic()
+            reuse = _reuse_stage(store, settings, uri, run_id, work, batch_size, logger)
             timings["reuse"] = round(time.monotonic() - t, 3)
             t = time.monotonic()
-            cl = update_clusters(store, reuse["touched"])
+            clusters = update_clusters(store, quote(reuse["touched"]), quote(work))
             timings["cluster"] = round(time.monotonic() - t, 3)
+            t = time.monotonic()
+            passages_new, boilerplate_new = _passage_stage(store, work, set(redo), clusters)
+            timings["passages"] = round(time.monotonic() - t, 3)
+            if orphans:
+                store.mark_runs_recovered(orphans, run_id)
         store.mark_inputs_done(read["input_files"], run_id)
 
         st = read["stats"]
         counts = {"documents": st.get("documents_new", 0), "documents_read": st.get("documents_read", 0),
                   "documents_known": st.get("documents_known", 0), "passages": passages_new,
-                  "matches": reuse["matches_new"], "candidate_pairs": reuse["pairs"],
-                  "clusters": cl["clusters_changed"], "rejects": st.get("rejects", 0),
-                  "input_files_read": st.get("input_files", 0), "input_files_skipped": len(skipped_names)}
+                  "boilerplate": boilerplate_new, "matches": reuse["matches_new"],
+                  "candidate_pairs": reuse["pairs"], "clusters": len(clusters), "rejects": st.get("rejects", 0),
+                  "input_files_read": st.get("input_files", 0), "input_files_skipped": len(skipped_names),
+                  "recovered_runs": len(orphans), "recovered_documents": len(redo)}
         totals = store.counts()
-        counts["boilerplate"] = boilerplate_new
         timings["total"] = round(time.monotonic() - t0, 3)
         nothing_read = counts["documents_read"] == 0 and counts["rejects"] > 0 and not skipped_names
         status = "completed" if not nothing_read else "completed-nothing-read"

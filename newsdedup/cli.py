@@ -65,6 +65,10 @@ def _task_runner(workers: int, dask: str | None):
 def _run_flow(args: argparse.Namespace) -> int:
     from .tasks.ingest import parse_map
 
+    if not (getattr(args, "verbose", False) or os.environ.get("NEWSDEDUP_DEBUG")):
+        # Prefect logs every task run to the console (stderr); keep stderr for the one-line error the
+        # contract promises. The logs still reach the Prefect API (UI); ``--verbose`` shows them here.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     settings = load_settings(args.db)
     field_map = None
     if args.map:
@@ -215,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, default=1, help="parallel worker processes for analysis and alignment")
     r.add_argument("--dask", metavar="ADDRESS|local", help="run tasks on a Dask cluster (prefect-dask)")
     r.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    r.add_argument("-v", "--verbose", action="store_true", help="show Prefect's flow and task logs on stderr")
     r.set_defaults(func=_run_flow)
 
     e = sub.add_parser("export", parents=[common], help="write one collection as JSONL, sorted")

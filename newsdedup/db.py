@@ -6,10 +6,12 @@ keyed upserts. Nothing here caches results; Prefect tasks that call it use
 ``NO_CACHE``.
 
 Write order keeps the database consistent if a run is killed at any point: a
-document is inserted before its passages, matches only name stored documents,
-and clusters are replaced after their matches are stored. A document's
-``status`` (``ingested`` → ``analyzed`` → ``indexed``) tells the next run what
-is left to do.
+document is inserted complete (analysis included) before its passages, matches
+only name stored documents, clusters are replaced after their matches, and
+passages are written last with their final ``cluster_id``. Progress is tracked
+per run (``runs.status``): the documents of a run that did not finish are
+completed by the next one. The hot path is inserts: on the embedded server an
+update costs several times an insert.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from .config import Settings, redact_uri
 
 COLLECTIONS = ("documents", "passages", "matches", "clusters", "runs", "rejects", "inputs", "locks", "meta")
 
-STATUS_INGESTED = "ingested"
-STATUS_ANALYZED = "analyzed"
-STATUS_INDEXED = "indexed"
+
+# Ids per ``$in`` query. The embedded server checks ``$in`` by a linear scan of the list for every
+# candidate document, so one query over k ids costs O(k^2): 2,000 ids took ~8 ms per document,
+# 25 ids ~0.6 ms (bench/results/scale*.json; docs/scaling.md). Keep every ``$in`` list this short.
+IN_CHUNK = 25
 
 # Fields of each export kind, in contract order (extra stored fields are not exported).
 EXPORT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -60,13 +64,13 @@ EXPORT_SORT: dict[str, list[tuple[str, int]]] = {
 _DOCUMENT_SCHEMA = {
     "$jsonSchema": {
         "bsonType": "object",
-        "required": ["doc_id", "external_id", "text", "content_sha256", "status"],
+        "required": ["doc_id", "external_id", "text", "content_sha256", "run_id", "segments"],
         "properties": {
             "doc_id": {"bsonType": "string"},
             "external_id": {"bsonType": "string"},
             "text": {"bsonType": "string"},
             "content_sha256": {"bsonType": "string"},
-            "status": {"enum": [STATUS_INGESTED, STATUS_ANALYZED, STATUS_INDEXED]},
+            "segments": {"bsonType": "array"},
         },
     }
 }
@@ -83,14 +87,16 @@ _PASSAGE_SCHEMA = {
 }
 
 _INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
-    "documents": [([("doc_id", 1)], {"unique": True}), ([("external_id", 1)], {}), ([("status", 1)], {}),
+    "documents": [([("doc_id", 1)], {"unique": True}), ([("external_id", 1)], {}), ([("run_id", 1)], {}),
                   ([("outlet", 1)], {}), ([("ingest_seq", 1)], {}), ([("content_sha256", 1)], {})],
-    "passages": [([("passage_id", 1)], {"unique": True}), ([("doc_id", 1), ("start", 1)], {}),
-                 ([("external_id", 1)], {}), ([("cluster_id", 1)], {})],
+    # passages are ~20x the documents and every secondary index costs ~0.15-0.25 ms per inserted passage on
+    # the embedded server: ``_id`` (= passage_id) is the unique key, (doc_id, start) serves per-document
+    # reads, (external_id, doc_id, start) the export sort. No passage_id or cluster_id index (docs/scaling.md).
+    "passages": [([("doc_id", 1), ("start", 1)], {}), ([("external_id", 1), ("doc_id", 1), ("start", 1)], {})],
     "matches": [([("match_id", 1)], {"unique": True}), ([("a_doc_id", 1)], {}), ([("b_doc_id", 1)], {})],
     "clusters": [([("cluster_id", 1)], {"unique": True}), ([("members.doc_id", 1)], {}),
                  ([("n_outlets", -1)], {})],
-    "runs": [([("run_id", 1)], {"unique": True}), ([("started_at", -1)], {})],
+    "runs": [([("run_id", 1)], {"unique": True}), ([("started_at", -1)], {}), ([("status", 1)], {})],
     "rejects": [([("reject_id", 1)], {"unique": True}), ([("source_path", 1)], {})],
     "inputs": [([("sha256", 1)], {"unique": True})],
 }
@@ -123,6 +129,62 @@ def _ignore_duplicates(exc: BulkWriteError) -> int:
     if any(e.get("code") != 11000 for e in errors):
         raise exc
     return int(details.get("nInserted", 0))
+
+
+def _host_key() -> str:
+    """This machine and pid namespace: pids of lock holders are only comparable within it."""
+    parts = [socket.gethostname()]
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            parts.append(f.read().strip())
+    except OSError:
+        pass
+    try:
+        parts.append(os.readlink("/proc/self/ns/pid"))
+    except OSError:
+        pass
+    return "|".join(parts)
+
+
+def _pid_start(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot) from /proc, to tell a reused pid; None if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields[19]
+    except (OSError, IndexError):
+        return None
+
+
+def process_identity() -> dict[str, Any]:
+    """Who runs this: stored with runs and locks so a later process can tell whether it died."""
+    return {"host_key": _host_key(), "pid": os.getpid(), "pid_start": _pid_start(os.getpid())}
+
+
+def _holder_alive(held: Mapping[str, Any], host: str) -> bool | None:
+    """Whether a lock's holder process still runs: True/False on this host, None when it cannot be told."""
+    pid = held.get("pid")
+    if held.get("host") != host or not isinstance(pid, int) or pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by another user
+    except OSError:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        if state in ("Z", "X"):
+            return False  # killed, not yet reaped by its parent
+    except (OSError, IndexError):
+        return None if not os.path.isdir("/proc") else False
+    start = _pid_start(pid)
+    if held.get("pid_start") and start and start != held["pid_start"]:
+        return False  # the pid was reused by another process
+    return True
 
 
 class Store:
@@ -201,6 +263,30 @@ class Store:
     def runs_with_prefix(self, prefix: str) -> int:
         return self.db.runs.count_documents({"run_key": prefix})
 
+    def mark_abandoned_runs(self) -> int:
+        """Runs still ``running`` whose process on this host is gone (killed) become ``killed``."""
+        host = _host_key()
+        n = 0
+        for r in self.db.runs.find({"status": "running", "host_key": host}, {"pid": 1, "pid_start": 1}):
+            held = {"host": host, "pid": r.get("pid"), "pid_start": r.get("pid_start")}
+            if _holder_alive(held, host) is False:
+                n += self._runs.update_one(
+                    {"_id": r["_id"], "status": "running"},
+                    {"$set": {"status": "killed",
+                              "error": "the process ended without recording the end of the run (killed)"}},
+                ).modified_count
+        return n
+
+    def unfinished_runs(self, exclude: str | None = None) -> list[str]:
+        """Runs that ended without finishing (``killed`` or ``failed``) and that no run has completed yet."""
+        cur = self.db.runs.find({"status": {"$in": ["killed", "failed"]}, "recovered_by": None}, {"_id": 1},
+                                sort=[("started_at", 1), ("_id", 1)])
+        return [r["_id"] for r in cur if r["_id"] != exclude]
+
+    def mark_runs_recovered(self, run_ids: Sequence[str], by: str) -> None:
+        for r in run_ids:
+            self._runs.update_one({"_id": r}, {"$set": {"recovered_by": by}})
+
     # ------------------------------------------------------------------ inputs
     def known_inputs(self, shas: Iterable[str]) -> set[str]:
         shas = list(shas)
@@ -221,34 +307,40 @@ class Store:
     def existing_doc_ids(self, ids: Iterable[str]) -> set[str]:
         ids = list(ids)
         found: set[str] = set()
-        for i in range(0, len(ids), 5000):
-            chunk = ids[i:i + 5000]
+        for i in range(0, len(ids), IN_CHUNK):
+            chunk = ids[i:i + IN_CHUNK]
             found.update(d["_id"] for d in self.db.documents.find({"_id": {"$in": chunk}}, {"_id": 1}))
         return found
 
-    def documents_by_status(self, status: str, projection: Mapping[str, int] | None = None,
-                            batch_size: int = 1000) -> Iterator[list[dict]]:
-        """Batches of documents in ``status``, in ingestion order."""
-        cur = self.db.documents.find({"status": status}, projection, sort=[("ingest_seq", 1), ("_id", 1)],
-                                     batch_size=batch_size)
-        batch: list[dict] = []
-        for d in cur:
-            batch.append(d)
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+    def insert_documents(self, docs: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Insert documents; returns the ids actually inserted (those already stored are skipped)."""
+        docs = list(docs)
+        if not docs:
+            return []
+        try:
+            self.db.documents.insert_many(docs, ordered=False)
+            return [d["_id"] for d in docs]
+        except BulkWriteError as exc:
+            _ignore_duplicates(exc)
+            failed = {e["index"] for e in (exc.details or {}).get("writeErrors", [])}
+            return [d["_id"] for i, d in enumerate(docs) if i not in failed]
 
-    def doc_ids_by_status(self, status: str) -> list[str]:
-        cur = self.db.documents.find({"status": status}, {"_id": 1}, sort=[("ingest_seq", 1), ("_id", 1)])
-        return [d["_id"] for d in cur]
+    def all_doc_ids(self) -> list[str]:
+        return [d["_id"] for d in self.db.documents.find({}, {"_id": 1}, sort=[("ingest_seq", 1), ("_id", 1)])]
+
+    def doc_ids_of_runs(self, run_ids: Sequence[str]) -> list[str]:
+        """Documents inserted by these runs, in ingestion order."""
+        out: list[tuple[int, str]] = []
+        for r in run_ids:
+            out.extend((d.get("ingest_seq", 0), d["_id"])
+                       for d in self.db.documents.find({"run_id": r}, {"_id": 1, "ingest_seq": 1}))
+        return [i for _, i in sorted(out)]
 
     def get_documents(self, ids: Iterable[str], projection: Mapping[str, int] | None = None) -> dict[str, dict]:
         ids = sorted(set(ids))
         out: dict[str, dict] = {}
-        for i in range(0, len(ids), 2000):
-            for d in self.db.documents.find({"_id": {"$in": ids[i:i + 2000]}}, projection):
+        for i in range(0, len(ids), IN_CHUNK):
+            for d in self.db.documents.find({"_id": {"$in": ids[i:i + IN_CHUNK]}}, projection):
                 out[d["_id"]] = d
         return out
 
@@ -265,37 +357,24 @@ class Store:
             out[outlet] = (n, counts)
         return out
 
-    def save_analysis(self, docs: Sequence[Mapping[str, Any]], passages: Sequence[Mapping[str, Any]]) -> None:
-        """Passages first, then the document's fields and status, so a kill leaves a redo-able state."""
-        if passages:
-            self.insert_new("passages", passages)
-        ops = []
-        for d in docs:
-            fields = {k: v for k, v in d.items() if k not in ("_id", "doc_id")}
-            fields["status"] = STATUS_ANALYZED
-            ops.append(UpdateOne({"_id": d["doc_id"]}, {"$set": fields}))
-        if ops:
-            self.db.documents.bulk_write(ops, ordered=False)
-
     def delete_passages_of(self, doc_ids: Sequence[str]) -> None:
         if doc_ids:
-            self.db.passages.delete_many({"doc_id": {"$in": list(doc_ids)}})
-
-    def set_status(self, doc_ids: Sequence[str], status: str) -> None:
-        if doc_ids:
-            self.db.documents.update_many({"_id": {"$in": list(doc_ids)}}, {"$set": {"status": status}})
+            ids = list(doc_ids)
+            for i in range(0, len(ids), IN_CHUNK):
+                self.db.passages.delete_many({"doc_id": {"$in": ids[i:i + IN_CHUNK]}})
 
     # ------------------------------------------------------------------ matches & clusters
     def save_matches(self, matches: Sequence[Mapping[str, Any]]) -> int:
         return self.insert_new("matches", matches)
 
     def matches_of_docs(self, doc_ids: Iterable[str]) -> list[dict]:
-        ids = list(set(doc_ids))
+        """Matches naming any of ``doc_ids`` (two indexed ``$in`` queries: ``$or`` is a scan on the embedded server)."""
+        ids = sorted(set(doc_ids))
         out: dict[str, dict] = {}
-        for i in range(0, len(ids), 2000):
-            chunk = ids[i:i + 2000]
-            for m in self.db.matches.find({"$or": [{"a_doc_id": {"$in": chunk}}, {"b_doc_id": {"$in": chunk}}]}):
-                out[m["_id"]] = m
+        for field in ("a_doc_id", "b_doc_id"):
+            for i in range(0, len(ids), IN_CHUNK):
+                for m in self.db.matches.find({field: {"$in": ids[i:i + IN_CHUNK]}}):
+                    out[m["_id"]] = m
         return [out[k] for k in sorted(out)]
 
     def component_matches(self, seed_doc_ids: Iterable[str]) -> tuple[set[str], list[dict]]:
@@ -316,35 +395,37 @@ class Store:
         return seen, [matches[k] for k in sorted(matches)]
 
     def replace_clusters(self, doc_ids: set[str], clusters: Sequence[Mapping[str, Any]]) -> None:
-        """Replace the clusters touching ``doc_ids`` and re-point their passages' ``cluster_id``."""
+        """Replace the clusters whose members are in ``doc_ids`` by ``clusters`` (a whole component)."""
         ids = sorted(doc_ids)
         old = set()
-        for i in range(0, len(ids), 2000):
-            old.update(c["_id"] for c in self.db.clusters.find({"members.doc_id": {"$in": ids[i:i + 2000]}}, {"_id": 1}))
+        for i in range(0, len(ids), IN_CHUNK):
+            old.update(c["_id"] for c in self.db.clusters.find({"members.doc_id": {"$in": ids[i:i + IN_CHUNK]}},
+                                                               {"_id": 1}))
         new_ids = {c["cluster_id"] for c in clusters}
         ops = [ReplaceOne({"_id": c["cluster_id"]}, {**c, "_id": c["cluster_id"]}, upsert=True) for c in clusters]
-        if ops:
-            self.db.clusters.bulk_write(ops, ordered=False)
+        for i in range(0, len(ops), 1000):
+            self.db.clusters.bulk_write(ops[i:i + 1000], ordered=False)
         stale = sorted(old - new_ids)
-        if stale:
-            self.db.clusters.delete_many({"_id": {"$in": stale}})
-        # passages: clear then set from member spans
-        for i in range(0, len(ids), 2000):
-            self.db.passages.update_many({"doc_id": {"$in": ids[i:i + 2000]}, "cluster_id": {"$ne": None}},
-                                         {"$set": {"cluster_id": None}})
-        pops = []
-        for c in clusters:
-            for m in c["members"]:
-                pops.append(UpdateOne({"doc_id": m["doc_id"], "start": {"$lt": m["end"]}, "end": {"$gt": m["start"]},
-                                       "boilerplate": False},
-                                      {"$set": {"cluster_id": c["cluster_id"]}}))
-        # Cluster ids are stable, so applying updates in a sorted order is deterministic.
-        for i in range(0, len(pops), 2000):
-            self.db.passages.bulk_write(pops[i:i + 2000], ordered=True)
+        for i in range(0, len(stale), IN_CHUNK):
+            self.db.clusters.delete_many({"_id": {"$in": stale[i:i + IN_CHUNK]}})
 
-    def update_many_passage_clusters(self, ops: list) -> None:
-        if ops:
-            self.db.passages.bulk_write(ops, ordered=True)
+    def passage_spans(self, doc_ids: Sequence[str]) -> Iterator[dict]:
+        """``_id, doc_id, start, end, boilerplate, cluster_id`` of the stored passages of ``doc_ids``."""
+        ids = sorted(set(doc_ids))
+        for i in range(0, len(ids), IN_CHUNK):
+            yield from self.db.passages.find({"doc_id": {"$in": ids[i:i + IN_CHUNK]}},
+                                             {"_id": 1, "doc_id": 1, "start": 1, "end": 1, "boilerplate": 1,
+                                              "cluster_id": 1})
+
+    def set_passage_clusters(self, changes: Mapping[str | None, Sequence[str]]) -> int:
+        """Set ``cluster_id`` of the given passages (``{cluster_id or None: [passage ids]}``)."""
+        n = 0
+        for cid in sorted(changes, key=lambda c: (c is None, c or "")):
+            ids = sorted(changes[cid])
+            for j in range(0, len(ids), IN_CHUNK):
+                n += self.db.passages.update_many({"_id": {"$in": ids[j:j + IN_CHUNK]}},
+                                                  {"$set": {"cluster_id": cid}}).modified_count
+        return n
 
     # ------------------------------------------------------------------ locks
     @contextmanager
@@ -352,18 +433,34 @@ class Store:
         """A cross-process (and cross-machine) lock in the ``locks`` collection.
 
         The reuse index and clusters are updated under it, so two concurrent runs
-        cannot lose each other's index entries or write conflicting clusters. A
-        lock whose holder died expires after ``ttl`` seconds.
+        cannot lose each other's index entries or write conflicting clusters.
+
+        The lock records its holder (host identity, pid, process start time). A
+        waiter on the same host takes over a lock whose holder process is gone
+        (killed run: SIGKILL, OOM, power loss of a container), so the next run
+        does not wait for the ``ttl``. A lock held from another host, whose
+        liveness cannot be checked, expires after ``ttl`` seconds; a lock whose
+        holder is alive on this host is never taken over.
         """
-        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        pid = os.getpid()
+        host = _host_key()
+        owner = f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:8]}"
         deadline = time.monotonic() + wait
         while True:
             now = time.time()
             try:
-                self.db.locks.insert_one({"_id": name, "owner": owner, "expires": now + ttl})
+                self.db.locks.insert_one({"_id": name, "owner": owner, "expires": now + ttl, "host": host,
+                                          "hostname": socket.gethostname(), "pid": pid,
+                                          "pid_start": _pid_start(pid), "acquired": now})
                 break
             except DuplicateKeyError:
-                self.db.locks.delete_one({"_id": name, "expires": {"$lt": now}})
+                held = self.db.locks.find_one({"_id": name})
+                if held is not None:
+                    alive = _holder_alive(held, host)
+                    if alive is False or (alive is None and float(held.get("expires") or 0) < now):
+                        # compare-and-delete: only this holder's record, never a newer one
+                        self.db.locks.delete_one({"_id": name, "owner": held.get("owner")})
+                        continue
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"lock {name!r} is held by another run")
                 time.sleep(poll)

@@ -27,12 +27,12 @@ Everything is deterministic: numpy stable sorts, no sets iterated for output.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Iterable
 
 import numpy as np
+from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
 from .normalize import Normalized, normalize, normalize_text, tokenize
@@ -77,6 +77,8 @@ class AlignParams:
     long_tokens: int = 25  # spans at least this long need no sentence-coverage check
     sent_cover: float = 0.6  # short spans must cover this share of their sentence(s), both sides
     ordered_sim: float = 0.70  # word-level Indel similarity for verbatim/fuzzy
+    sentence_ratio: float = 80.0  # whole sentences sharing a seed with fuzz.ratio >= this are reuse
+    sentence_min_chars: int = 35  # ... when both have at least this many normalized chars
     long_ordered_sim: float = 0.55  # ... for long spans
     bag_sim: float = 0.70  # multiset word overlap for bag-of-words (shuffled)
     bag_min_tokens: int = 20
@@ -150,6 +152,7 @@ class Prepared:
     wlen: np.ndarray | None = None  # int32 characters per token
     _sorted: tuple | None = field(default=None, repr=False)
     _rare: tuple | None = field(default=None, repr=False)
+    _sents: tuple | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -189,6 +192,13 @@ def _common(ua: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hit = big[k] == small
     si, bi = np.flatnonzero(hit), k[hit]
     return (bi, si) if swap else (si, bi)
+
+
+def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """``np.isin`` for a sorted lookup array, without re-sorting it on every call."""
+    k = np.searchsorted(sorted_values, x)
+    k[k == len(sorted_values)] = 0
+    return sorted_values[k] == x
 
 
 def _expand(ia, sa, ca, pa, ib, sb, cb, pb) -> tuple[np.ndarray, np.ndarray]:
@@ -321,8 +331,10 @@ def gap_clusters(ai: np.ndarray, bj: np.ndarray, gap: int, min_size: int = 1) ->
             for part in parts:
                 if len(part) >= min_size:
                     work.append((part, 1 - dim, False))
+    if len(out) == 1:
+        return [np.asarray(sorted(out[0]), dtype=np.int64)]
     a, b = coords
-    out.sort(key=lambda g: (min(a[i] for i in g), min(b[i] for i in g)))
+    out.sort(key=lambda g: (min(map(a.__getitem__, g)), min(map(b.__getitem__, g))))
     return [np.asarray(sorted(g), dtype=np.int64) for g in out]
 
 
@@ -411,7 +423,7 @@ def _phrase_piece(a: Prepared, phrases: list[tuple[int, int, int]], a0: int, a1:
     for pa_, pb_, ln in phrases:
         if common is not None and len(common):
             # only words inside n-grams that are not corpus-common count as evidence
-            rare = ~np.isin(a.shingles[pa_ : pa_ + ln - p.ngram + 1], common)
+            rare = ~_member(a.shingles[pa_ : pa_ + ln - p.ngram + 1], common)
             mask = np.zeros(ln, dtype=bool)
             for k in range(p.ngram):
                 mask[k : k + len(rare)] |= rare
@@ -461,8 +473,63 @@ def _verify(a: Prepared, b: Prepared, a0: int, a1: int, b0: int, b1: int, p: Ali
     return None
 
 
-def _merge(pieces: list[_Piece], p: AlignParams) -> list[_Piece]:
-    """Union pieces that overlap or lie within ``merge_gap`` tokens in both documents."""
+def _sentences(d: Prepared) -> tuple[list[int], list[int], list[str], list[bool]]:
+    """Per sentence: first token, last token, normalized text, touches an excluded span (cached)."""
+    if d._sents is None:
+        n_s = len(d.sent_len)
+        first = np.searchsorted(d.sent, np.arange(n_s), "left")
+        last = first + d.sent_len - 1
+        texts = [d.norm.text[d.tok_start[f] : d.tok_end[l]] for f, l in zip(first.tolist(), last.tolist())]
+        ex = np.maximum.reduceat(d.excluded, first).tolist() if n_s else []
+        d._sents = (first.tolist(), last.tolist(), texts, [bool(x) for x in ex])
+    return d._sents
+
+
+def _sentence_pieces(a: Prepared, b: Prepared, si: np.ndarray, sj: np.ndarray, covered_a: np.ndarray,
+                     covered_b: np.ndarray, pieces: list, p: AlignParams) -> None:
+    """Whole-sentence fuzz.ratio for sentence pairs that share a seed and are not explained yet."""
+    ok = ~(covered_a[si] & covered_b[sj])
+    if not ok.any():
+        return
+    nb = len(b.sent_len) + 1
+    codes = np.unique(a.sent[si[ok]].astype(np.int64) * nb + b.sent[sj[ok]])
+    fa, la_, ta, xa = _sentences(a)
+    fb, lb_, tb, xb = _sentences(b)
+    lo_ratio = p.sentence_ratio / (200.0 - p.sentence_ratio)  # ratio >= r needs len_min/len_max >= r/(200-r)
+    for c in codes.tolist():
+        x, y = divmod(c, nb)
+        if xa[x] or xb[y]:
+            continue
+        sa, sb = ta[x], tb[y]
+        la, lb = len(sa), len(sb)
+        if min(la, lb) < p.sentence_min_chars or min(la, lb) < lo_ratio * max(la, lb):
+            continue
+        r = fuzz.ratio(sa, sb, score_cutoff=p.sentence_ratio)
+        if r:
+            a0, a1, b0, b1 = fa[x], la_[x], fb[y], lb_[y]
+            pieces.append(_Piece(a0, a1, b0, b1, round(r, 2), "verbatim" if r >= 99.5 else "fuzzy"))
+            covered_a[a0 : a1 + 1] = True
+            covered_b[b0 : b1 + 1] = True
+
+
+_SEG = 1 << 30
+
+
+def _seg_coord(d: Prepared, pos: np.ndarray) -> np.ndarray:
+    """Token positions pushed apart across excluded (boilerplate) tokens, so that no cluster
+    and hence no span ever reaches over an excluded span."""
+    if not d.excluded.any():
+        return pos.astype(np.int64)
+    return pos.astype(np.int64) + np.cumsum(d.excluded)[pos].astype(np.int64) * _SEG
+
+
+def _same_segment(d: Prepared, t0: int, t1: int) -> bool:
+    return not d.excluded[min(t0, t1) : max(t0, t1) + 1].any()
+
+
+def _merge(pieces: list[_Piece], p: AlignParams, a: Prepared | None = None, b: Prepared | None = None) -> list[_Piece]:
+    """Union pieces that overlap or lie within ``merge_gap`` tokens in both documents
+    (never across an excluded span)."""
     pieces = sorted(pieces, key=lambda x: (x.a0, x.b0))
     changed = True
     while changed:
@@ -471,7 +538,9 @@ def _merge(pieces: list[_Piece], p: AlignParams) -> list[_Piece]:
         for x in pieces:
             for y in out:
                 if (x.a0 <= y.a1 + p.merge_gap and y.a0 <= x.a1 + p.merge_gap
-                        and x.b0 <= y.b1 + p.merge_gap and y.b0 <= x.b1 + p.merge_gap):
+                        and x.b0 <= y.b1 + p.merge_gap and y.b0 <= x.b1 + p.merge_gap
+                        and (a is None or _same_segment(a, min(x.a0, y.a0), max(x.a1, y.a1)))
+                        and (b is None or _same_segment(b, min(x.b0, y.b0), max(x.b1, y.b1)))):
                     wa = (y.a1 - y.a0 + 1) + (x.a1 - x.a0 + 1)
                     y.score = round((y.score * (y.a1 - y.a0 + 1) + x.score * (x.a1 - x.a0 + 1)) / wa, 2)
                     if y.method != x.method:
@@ -510,11 +579,11 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
     si, sj = _ordered_seeds(a, b, p)
     if len(si):
         used = np.zeros(len(si), dtype=bool)
-        for g in gap_clusters(si, sj, p.gap, min_size=2):
+        for g in gap_clusters(_seg_coord(a, si), _seg_coord(b, sj), p.gap, min_size=2):
             gi, gj = si[g], sj[g]
             a0, a1 = int(gi.min()), int(gi.max()) + p.ngram - 1
             b0, b1 = int(gj.min()), int(gj.max()) + p.ngram - 1
-            pc = _verify(a, b, a0, a1, b0, b1, p, phrases=_phrases(gi, gj, a, p.ngram), common=common)
+            pc = _verify(a, b, a0, a1, b0, b1, p)
             if pc is not None:
                 pieces.append(pc)
                 covered_a[pc.a0 : pc.a1 + 1] = True
@@ -524,7 +593,7 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
         rest = np.flatnonzero(~used)
         if len(rest) >= 2:
             ri_, rj_ = si[rest], sj[rest]
-            for g in gap_clusters(ri_, rj_, p.phrase_gap, min_size=2):
+            for g in gap_clusters(_seg_coord(a, ri_), _seg_coord(b, rj_), p.phrase_gap, min_size=2):
                 gi, gj = ri_[g], rj_[g]
                 ph = _phrases(gi, gj, a, p.ngram)
                 if len(ph) < p.phrase_min:
@@ -537,12 +606,16 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
                     pieces.append(pc)
                     covered_a[pc.a0 : pc.a1 + 1] = True
                     covered_b[pc.b0 : pc.b1 + 1] = True
+        # near-identical sentences: whole-sentence character similarity (fuzz.ratio) of the
+        # sentence pairs that share a seed and are not explained yet
+        if len(si):
+            _sentence_pieces(a, b, si, sj, covered_a, covered_b, pieces, p)
     # order-free seeds, outside what the ordered pass explained
     ri, rj = _rare_seeds(a, b, p)
     if len(ri):
         keep = ~(covered_a[ri] & covered_b[rj])
         ri, rj = ri[keep], rj[keep]
-        for g in gap_clusters(ri, rj, p.rare_gap, min_size=p.rare_min_points):
+        for g in gap_clusters(_seg_coord(a, ri), _seg_coord(b, rj), p.rare_gap, min_size=p.rare_min_points):
             gi, gj = ri[g], rj[g]
             t = trim_edges(gi, gj, p.rare_trim)
             if len(t) < p.rare_min_points:
@@ -556,18 +629,54 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
                 pieces.append(pc)
     if not pieces:
         return []
-    return [_to_match(a, b, pc) for pc in _merge(pieces, p)]
+    return [_to_match(a, b, pc) for pc in _merge(pieces, p, a, b)]
 
 
 def _order_key(m: Match) -> tuple:
-    return (m.a_doc_id, m.b_doc_id, m.a_start, m.a_end, m.b_start, m.b_end)
+    return (m.a_doc_id, m.b_doc_id, m.a_start, m.a_end, m.b_start, m.b_end, m.score, m.method)
+
+
+_POOL_STATE: dict = {}
+
+
+def _align_chunk(chunk: list[tuple[int, int]]) -> list[Match]:
+    docs, params, common = _POOL_STATE["docs"], _POOL_STATE["params"], _POOL_STATE["common"]
+    out: list[Match] = []
+    for i, j in chunk:
+        out.extend(align_pair(docs[i], docs[j], params, common))
+    return out
 
 
 def align_pairs(pairs: Iterable[tuple[Prepared, Prepared]], params: AlignParams = PARAMS,
-                common: np.ndarray | None = None) -> list[Match]:
-    """Batch form of :func:`align_pair`; the result is sorted, so order of pairs does not matter."""
+                common: np.ndarray | None = None, workers: int = 1, chunk_size: int = 2000) -> list[Match]:
+    """Batch form of :func:`align_pair`; the result is sorted, so order of pairs does not matter.
+
+    ``workers > 1`` forks that many processes (Linux ``fork``: the prepared documents are
+    inherited, only pair numbers and matches cross process boundaries); output is identical."""
     out: list[Match] = []
+    if workers <= 1:
+        for a, b in pairs:
+            out.extend(align_pair(a, b, params, common))
+        out.sort(key=_order_key)
+        return out
+    import multiprocessing as mp
+
+    docs: list[Prepared] = []
+    num: dict[int, int] = {}
+    work: list[tuple[int, int]] = []
     for a, b in pairs:
-        out.extend(align_pair(a, b, params, common))
+        for d in (a, b):
+            if id(d) not in num:
+                num[id(d)] = len(docs)
+                docs.append(d)
+        work.append((num[id(a)], num[id(b)]))
+    chunks = [work[k : k + chunk_size] for k in range(0, len(work), chunk_size)]
+    _POOL_STATE.update(docs=docs, params=params, common=common)
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            for part in pool.imap_unordered(_align_chunk, chunks):
+                out.extend(part)
+    finally:
+        _POOL_STATE.clear()
     out.sort(key=_order_key)
     return out

@@ -7,7 +7,7 @@ runner (threads, processes, Dask) as plain data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .boilerplate import clean_text, document_line_keys, flag_boilerplate
@@ -15,7 +15,7 @@ from .dateline import find_dateline
 from .language import detect_document
 from .segment import segment
 
-__all__ = ["analyze_document", "analyze_batch", "line_keys_of", "passage_id"]
+__all__ = ["analyze_document", "analyze_batch", "assign_cluster", "expand_passages", "line_keys_of", "passage_id"]
 
 
 def passage_id(doc_id: str, start: int) -> str:
@@ -29,10 +29,15 @@ def line_keys_of(text: str) -> list[str]:
 
 
 def analyze_document(doc: Mapping[str, Any], outlet_docs: int = 0,
-                     outlet_key_counts: Mapping[str, int] | None = None) -> tuple[dict, list[dict]]:
-    """Analyze one stored document; returns (document fields to set, passage records)."""
+                     outlet_key_counts: Mapping[str, int] | None = None) -> dict:
+    """Analyze one document; returns the fields to store on it.
+
+    Passages are kept compact on the document (``segments``: start, end, line,
+    sentence, lang, confidence, boilerplate, reason) and expanded into the
+    ``passages`` collection by :func:`expand_passages` once their clusters are
+    known, so each passage is written once, never updated.
+    """
     text: str = doc["text"]
-    doc_id: str = doc["doc_id"]
     segs = segment(text)
     spans = [(s.start, s.end) for s in segs]
     (lang, conf), seg_langs = detect_document(text, spans, hint=doc.get("language"))
@@ -43,38 +48,56 @@ def analyze_document(doc: Mapping[str, Any], outlet_docs: int = 0,
     source = doc.get("published_source") or ("input" if published else None)
     if not published and dateline_date:
         published, source = dateline_date, "dateline"
-    passages = []
-    for seg, (slang, sconf), (is_bp, reason) in zip(segs, seg_langs, flags):
-        pid = passage_id(doc_id, seg.start)
-        passages.append({
-            "_id": pid, "passage_id": pid, "doc_id": doc_id, "external_id": doc["external_id"],
-            "outlet": doc.get("outlet"), "start": seg.start, "end": seg.end, "text": text[seg.start:seg.end],
-            "lang": slang, "lang_confidence": round(float(sconf), 4), "boilerplate": bool(is_bp),
-            "boilerplate_reason": reason if is_bp else None, "cluster_id": None,
-            "line": seg.line, "sentence": seg.sentence,
-        })
-    fields = {
-        "doc_id": doc_id,
+    segments = [[seg.start, seg.end, seg.line, seg.sentence, slang, round(float(sconf), 4), bool(bp),
+                 reason if bp else None]
+                for seg, (slang, sconf), (bp, reason) in zip(segs, seg_langs, flags)]
+    return {
+        "doc_id": doc["doc_id"],
         "lang": lang,
         "lang_confidence": round(float(conf), 4),
         "clean_text": clean_text(text, segs, flags),
         "published": published,
         "published_source": source,
-        "boilerplate_spans": [[p["start"], p["end"]] for p in passages if p["boilerplate"]],
-        "n_passages": len(passages),
-        "n_boilerplate": sum(p["boilerplate"] for p in passages),
+        "segments": segments,
+        "boilerplate_spans": [[s[0], s[1]] for s in segments if s[6]],
+        "line_keys": sorted(document_line_keys(text, segs)),
+        "n_passages": len(segments),
+        "n_boilerplate": sum(1 for s in segments if s[6]),
     }
-    return fields, passages
+
+
+def assign_cluster(start: int, end: int, spans: Iterable[Sequence[Any]]) -> str | None:
+    """The cluster whose member span overlaps ``[start, end)`` most (ties: smallest id), else None."""
+    best: tuple[int, str] | None = None
+    for s0, e0, cid in spans:
+        ov = min(e0, end) - max(s0, start)
+        if ov > 0 and (best is None or ov > best[0] or (ov == best[0] and cid < best[1])):
+            best = (ov, cid)
+    return best[1] if best else None
+
+
+def expand_passages(doc: Mapping[str, Any], cluster_spans: Iterable[Sequence[Any]] = ()) -> list[dict]:
+    """Passage records of a stored document from its ``segments`` (see :func:`analyze_document`)."""
+    text: str = doc["text"]
+    spans = list(cluster_spans)
+    out = []
+    for start, end, line, sentence, lang, conf, bp, reason in doc.get("segments") or ():
+        pid = passage_id(doc["doc_id"], start)
+        out.append({
+            "_id": pid, "passage_id": pid, "doc_id": doc["doc_id"], "external_id": doc["external_id"],
+            "outlet": doc.get("outlet"), "start": start, "end": end, "text": text[start:end],
+            "lang": lang, "lang_confidence": conf, "boilerplate": bool(bp), "boilerplate_reason": reason,
+            "cluster_id": None if bp else assign_cluster(start, end, spans),
+            "line": line, "sentence": sentence,
+        })
+    return out
 
 
 def analyze_batch(docs: Sequence[Mapping[str, Any]],
-                  outlet_stats: Mapping[str | None, tuple[int, Mapping[str, int]]]) -> tuple[list[dict], list[dict]]:
+                  outlet_stats: Mapping[str | None, tuple[int, Mapping[str, int]]]) -> list[dict]:
     """Analyze a batch; ``outlet_stats`` maps outlet → (documents, {line key: documents with it})."""
-    fields_out: list[dict] = []
-    passages_out: list[dict] = []
+    out = []
     for d in docs:
         n, counts = outlet_stats.get(d.get("outlet"), (0, {}))
-        fields, passages = analyze_document(d, n, counts)
-        fields_out.append(fields)
-        passages_out.extend(passages)
-    return fields_out, passages_out
+        out.append(analyze_document(d, n, counts))
+    return out

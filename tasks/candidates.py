@@ -274,12 +274,15 @@ class CandidateIndex:
         meta = json.loads(meta_p.read_text(encoding="utf-8"))
         if meta.get("format") != _FORMAT:
             raise ValueError(f"{d}: index format {meta.get('format')} != {_FORMAT}; delete it to rebuild")
-        idx = cls(df_cap=meta["df_cap"], min_shared=meta["min_shared"], rare_df=meta["rare_df"],
-                  common_weight=meta["common_weight"], word_df_cap=meta["word_df_cap"],
-                  min_shared_words=meta["min_shared_words"], word_min_len=meta["word_min_len"],
-                  **{k: v for k, v in kwargs.items() if k == "chunk"})
-        idx.doc_ids = list(meta["doc_ids"])
-        idx._pos = {x: i for i, x in enumerate(idx.doc_ids)}
-        idx.shingle.load(d, "shingle_")
-        idx.word.load(d, "word_")
+        try:
+            idx = cls(df_cap=meta["df_cap"], min_shared=meta["min_shared"], rare_df=meta["rare_df"],
+                      common_weight=meta["common_weight"], word_df_cap=meta["word_df_cap"],
+                      min_shared_words=meta["min_shared_words"], word_min_len=meta["word_min_len"],
+                      **{k: v for k, v in kwargs.items() if k == "chunk"})
+            idx.doc_ids = list(meta["doc_ids"])
+            idx._pos = {x: i for i, x in enumerate(idx.doc_ids)}
+            idx.shingle.load(d, "shingle_")
+            idx.word.load(d, "word_")
+        except (KeyError, FileNotFoundError) as exc:  # written by an early development version
+            raise ValueError(f"{d}: incomplete or outdated candidate index ({exc}); delete it to rebuild") from exc
         return idx

@@ -12,8 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .align import Match, Prepared, ReuseDoc, align_pairs, prepare
+from .analyze import assign_cluster
 
-__all__ = ["reuse_doc", "prepare_docs", "match_rows", "align_batch", "match_id"]
+__all__ = ["reuse_doc", "prepare_docs", "match_rows", "align_batch", "match_id", "cluster_spans",
+           "passage_cluster_changes"]
 
 DOC_FIELDS = {"_id": 1, "doc_id": 1, "text": 1, "boilerplate_spans": 1}
 
@@ -57,3 +59,26 @@ def align_batch(pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]) ->
         return p
 
     return align_pairs([(prep(a), prep(b)) for a, b in pairs])
+
+
+def cluster_spans(clusters: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[int, int, str]]]:
+    """Per document, the member spans of every cluster with its id: what passages are assigned from."""
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    for c in clusters:
+        for m in c["members"]:
+            out.setdefault(m["doc_id"], []).append((m["start"], m["end"], c["cluster_id"]))
+    return out
+
+
+def passage_cluster_changes(passages: Iterable[Mapping[str, Any]],
+                            spans: Mapping[str, Sequence[tuple[int, int, str]]]) -> dict[str | None, list[str]]:
+    """Stored passages whose ``cluster_id`` must change: ``{new cluster id or None: [passage ids]}``.
+
+    Only changes are returned, because updates are the expensive write.
+    """
+    changes: dict[str | None, list[str]] = {}
+    for p in passages:
+        new = None if p.get("boilerplate") else assign_cluster(p["start"], p["end"], spans.get(p["doc_id"], ()))
+        if new != p.get("cluster_id"):
+            changes.setdefault(new, []).append(p["_id"])
+    return changes

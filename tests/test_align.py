@@ -168,3 +168,51 @@ def test_seed_debka_claim_and_must_not_match():
             if any(g["external_id"] == m.a_doc_id and ov(m.a_start, m.a_end, g) for g in gold_reuse)
             and any(g["external_id"] == m.b_doc_id and ov(m.b_start, m.b_end, g) for g in gold_reuse)]
     assert matches and len(good) / len(matches) >= 0.8
+
+
+def test_parallel_align_pairs_is_identical():
+    docs = [prepare(ReuseDoc(f"d{i}", (FILLER_A if i % 2 else FILLER_B) + PASSAGE.replace("الموسيقى", f"الموسيقى{i}")))
+            for i in range(6)]
+    pairs = [(docs[i], docs[j]) for i in range(6) for j in range(i + 1, 6)]
+    serial = align_pairs(pairs)
+    assert serial and align_pairs(pairs, workers=2, chunk_size=3) == serial
+
+
+def test_common_phrases_are_not_phrase_evidence():
+    import numpy as np
+    # two distinct shared phrases close together: the 'phrases' rule accepts ...
+    a = ("قال موقع ديبكا الإسرائيلي إن موسكو تريد قاعدة جديدة شرق ليبيا على مسافة 700 كم فقط من أوروبا "
+         "بحسب الموقع المتخصص في التحليلات العسكرية، وهو ما نفته الخارجية الروسية في بيان مقتضب.")
+    b = ("وكان موقع \"ديبكا\" الإسرائيلي قد كشف عن مساع روسية، وذكر الموقع المتخصص في التحليلات العسكرية "
+         "والاستخباراتية أن روسيا ستقيم قواعد لها على مسافة 700 كم فقط من أوروبا.")
+    pa, pb = prepare(ReuseDoc("a", a)), prepare(ReuseDoc("b", b))
+    ms = align_pair(pa, pb)
+    assert [m.method for m in ms] == ["phrases"]
+    # ... unless the corpus says those n-grams are stock phrases
+    common = np.unique(np.concatenate([pa.shingles, pb.shingles]))
+    assert align_pair(pa, pb, common=common) == []
+
+
+def test_excluded_span_inside_copied_text_is_never_claimed():
+    half = len(PASSAGE) // 2
+    cut = PASSAGE.index(" ", half)
+    caption = " مع تكرار زياراته "
+    a = FILLER_A + PASSAGE[:cut] + caption + PASSAGE[cut:] + " " + FILLER_A
+    b = FILLER_B + PASSAGE[:cut] + caption + PASSAGE[cut:] + " " + FILLER_B
+    s_a = a.index(caption)
+    pa = prepare(ReuseDoc("a", a, ((s_a, s_a + len(caption)),)))
+    s_b = b.index(caption)
+    pb = prepare(ReuseDoc("b", b, ((s_b, s_b + len(caption)),)))
+    ms = align_pair(pa, pb)
+    assert len(ms) == 2  # the two halves, not one span over the caption
+    for m in ms:
+        assert m.a_end <= s_a + 1 or m.a_start >= s_a + len(caption) - 1
+        assert m.b_end <= s_b + 1 or m.b_start >= s_b + len(caption) - 1
+
+
+def test_empty_and_punctuation_only_docs():
+    docs = [prepare(ReuseDoc("e", "")), prepare(ReuseDoc("p", "... !!! ،،")), prepare(ReuseDoc("w", "كلمة"))]
+    assert align_pairs([(x, y) for x in docs for y in docs]) == []
+    idx = CandidateIndex()
+    idx.add(docs)
+    assert len(idx) == 3 and idx.candidates(docs) == []

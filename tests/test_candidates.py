@@ -71,3 +71,13 @@ def test_save_load_round_trip(tmp_path):
 def test_load_missing_dir_is_empty(tmp_path):
     idx = CandidateIndex.load(tmp_path / "nothing")
     assert len(idx) == 0 and idx.candidates([P("a", STORY)]) == []
+
+
+def test_outdated_index_dir_gives_clear_error(tmp_path):
+    import json
+
+    import pytest
+
+    (tmp_path / "meta.json").write_text(json.dumps({"format": 1, "df_cap": 100, "doc_ids": []}), encoding="utf-8")
+    with pytest.raises(ValueError, match="rebuild"):
+        CandidateIndex.load(tmp_path)

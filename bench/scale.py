@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Scale benchmark on SaudiNewsNet: growth, incremental day, quality at scale (issue #7).
+
+usage: python bench/scale.py [--fractions 0.125,0.25,0.5,1] [--incremental] [--quality]
+                             [--workers N] [--dask ADDRESS|local] [--label NAME] [--sample-seed 7]
+
+For every fraction f the first round(f * 31,030) articles (zip names sorted, JSON array
+order) are written as one JSONL file per day into a temp folder, then ingested end to end
+with ``newsdedup run DIR --map text=content,outlet=source,published=date_extracted --json``
+into a fresh ``NEWSDEDUP_HOME`` (own embedded database server and local Prefect server,
+both started before the clock starts and timed separately, both stopped at the end).
+Every run is measured by:
+- wall time of the CLI process and the run summary's stage ``timings``
+  (read, analyze, reuse, cluster, total), plus its counts;
+- peak resident memory (psutil, every 0.5 s) of the newsdedup process tree (CLI + any
+  worker processes), of the embedded database server, and of both together.
+
+``--incremental``: in another fresh home, ingest every day but the last, then the last
+day (1,686 articles) into the same database; the second run's time is compared with the
+full (fraction 1) run.
+``--quality``: on the largest fraction's database, how many ``was`` (Saudi Press Agency)
+articles are in a cluster with at least one other outlet, and a random sample (fixed
+seed) of 50 clusters written to ``bench/results/cluster_sample.md`` for checking by eye.
+
+Writes ``bench/results/scale.json`` (``scale_<label>.json`` with ``--label``) and prints
+tables. Numbers only; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (RESULTS, SAUDI, SAUDI_MAP, FreshHome, cli, fmt_table, run_cli,  # noqa: E402
+                    saudinewsnet_records, saudinewsnet_zips, write_json, write_jsonl_days)
+
+TARGET_S = 600
+TARGET_MB = 4096
+
+
+def _run_args(data: Path, args: argparse.Namespace) -> list[str]:
+    out = ["run", str(data), "--map", SAUDI_MAP, "--db", "scale", "--json"]
+    if args.workers and args.workers > 1:
+        out += ["--workers", str(args.workers)]
+    if args.dask:
+        out += ["--dask", args.dask]
+    return out
+
+
+def _row(label: str, n: int, res: dict) -> dict:
+    s = res["summary"] or {}
+    t = s.get("timings") or {}
+    c = s.get("counts") or {}
+    row = {"run": label, "articles": n, "wall_s": res["wall_s"]}
+    row.update({k: v for k, v in t.items() if k != "total"})
+    row["total"] = t.get("total")
+    row.update({"documents": c.get("documents"), "passages": c.get("passages"),
+                "candidate_pairs": c.get("candidate_pairs"), "matches": c.get("matches"),
+                "clusters": c.get("clusters"), "rejects": c.get("rejects"),
+                "peak_newsdedup_mb": res["memory"]["newsdedup_tree_mb"], "peak_db_mb": res["memory"]["db_server_mb"],
+                "peak_nd_db_mb": res["memory"]["peak_newsdedup_plus_db_mb"],
+                "peak_prefect_mb": res["memory"]["prefect_server_mb"]})
+    return row
+
+
+def _mongo(home: FreshHome):
+    from pymongo import MongoClient
+
+    uri = cli(["db", "uri"], home.env).stdout.strip()
+    return MongoClient(uri, tz_aware=True)["scale"]
+
+
+# ---------------------------------------------------------------------------- quality
+def quality(home: FreshHome, seed: int, sample_n: int, out_md: Path) -> dict:
+    db = _mongo(home)
+    was_total = db.documents.count_documents({"outlet": "was"})
+    was_in_multi: set[str] = set()
+    other_with_was: set[str] = set()
+    clusters_total = clusters_multi = clusters_with_was_multi = 0
+    sizes: list[int] = []
+    ids: list[str] = []
+    for c in db.clusters.find({}, {"cluster_id": 1, "members.doc_id": 1, "members.outlet": 1, "n_outlets": 1,
+                                   "outlets": 1, "size": 1}):
+        clusters_total += 1
+        ids.append(c["cluster_id"])
+        sizes.append(int(c.get("size") or 0))
+        outlets = set(c.get("outlets") or [])
+        if len(outlets) >= 2:
+            clusters_multi += 1
+        if "was" in outlets and len(outlets) >= 2:
+            clusters_with_was_multi += 1
+            for m in c.get("members") or []:
+                (was_in_multi if m.get("outlet") == "was" else other_with_was).add(m["doc_id"])
+    # was articles matched (any span) with another outlet's article, from the matches themselves
+    was_docs = {d["_id"] for d in db.documents.find({"outlet": "was"}, {"_id": 1})}
+    was_matched: set[str] = set()
+    for m in db.matches.find({}, {"a_doc_id": 1, "b_doc_id": 1}):
+        a, b = m["a_doc_id"], m["b_doc_id"]
+        if (a in was_docs) == (b in was_docs):
+            continue
+        was_matched.add(a if a in was_docs else b)
+    ids.sort()
+    rng = random.Random(seed)
+    picked = sorted(rng.sample(ids, min(sample_n, len(ids))))
+    sample = [db.clusters.find_one({"_id": cid}) or db.clusters.find_one({"cluster_id": cid}) for cid in picked]
+    _write_sample(out_md, sample, seed, clusters_total)
+    sizes.sort()
+    return {"was_articles": was_total,
+            "was_articles_in_cluster_with_other_outlet": len(was_in_multi),
+            "was_share_in_cluster_with_other_outlet": round(len(was_in_multi) / was_total, 4) if was_total else None,
+            "was_articles_matched_with_other_outlet": len(was_matched),
+            "other_outlet_articles_sharing_a_cluster_with_was": len(other_with_was),
+            "clusters": clusters_total, "clusters_multi_outlet": clusters_multi,
+            "clusters_with_was_and_other_outlet": clusters_with_was_multi,
+            "cluster_size_median": sizes[len(sizes) // 2] if sizes else None,
+            "cluster_size_max": sizes[-1] if sizes else None,
+            "sample": {"seed": seed, "n": len(sample), "file": str(out_md.relative_to(RESULTS.parent.parent))}}
+
+
+def _snip(text: str | None, n: int) -> str:
+    t = " ".join((text or "").split())
+    return t if len(t) <= n else t[:n] + "…"
+
+
+def _write_sample(path: Path, clusters: list[dict], seed: int, total: int) -> None:
+    lines = [f"# Random sample of {len(clusters)} clusters (seed {seed}) of {total}",
+             "",
+             "From `python bench/scale.py --quality` on the largest fraction run. Each cluster: its id, size,",
+             "outlets, the representative passage and up to 6 members (outlet, external id, snippet).",
+             "Verdict column of the eye check: see the end of this file.", ""]
+    for i, c in enumerate(clusters, 1):
+        if not c:
+            continue
+        fs = c.get("first_seen") or {}
+        lines += [f"## {i}. `{c['cluster_id']}` — size {c.get('size')}, {c.get('n_outlets')} outlet(s): "
+                  f"{', '.join(o or '?' for o in c.get('outlets') or [])}",
+                  f"first seen: {fs.get('outlet')} {fs.get('published')}; attribution: {c.get('attribution') or '—'}",
+                  "",
+                  f"> {_snip(c.get('representative'), 400)}", ""]
+        for m in (c.get("members") or [])[:6]:
+            lines.append(f"- **{m.get('outlet')}** `{m.get('external_id')}` [{m.get('start')}:{m.get('end')}] "
+                         f"{_snip(m.get('text'), 220)}")
+        if len(c.get("members") or []) > 6:
+            lines.append(f"- … {len(c['members']) - 6} more members")
+        lines.append("")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fractions", default="0.125,0.25,0.5,1")
+    ap.add_argument("--incremental", action="store_true", help="time adding the last day to all earlier days")
+    ap.add_argument("--quality", action="store_true", help="was-reprint recall and a 50-cluster sample (largest run)")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--dask", default=None)
+    ap.add_argument("--label", default=None, help="results go to bench/results/scale_<label>.json")
+    ap.add_argument("--sample-seed", type=int, default=7)
+    ap.add_argument("--sample-size", type=int, default=50)
+    ap.add_argument("--data", default=str(SAUDI), help="SaudiNewsNet folder (zips)")
+    ap.add_argument("--tmp", default=None, help="parent folder for the temp data and homes")
+    args = ap.parse_args(argv)
+
+    root = Path(args.data)
+    fractions = sorted({float(x) for x in args.fractions.split(",") if x.strip()})
+    total = sum(1 for _ in saudinewsnet_records(None, root))
+    out_path = RESULTS / (f"scale_{args.label}.json" if args.label else "scale.json")
+    result: dict = {"started": datetime.now(timezone.utc).isoformat(), "corpus_articles": total,
+                    "workers": args.workers, "dask": args.dask, "command": " ".join(sys.argv),
+                    "targets": {"full_run_s": TARGET_S, "peak_mb": TARGET_MB, "growth_ratio_max": 10,
+                                "incremental_share_max": 0.10},
+                    "runs": [], "notes": []}
+    rows: list[dict] = []
+    tmp = Path(tempfile.mkdtemp(prefix="nd-scale-", dir=args.tmp))
+    print(f"corpus: {total} articles in {len(saudinewsnet_zips(root))} zips; temp {tmp}", flush=True)
+
+    last_home_quality = None
+    for f in fractions:
+        n = max(1, round(f * total))
+        data = tmp / f"data-{n}"
+        per_day = write_jsonl_days(saudinewsnet_records(n, root), data)
+        with FreshHome(base=args.tmp) as home:
+            boot = home.start_servers()
+            print(f"[{f:g}] {n} articles in {len(per_day)} day files; servers up {boot}", flush=True)
+            res = run_cli(_run_args(data, args), home)
+            row = _row(f"{f:g}", n, res)
+            rows.append(row)
+            result["runs"].append({"fraction": f, "articles": n, "days": len(per_day), "servers": boot,
+                                   "loadavg_after": os.getloadavg(),
+                                   "wall_s": res["wall_s"], "summary": res["summary"], "memory": res["memory"],
+                                   "memory_series_mb": res["memory_series_mb"]})
+            print(fmt_table([row], list(row)), flush=True)
+            if args.quality and f == fractions[-1]:
+                md = RESULTS / "cluster_sample.md"
+                q = quality(home, args.sample_seed, args.sample_size, md)
+                q["fraction"] = f
+                result["quality"] = q
+                last_home_quality = q
+        write_json(out_path, result)
+
+    if args.incremental:
+        zips = saudinewsnet_zips(root)
+        last_day = zips[-1].stem
+        base_dir, new_dir = tmp / "incr-base", tmp / "incr-new"
+        base_n = sum(write_jsonl_days(((d, r) for d, r in saudinewsnet_records(None, root) if d != last_day),
+                                      base_dir).values())
+        new_n = sum(write_jsonl_days(((d, r) for d, r in saudinewsnet_records(None, root) if d == last_day),
+                                     new_dir).values())
+        with FreshHome(base=args.tmp) as home:
+            boot = home.start_servers()
+            print(f"[incremental] base: {base_n} articles (all days before {last_day}); servers up {boot}", flush=True)
+            r1 = run_cli(_run_args(base_dir, args), home)
+            rows.append(_row("incr-base", base_n, r1))
+            print(fmt_table([rows[-1]], list(rows[-1])), flush=True)
+            r2 = run_cli(_run_args(new_dir, args), home)
+            rows.append(_row(f"incr-+{last_day}", new_n, r2))
+            print(fmt_table([rows[-1]], list(rows[-1])), flush=True)
+            full = next((r for r in result["runs"] if r["fraction"] == 1.0), None)
+            full_total = (full["summary"]["timings"]["total"] if full else None)
+            inc_total = r2["summary"]["timings"]["total"]
+            result["incremental"] = {
+                "last_day": last_day, "base_articles": base_n, "new_articles": new_n,
+                "base": {"wall_s": r1["wall_s"], "summary": r1["summary"], "memory": r1["memory"]},
+                "added_day": {"wall_s": r2["wall_s"], "summary": r2["summary"], "memory": r2["memory"]},
+                "share_of_full_run": round(inc_total / full_total, 4) if full_total else None,
+                "share_of_base_run": round(inc_total / r1["summary"]["timings"]["total"], 4),
+                "wall_share_of_full_run": round(r2["wall_s"] / full["wall_s"], 4) if full else None,
+            }
+        write_json(out_path, result)
+
+    # ------------------------------------------------------------------ summary
+    print("\n== runs (seconds; memory = peak RSS in MB) ==")
+    stages = [k for k in dict.fromkeys(k for r in result["runs"] + [result.get("incremental", {}).get("base") or {}]
+                                      for k in ((r.get("summary") or {}).get("timings") or {})) if k != "total"]
+    cols = ["run", "articles", "wall_s", *stages, "total", "documents", "passages", "candidate_pairs", "matches", "clusters",
+            "peak_newsdedup_mb", "peak_db_mb", "peak_nd_db_mb"]
+    print(fmt_table(rows, cols))
+    fr = [r for r in result["runs"]]
+    if len(fr) >= 2:
+        base = fr[0]
+        growth = []
+        for r in fr:
+            t = r["summary"]["timings"]["total"]
+            growth.append({"fraction": r["fraction"], "articles": r["articles"], "total_s": t,
+                           "ratio_vs_smallest": round(t / base["summary"]["timings"]["total"], 2),
+                           "articles_ratio": round(r["articles"] / base["articles"], 2),
+                           "wall_s": r["wall_s"]})
+        result["growth"] = growth
+        print("\n== growth (flow total time relative to the smallest fraction) ==")
+        print(fmt_table(growth, list(growth[0])))
+    if "incremental" in result:
+        inc = result["incremental"]
+        print(f"\n== incremental: +{inc['new_articles']} articles ({inc['last_day']}) onto {inc['base_articles']}: "
+              f"{inc['added_day']['summary']['timings']['total']:.1f} s = "
+              f"{inc['share_of_full_run'] if inc['share_of_full_run'] is not None else '?'} of the full run, "
+              f"{inc['share_of_base_run']} of the base run")
+    if last_home_quality:
+        q = last_home_quality
+        print(f"\n== quality (fraction {q['fraction']:g}) ==")
+        for k, v in q.items():
+            if k != "sample":
+                print(f"  {k}: {v}")
+        print(f"  sample: {q['sample']}")
+    result["ended"] = datetime.now(timezone.utc).isoformat()
+    result["table"] = rows
+    write_json(out_path, result)
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nwrote {out_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

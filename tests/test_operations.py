@@ -1,0 +1,475 @@
+"""Operations and reliability: killed runs, concurrent runs, the run lock, literal queries, secrets, retries.
+
+Everything runs against the real embedded SecantusDB server and real Prefect (the session's test harness
+API): the CLI in subprocesses that are SIGKILLed or run side by side, pymongo to look at the database.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+import pymongo
+import pytest
+from pymongo.errors import AutoReconnect, ConnectionFailure, DuplicateKeyError, OperationFailure, \
+    ServerSelectionTimeoutError
+
+from conftest import ROOT, cli, read_jsonl
+
+pytestmark = pytest.mark.slow
+
+SAUDI = "bench/saudinewsnet/2015-07-21.zip"
+FIELD_MAP = {"text": "content", "outlet": "source", "published": "date_extracted"}
+MAP_ARG = "text=content,outlet=source,published=date_extracted"
+PER_OUTLET = 15  # < 20 documents per outlet: boilerplate flags do not depend on which run saw which outlet
+BATCH = "25"
+
+
+# ---------------------------------------------------------------------------- helpers
+def _client(mongo_uri: str) -> pymongo.MongoClient:
+    return pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=10_000, tz_aware=True)
+
+
+def _popen_run(*args: str, env: dict | None = None) -> subprocess.Popen:
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.Popen([sys.executable, "-m", "newsdedup.cli", "run", *args], cwd=str(ROOT), env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _kill_when(proc: subprocess.Popen, condition, timeout: float = 300) -> bool:
+    """SIGKILL ``proc`` as soon as ``condition()`` holds; False if the run ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        if condition():
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+            return True
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(30)
+    raise AssertionError("the run neither reached the kill point nor ended")
+
+
+def check_integrity(db) -> None:
+    """No dangling references anywhere, no duplicates, nothing left half done."""
+    doc_ids = [d["_id"] for d in db.documents.find({}, {"_id": 1})]
+    assert len(doc_ids) == len(set(doc_ids))
+    assert all(d["doc_id"] == d["_id"] for d in db.documents.find({}, {"doc_id": 1}))
+    docs = set(doc_ids)
+    # every run that did not finish was completed by a later one
+    assert db.runs.count_documents({"status": {"$in": ["killed", "failed"]}, "recovered_by": None}) == 0
+    assert db.runs.count_documents({"status": "running"}) == 0
+    passages = list(db.passages.find({}, {"passage_id": 1, "doc_id": 1, "start": 1, "end": 1, "cluster_id": 1}))
+    assert len({p["passage_id"] for p in passages}) == len(passages)
+    assert len({(p["doc_id"], p["start"]) for p in passages}) == len(passages)
+    assert {p["doc_id"] for p in passages} <= docs, "passages without their document"
+    assert docs <= {p["doc_id"] for p in passages}, "documents without passages"
+    for m in db.matches.find({}, {"a_doc_id": 1, "b_doc_id": 1}):
+        assert m["a_doc_id"] in docs and m["b_doc_id"] in docs, "match naming a missing document"
+        assert m["a_doc_id"] < m["b_doc_id"]
+    clusters = {c["_id"]: c for c in db.clusters.find({}, {"members": 1, "size": 1})}
+    for c in clusters.values():
+        assert {m["doc_id"] for m in c["members"]} <= docs, "cluster member naming a missing document"
+        assert c["size"] == len(c["members"])
+    pointed = {p["cluster_id"] for p in passages if p.get("cluster_id") is not None}
+    assert pointed <= set(clusters), "passage pointing at a missing cluster"
+    assert db.locks.count_documents({}) == 0
+
+
+def snapshot(db) -> dict:
+    """What two equivalent runs must agree on (ids and content, not run ids or ingestion order)."""
+    return {
+        "documents": sorted((d["_id"], d["external_id"], d.get("lang"), d.get("clean_text"),
+                             d.get("published")) for d in db.documents.find()),
+        "passages": sorted((p["_id"], p["start"], p["end"], p["boilerplate"], p.get("boilerplate_reason"),
+                            p.get("cluster_id")) for p in db.passages.find()),
+        "matches": sorted((m["_id"], m["a_doc_id"], m["a_start"], m["a_end"], m["b_doc_id"], m["b_start"],
+                           m["b_end"], m["score"], m["method"]) for m in db.matches.find()),
+        "clusters": sorted((c["_id"], c["size"], tuple(c["outlets"]), c.get("attribution"),
+                            tuple((m["doc_id"], m["start"], m["end"], m["score"]) for m in c["members"]))
+                           for c in db.clusters.find()),
+    }
+
+
+def _counts(snap: dict) -> dict:
+    return {k: len(v) for k, v in snap.items()}
+
+
+# ---------------------------------------------------------------------------- corpus
+@pytest.fixture(scope="module")
+def corpus(shared, tmp_path_factory) -> list[Path]:
+    """SaudiNewsNet articles, the first 15 of each outlet, split into three JSONL files."""
+    src = shared(SAUDI)
+    with zipfile.ZipFile(src) as z:
+        records = json.loads(z.read(z.namelist()[0]))
+    seen: collections.Counter = collections.Counter()
+    chosen = []
+    for r in records:
+        if (r.get("content") or "").strip() and seen[r["source"]] < PER_OUTLET:
+            seen[r["source"]] += 1
+            chosen.append(r)
+    out = tmp_path_factory.mktemp("ops-corpus")
+    parts = []
+    for k in range(3):
+        p = out / f"part{k + 1}.jsonl"
+        with open(p, "w", encoding="utf-8") as f:
+            for r in chosen[k::3]:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        parts.append(p)
+    return parts
+
+
+@pytest.fixture(scope="module")
+def reference(prefect_api, corpus, mongo_uri):
+    """One uninterrupted run over the whole corpus in its own database."""
+    from newsdedup.flows.ingest import ingest
+
+    db = f"ref_{uuid.uuid4().hex[:8]}"
+    summary = ingest(paths=[str(p) for p in corpus], field_map=FIELD_MAP, db=db, batch_size=int(BATCH))
+    assert summary["status"] == "completed"
+    client = _client(mongo_uri)
+    try:
+        check_integrity(client[db])
+        snap = snapshot(client[db])
+    finally:
+        client.close()
+    assert _counts(snap)["matches"] >= 10 and _counts(snap)["clusters"] >= 5, _counts(snap)
+    return {"db": db, "snapshot": snap, "summary": summary}
+
+
+# ---------------------------------------------------------------------------- crash and resume
+def test_killed_runs_are_completed_by_the_next_run(reference, corpus, mongo_uri, db_name):
+    args = [*map(str, corpus), "--map", MAP_ARG, "--db", db_name, "--batch-size", BATCH]
+    client = _client(mongo_uri)
+    db = client[db_name]
+    try:
+        # 1. killed while reading and analyzing: some documents stored, no passages yet
+        first = _popen_run(*args)
+        assert _kill_when(first, lambda: db.documents.estimated_document_count() > 0), \
+            "the run finished before it could be killed while reading and analyzing"
+        assert db.documents.count_documents({}) > 0
+        assert db.runs.find_one({"pid": first.pid})["status"] == "running"
+
+        # 2. killed while it holds the reuse lock, after storing matches, before its passages are written
+        second = _popen_run(*args)
+        assert _kill_when(second, lambda: (db.locks.find_one({"_id": "reuse"}) or {}).get("pid") == second.pid
+                          and db.matches.estimated_document_count() > 0), \
+            "the run finished before it could be killed while matching and clustering"
+        lock = db.locks.find_one({"_id": "reuse"})
+        assert lock is not None and lock["pid"] == second.pid, "a killed run leaves its lock behind"
+
+        # 3. the next run takes over the dead run's lock (no hour-long wait) and completes the work
+        t0 = time.monotonic()
+        third = cli("run", *args, "--json", timeout=240)
+        assert time.monotonic() - t0 < 200
+        summary = json.loads(third.stdout.strip().splitlines()[-1])
+        assert summary["status"] == "completed"
+
+        check_integrity(db)
+        snap = snapshot(db)
+        assert _counts(snap) == _counts(reference["snapshot"])
+        assert snap == reference["snapshot"]
+
+        # the killed runs are recorded as such, the last one as completed
+        statuses = {r["pid"]: r["status"] for r in db.runs.find({}, {"pid": 1, "status": 1})}
+        assert statuses[first.pid] == "killed" and statuses[second.pid] == "killed"
+        assert sorted(statuses.values()) == ["completed", "killed", "killed"]
+
+        # and one more run adds nothing
+        again = json.loads(cli("run", *args, "--json").stdout.strip().splitlines()[-1])
+        assert again["counts"]["documents"] == 0 and again["counts"]["matches"] == 0
+        assert snapshot(db) == reference["snapshot"]
+    finally:
+        client.close()
+
+
+# ---------------------------------------------------------------------------- concurrency
+def test_two_concurrent_runs_on_overlapping_inputs(reference, corpus, mongo_uri, db_name):
+    common = ["--map", MAP_ARG, "--db", db_name, "--batch-size", BATCH, "--json"]
+    a = _popen_run(str(corpus[0]), str(corpus[1]), *common)
+    b = _popen_run(str(corpus[1]), str(corpus[2]), *common)
+    out_a, err_a = a.communicate(timeout=300)
+    out_b, err_b = b.communicate(timeout=300)
+    assert a.returncode == 0, err_a
+    assert b.returncode == 0, err_b
+    sa, sb = json.loads(out_a.strip().splitlines()[-1]), json.loads(out_b.strip().splitlines()[-1])
+    # every document of the shared file was inserted by exactly one of the two runs
+    assert sa["counts"]["documents"] + sb["counts"]["documents"] == len(reference["snapshot"]["documents"])
+
+    client = _client(mongo_uri)
+    try:
+        db = client[db_name]
+        check_integrity(db)
+        snap = snapshot(db)
+        ref = reference["snapshot"]
+        assert _counts(snap) == _counts(ref)
+        for kind in ("documents", "passages", "matches", "clusters"):
+            assert snap[kind] == ref[kind], kind
+        runs = list(db.runs.find())
+        assert [r["status"] for r in runs] == ["completed", "completed"]
+        # the two runs really overlapped in time (else this test would prove nothing about concurrency)
+        (s1, e1), (s2, e2) = [(r["started_at"], r["ended_at"]) for r in runs]
+        assert s1 < e2 and s2 < e1, runs
+    finally:
+        client.close()
+
+
+# ---------------------------------------------------------------------------- the lock itself
+_HOLDER = textwrap.dedent("""
+    import sys, time
+    from newsdedup.config import load_settings
+    from newsdedup.db import Store, connect
+    s = load_settings(sys.argv[1])
+    store = Store(connect(s), s.db_name)
+    with store.lock("reuse"):
+        print("locked", flush=True)
+        time.sleep(600)
+""")
+
+
+def _store(db_name: str):
+    from newsdedup.config import load_settings
+    from newsdedup.db import Store, connect
+
+    s = load_settings(db_name)
+    return Store(connect(s), s.db_name)
+
+
+def test_lock_of_a_killed_holder_is_taken_over_and_live_ones_are_respected(newsdedup_home, mongo_uri, db_name):
+    from newsdedup.db import _host_key, _pid_start
+
+    store = _store(db_name)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, db_name], cwd=str(ROOT), stdout=subprocess.PIPE,
+                              text=True, env=dict(os.environ))
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        held = store.db.locks.find_one({"_id": "reuse"})
+        assert held["pid"] == holder.pid and held["host"] == _host_key() and held["expires"] > time.time() + 3000
+        # alive on this host: never taken, even by a patient waiter
+        with pytest.raises(TimeoutError):
+            with store.lock("reuse", wait=1.0, poll=0.1):
+                pass
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(30)
+        assert store.db.locks.find_one({"_id": "reuse"})["pid"] == holder.pid  # left behind
+        t0 = time.monotonic()
+        with store.lock("reuse", wait=10, poll=0.1) as owner:
+            assert time.monotonic() - t0 < 5
+            assert store.db.locks.find_one({"_id": "reuse"})["owner"] == owner
+        assert store.db.locks.count_documents({}) == 0
+
+        now = time.time()
+        # a lock from another machine cannot be checked: it is respected until it expires
+        store.db.locks.insert_one({"_id": "other", "owner": "elsewhere:1:x", "host": "elsewhere|boot|pid:[1]",
+                                   "pid": 1, "expires": now + 3600})
+        with pytest.raises(TimeoutError):
+            with store.lock("other", wait=1.0, poll=0.1):
+                pass
+        store.db.locks.update_one({"_id": "other"}, {"$set": {"expires": now - 1}})
+        with store.lock("other", wait=5, poll=0.1):
+            pass
+        # a pid of this host that now belongs to another process (pid reuse) does not hold the lock
+        me = os.getpid()
+        store.db.locks.insert_one({"_id": "reused", "owner": "x", "host": _host_key(), "pid": me,
+                                   "pid_start": str(int(_pid_start(me)) - 1), "expires": now + 3600})
+        with store.lock("reused", wait=5, poll=0.1):
+            pass
+        # old-style lock records without holder fields still expire
+        store.db.locks.insert_one({"_id": "legacy", "owner": "h:1:y", "expires": now - 1})
+        with store.lock("legacy", wait=5, poll=0.1):
+            pass
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(30)
+        store.db.client.drop_database(db_name)
+        store.close()
+
+
+# ---------------------------------------------------------------------------- literal queries
+def test_query_doc_and_search_arguments_are_literal(seeds_run):
+    db = seeds_run["db"]
+    for q in ('{"$ne": null}', '{"$regex": ".*"}', "000_0fc2040b98299895 || 1"):
+        proc = cli("query", "doc", q, "--json", "--db", db, check=False)
+        assert proc.returncode != 0 and proc.stdout.strip() == ""
+        assert len(proc.stderr.strip().splitlines()) == 1 and "no document" in proc.stderr
+    for q in ('{"$ne": null}', '{"$expr": {"$eq": [1, 1]}}', "function() { return true; }"):
+        proc = cli("query", "search", q, "--json", "--db", db)
+        assert read_jsonl(proc.stdout) == [], q
+    # the real external id still works, so the lookups above did run
+    assert read_jsonl(cli("query", "doc", "000_0fc2040b98299895", "--json", "--db", db).stdout)
+
+
+# ---------------------------------------------------------------------------- secrets
+def test_db_uri_redact_masks_the_password_without_connecting():
+    uri = "mongodb://user:s3cret-Pa55@127.0.0.1:1/?authSource=admin"
+    red = cli("db", "uri", "--redact", env={"MONGODB_URI": uri}).stdout.strip()
+    assert "s3cret" not in red
+    assert red.startswith("mongodb://user:***@127.0.0.1:1/")
+    plain = cli("db", "uri", env={"MONGODB_URI": uri}).stdout.strip()
+    assert "s3cret-Pa55" in plain  # the contract: masked only with --redact
+    srv = cli("db", "uri", "--redact", env={"MONGODB_URI": "mongodb+srv://u%40x:p%2Fw%3Ad@cluster.example.net/db"})
+    assert srv.stdout.strip() == "mongodb+srv://u%40x:***@cluster.example.net/db"
+
+
+def test_redact_uri_cases():
+    from newsdedup.config import redact_uri
+
+    assert redact_uri("mongodb://127.0.0.1:27017/") == "mongodb://127.0.0.1:27017/"
+    assert redact_uri("mongodb://only-user@h/") == "mongodb://only-user@h/"
+    assert redact_uri("mongodb://a:b@h1:1,h2:2/db?replicaSet=rs") == "mongodb://a:***@h1:1,h2:2/db?replicaSet=rs"
+    assert redact_uri("mongodb://a:@h/") == "mongodb://a:***@h/"
+
+
+def test_an_authenticated_run_never_stores_or_prints_the_password(prefect_api, mongo_uri, db_name, tmp_path):
+    user, password = f"ops_{uuid.uuid4().hex[:6]}", f"pw-{uuid.uuid4().hex}"
+    admin = _client(mongo_uri)
+    admin.admin.command("createUser", user, pwd=password, roles=["root"])
+    host = mongo_uri.split("://", 1)[1].split("/", 1)[0]
+    auth_uri = f"mongodb://{user}:{password}@{host}/?authSource=admin"
+    try:
+        doc = tmp_path / "a.txt"
+        doc.write_text("خبر قصير عن افتتاح مستشفى جديد في المدينة بحضور وزير الصحة.", encoding="utf-8")
+        env = {"MONGODB_URI": auth_uri}
+        proc = cli("run", str(doc), "--db", db_name, "--json", env=env)
+        assert password not in proc.stdout + proc.stderr
+        assert password not in cli("db", "uri", "--redact", "--db", db_name, env=env).stdout
+        db = admin[db_name]
+        run = db.runs.find_one()
+        assert run["status"] == "completed" and run["database"]["uri"] == f"mongodb://{user}:***@{host}/?authSource=admin"
+        assert not run["database"]["embedded"]
+        for name in db.list_collection_names():
+            for row in db[name].find():
+                assert password not in json.dumps(row, default=str, ensure_ascii=False), name
+        # the flow run's parameters in Prefect do not carry it either
+        from prefect.client.orchestration import get_client
+
+        async def params():
+            async with get_client() as c:
+                fr = await c.read_flow_run(uuid.UUID(run["flow_run_id"]))
+                return fr.parameters
+        import asyncio
+
+        assert password not in json.dumps(asyncio.run(params()), default=str)
+
+        # a wrong password: one line on stderr, no password in it, no retries on an auth error
+        bad = cli("run", str(doc), "--db", db_name, env={"MONGODB_URI": f"mongodb://{user}:wrong-{password}@{host}/"},
+                  check=False, timeout=120)
+        assert bad.returncode != 0
+        assert len(bad.stderr.strip().splitlines()) == 1 and password not in bad.stderr
+        assert "auth" in bad.stderr.lower()
+    finally:
+        admin.admin.command("dropUser", user)
+        admin.close()
+
+
+def test_env_file_is_ignored_and_example_exists():
+    assert (ROOT / ".env.example").is_file()
+    assert "PASSWORD" in (ROOT / ".env.example").read_text()
+    r = subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=str(ROOT))
+    assert r.returncode == 0, ".env is not git-ignored"
+    r = subprocess.run(["git", "check-ignore", "-q", ".env.example"], cwd=str(ROOT))
+    assert r.returncode == 1, ".env.example must be committed"
+    assert ".env" in (ROOT / ".dockerignore").read_text().split()
+
+
+# ---------------------------------------------------------------------------- retries
+def _run_task_state(fn, *args):
+    from prefect import flow
+
+    states = []
+
+    @flow
+    def wrapper() -> None:
+        states.append(fn(*args, return_state=True))  # not returned: a failed task would fail the flow
+
+    wrapper()
+    return states[0]
+
+
+def test_retry_condition_on_real_states(prefect_api):
+    from prefect import flow, task
+
+    from newsdedup.flows.ingest import _retry_on_db_error
+
+    @task
+    def boom(exc):
+        raise exc
+
+    @task
+    def fine():
+        return 1
+
+    cases = [(AutoReconnect("connection reset"), True), (ConnectionFailure("refused"), True),
+             (ServerSelectionTimeoutError("no server"), True),
+             (DuplicateKeyError("E11000"), False), (OperationFailure("auth failed", 18), False),
+             (ValueError("bad data"), False)]
+    states = []
+
+    @flow
+    def all_cases() -> None:
+        states.extend(boom(exc, return_state=True) for exc, _ in cases)
+        states.append(fine(return_state=True))
+
+    all_cases()
+    for (exc, retry), state in zip(cases, states):
+        assert state.is_failed()
+        assert _retry_on_db_error(None, None, state) is retry, exc
+    assert states[-1].is_completed() and _retry_on_db_error(None, None, states[-1]) is False
+
+
+def test_db_task_retries_until_the_server_is_back(prefect_api, tmp_path):
+    """A DB task (the flow's retry options) against a server that is down and restarted meanwhile."""
+    from prefect import task
+
+    from newsdedup.db import Store
+    from newsdedup.embedded import ensure_server, stop_server
+    from newsdedup.flows.ingest import DB_TASK
+
+    home = tmp_path / "home2"
+    uri = ensure_server(home)
+    stop_server(home)
+    attempts: list[float] = []
+    t0 = time.monotonic()
+
+    @task(**DB_TASK)
+    def count_docs() -> int:
+        attempts.append(time.monotonic() - t0)
+        store = Store(pymongo.MongoClient(uri, serverSelectionTimeoutMS=1000), "retry_test")
+        try:
+            store.insert_new("documents", [{"_id": "d1"}])
+            return store.count("documents")
+        finally:
+            store.close()
+
+    @task(**DB_TASK)
+    def bad_data() -> None:
+        attempts.append(-1.0)
+        raise ValueError("not a connection problem")
+
+    restarter = threading.Timer(2.5, ensure_server, args=(home,))
+    restarter.start()
+    try:
+        state = _run_task_state(count_docs)
+        assert state.is_completed(), state
+        assert state.result() == 1
+        assert len(attempts) >= 2, attempts  # the first attempt failed: server down
+        attempts.clear()
+        state = _run_task_state(bad_data)
+        assert state.is_failed() and attempts == [-1.0]  # not retried
+    finally:
+        restarter.join()
+        stop_server(home)
