@@ -208,7 +208,7 @@ _CONTACT = re.compile(
     "^(?:" + "|".join(re.escape(normalize_text(w)) for w in (
         "لمراسلة الكاتب", "للتواصل مع الكاتب", "للتواصل", "تواصل مع الكاتب", "البريد الإلكتروني للكاتب",
         "تابعونا على", "تابعوا", "تابعنا على", "حمل تطبيق", "لتحميل تطبيق", "اشترك في", "للاشتراك", "follow us",
-        "contact", "email:", "e-mail:", "twitter:", "@")) + ")"
+        "contact", "email:", "e-mail:", "twitter:")) + r"|@[a-z0-9_])"  # a handle, not «@ » used as a bullet
 )
 _EMAIL_ONLY = re.compile(r"^[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+$")
 _HANDLE_ONLY = re.compile(r"^@\w+$")

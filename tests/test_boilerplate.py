@@ -204,3 +204,18 @@ def test_clean_text_drops_flagged_segments_only():
     clean = clean_text(text, segs, fl)
     assert "2016" not in clean
     assert clean.split("\n") == [text.split("\n")[0], BODY[0], BODY[1] + " " + BODY[2]]
+
+
+def test_at_sign_used_as_a_bullet_is_body_not_contact():
+    from newsdedup.tasks.boilerplate import flag_boilerplate
+    from newsdedup.tasks.segment import segment
+
+    text = ("مزايا الحساب الجديد\n"
+            "@ حساب الخير الجاري؛ وهو يقدم الكثير من الخدمات البنكية ومعتمد من هيئة الرقابة الشرعية.\n"
+            "@ المرابحة؛ تعتبر أداة رائدة في تطوير احتياجات العملاء من خلال عمليات التمويل.\n"
+            "@saudi_news\n")
+    segs = segment(text)
+    flags = flag_boilerplate(text, segs)
+    by_text = {text[s.start:s.end]: f for s, f in zip(segs, flags)}
+    assert not any(f[0] for t, f in by_text.items() if t.startswith("@ "))
+    assert by_text["@saudi_news"] == (True, "contact")
