@@ -57,6 +57,10 @@ def _run_args(data: Path, args: argparse.Namespace) -> list[str]:
     return out
 
 
+NON_STAGE = {"run", "articles", "wall_s", "total", "n_docs", "n_passages", "n_pairs", "n_matches", "n_clusters",
+             "n_rejects", "peak_newsdedup_mb", "peak_db_mb", "peak_nd_db_mb", "peak_prefect_mb"}
+
+
 def _row(label: str, n: int, res: dict) -> dict:
     s = res["summary"] or {}
     t = s.get("timings") or {}
@@ -64,9 +68,9 @@ def _row(label: str, n: int, res: dict) -> dict:
     row = {"run": label, "articles": n, "wall_s": res["wall_s"]}
     row.update({k: v for k, v in t.items() if k != "total"})
     row["total"] = t.get("total")
-    row.update({"documents": c.get("documents"), "passages": c.get("passages"),
-                "candidate_pairs": c.get("candidate_pairs"), "matches": c.get("matches"),
-                "clusters": c.get("clusters"), "rejects": c.get("rejects"),
+    row.update({"n_docs": c.get("documents"), "n_passages": c.get("passages"),
+                "n_pairs": c.get("candidate_pairs"), "n_matches": c.get("matches"),
+                "n_clusters": c.get("clusters"), "n_rejects": c.get("rejects"),
                 "peak_newsdedup_mb": res["memory"]["newsdedup_tree_mb"], "peak_db_mb": res["memory"]["db_server_mb"],
                 "peak_nd_db_mb": res["memory"]["peak_newsdedup_plus_db_mb"],
                 "peak_prefect_mb": res["memory"]["prefect_server_mb"]})
@@ -156,6 +160,47 @@ def _write_sample(path: Path, clusters: list[dict], seed: int, total: int) -> No
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+# ---------------------------------------------------------------------------- report
+def report(result: dict) -> None:
+    """Print the tables of a result (also ``--report FILE``); adds ``table`` and ``growth`` to it."""
+    rows = [_row(f"{r['fraction']:g}", r["articles"], r) for r in result["runs"]]
+    inc = result.get("incremental")
+    if inc:
+        rows.append(_row("incr-base", inc["base_articles"], inc["base"]))
+        rows.append(_row(f"incr +{inc['last_day']}", inc["new_articles"], inc["added_day"]))
+    stages = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in NON_STAGE]
+    cols = ["run", "articles", "wall_s", *stages, "total", "n_docs", "n_passages", "n_pairs", "n_matches",
+            "n_clusters", "peak_newsdedup_mb", "peak_db_mb", "peak_nd_db_mb"]
+    print("\n== runs (seconds; stage times from the run summary; memory = peak RSS in MB) ==")
+    print(fmt_table(rows, cols))
+    result["table"] = rows
+    fr = result["runs"]
+    if len(fr) >= 2:
+        base = fr[0]
+        growth = []
+        for r in fr:
+            t = r["summary"]["timings"]["total"]
+            growth.append({"fraction": r["fraction"], "articles": r["articles"], "total_s": t,
+                           "ratio_vs_smallest": round(t / base["summary"]["timings"]["total"], 2),
+                           "articles_ratio": round(r["articles"] / base["articles"], 2),
+                           "wall_s": r["wall_s"], "wall_ratio": round(r["wall_s"] / base["wall_s"], 2)})
+        result["growth"] = growth
+        print("\n== growth (relative to the smallest fraction) ==")
+        print(fmt_table(growth, list(growth[0])))
+    if inc:
+        print(f"\n== incremental: +{inc['new_articles']} articles ({inc['last_day']}) onto {inc['base_articles']}: "
+              f"{inc['added_day']['summary']['timings']['total']:.1f} s = "
+              f"{inc['share_of_full_run'] if inc['share_of_full_run'] is not None else '?'} of the full run, "
+              f"{inc['share_of_base_run']} of the base run")
+    q = result.get("quality")
+    if q:
+        print(f"\n== quality (fraction {q['fraction']:g}) ==")
+        for k, v in q.items():
+            if k != "sample":
+                print(f"  {k}: {v}")
+        print(f"  sample: {q['sample']}")
+
+
 # ---------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -169,7 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample-size", type=int, default=50)
     ap.add_argument("--data", default=str(SAUDI), help="SaudiNewsNet folder (zips)")
     ap.add_argument("--tmp", default=None, help="parent folder for the temp data and homes")
+    ap.add_argument("--report", default=None, metavar="JSON", help="only print the tables of an earlier result")
     args = ap.parse_args(argv)
+    if args.report:
+        report(json.loads(Path(args.report).read_text(encoding="utf-8")))
+        return 0
 
     root = Path(args.data)
     fractions = sorted({float(x) for x in args.fractions.split(",") if x.strip()})
@@ -180,11 +229,9 @@ def main(argv: list[str] | None = None) -> int:
                     "targets": {"full_run_s": TARGET_S, "peak_mb": TARGET_MB, "growth_ratio_max": 10,
                                 "incremental_share_max": 0.10},
                     "runs": [], "notes": []}
-    rows: list[dict] = []
     tmp = Path(tempfile.mkdtemp(prefix="nd-scale-", dir=args.tmp))
     print(f"corpus: {total} articles in {len(saudinewsnet_zips(root))} zips; temp {tmp}", flush=True)
 
-    last_home_quality = None
     for f in fractions:
         n = max(1, round(f * total))
         data = tmp / f"data-{n}"
@@ -194,7 +241,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{f:g}] {n} articles in {len(per_day)} day files; servers up {boot}", flush=True)
             res = run_cli(_run_args(data, args), home)
             row = _row(f"{f:g}", n, res)
-            rows.append(row)
             result["runs"].append({"fraction": f, "articles": n, "days": len(per_day), "servers": boot,
                                    "loadavg_after": os.getloadavg(),
                                    "wall_s": res["wall_s"], "summary": res["summary"], "memory": res["memory"],
@@ -205,7 +251,6 @@ def main(argv: list[str] | None = None) -> int:
                 q = quality(home, args.sample_seed, args.sample_size, md)
                 q["fraction"] = f
                 result["quality"] = q
-                last_home_quality = q
         write_json(out_path, result)
 
     if args.incremental:
@@ -220,11 +265,11 @@ def main(argv: list[str] | None = None) -> int:
             boot = home.start_servers()
             print(f"[incremental] base: {base_n} articles (all days before {last_day}); servers up {boot}", flush=True)
             r1 = run_cli(_run_args(base_dir, args), home)
-            rows.append(_row("incr-base", base_n, r1))
-            print(fmt_table([rows[-1]], list(rows[-1])), flush=True)
+            row = _row("incr-base", base_n, r1)
+            print(fmt_table([row], list(row)), flush=True)
             r2 = run_cli(_run_args(new_dir, args), home)
-            rows.append(_row(f"incr-+{last_day}", new_n, r2))
-            print(fmt_table([rows[-1]], list(rows[-1])), flush=True)
+            row = _row(f"incr +{last_day}", new_n, r2)
+            print(fmt_table([row], list(row)), flush=True)
             full = next((r for r in result["runs"] if r["fraction"] == 1.0), None)
             full_total = (full["summary"]["timings"]["total"] if full else None)
             inc_total = r2["summary"]["timings"]["total"]
@@ -238,41 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             }
         write_json(out_path, result)
 
-    # ------------------------------------------------------------------ summary
-    print("\n== runs (seconds; memory = peak RSS in MB) ==")
-    stages = [k for k in dict.fromkeys(k for r in result["runs"] + [result.get("incremental", {}).get("base") or {}]
-                                      for k in ((r.get("summary") or {}).get("timings") or {})) if k != "total"]
-    cols = ["run", "articles", "wall_s", *stages, "total", "documents", "passages", "candidate_pairs", "matches", "clusters",
-            "peak_newsdedup_mb", "peak_db_mb", "peak_nd_db_mb"]
-    print(fmt_table(rows, cols))
-    fr = [r for r in result["runs"]]
-    if len(fr) >= 2:
-        base = fr[0]
-        growth = []
-        for r in fr:
-            t = r["summary"]["timings"]["total"]
-            growth.append({"fraction": r["fraction"], "articles": r["articles"], "total_s": t,
-                           "ratio_vs_smallest": round(t / base["summary"]["timings"]["total"], 2),
-                           "articles_ratio": round(r["articles"] / base["articles"], 2),
-                           "wall_s": r["wall_s"]})
-        result["growth"] = growth
-        print("\n== growth (flow total time relative to the smallest fraction) ==")
-        print(fmt_table(growth, list(growth[0])))
-    if "incremental" in result:
-        inc = result["incremental"]
-        print(f"\n== incremental: +{inc['new_articles']} articles ({inc['last_day']}) onto {inc['base_articles']}: "
-              f"{inc['added_day']['summary']['timings']['total']:.1f} s = "
-              f"{inc['share_of_full_run'] if inc['share_of_full_run'] is not None else '?'} of the full run, "
-              f"{inc['share_of_base_run']} of the base run")
-    if last_home_quality:
-        q = last_home_quality
-        print(f"\n== quality (fraction {q['fraction']:g}) ==")
-        for k, v in q.items():
-            if k != "sample":
-                print(f"  {k}: {v}")
-        print(f"  sample: {q['sample']}")
+    report(result)
     result["ended"] = datetime.now(timezone.utc).isoformat()
-    result["table"] = rows
     write_json(out_path, result)
     shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nwrote {out_path}")

@@ -30,7 +30,7 @@ def document(store: Store, external_id: str) -> list[dict]:
     out = []
     for d in docs:
         d.pop("_id", None)
-        passages = list(store.db.passages.find({"doc_id": d["doc_id"]}, {"_id": 0}).sort([("start", 1)]))
+        passages = [{k: v for k, v in p.items() if k != "_id"} for p in store.passages_of(d["doc_id"])]
         cids = sorted({p["cluster_id"] for p in passages if p.get("cluster_id")})
         clusters = list(store.db.clusters.find({"cluster_id": {"$in": cids}}, {"_id": 0}).sort([("cluster_id", 1)]))
         out.append({"document": d, "passages": passages, "clusters": clusters})

@@ -12,15 +12,11 @@ from typing import Any
 
 from .boilerplate import clean_text, document_line_keys, flag_boilerplate
 from .dateline import find_dateline
+from .ids import passage_id
 from .language import detect_document
 from .segment import segment
 
 __all__ = ["analyze_document", "analyze_batch", "assign_cluster", "expand_passages", "line_keys_of", "passage_id"]
-
-
-def passage_id(doc_id: str, start: int) -> str:
-    """Passage identity: its document and start offset (stable across runs)."""
-    return f"{doc_id}:{start}"
 
 
 def line_keys_of(text: str) -> list[str]:

@@ -4,8 +4,8 @@ Why union–find over spans: a claim copied by five outlets gives up to ten pair
 matches whose spans differ slightly in every pair. Overlapping spans of one document
 are the same passage, so they become one node (their union); every match joins its two
 nodes; connected components are clusters. Everything is sorted, so the same matches
-always give the same clusters and ids: ``cluster_id`` is ``f"{doc_id}:{start}"`` of the
-smallest member (doc_id, start), which is that member's passage-style id.
+always give the same clusters and ids: ``cluster_id`` is the passage id (:func:`ids.passage_id`) of the
+smallest member (doc_id, start).
 
 ``first_seen`` is the earliest member by published date (dated before undated), then
 ``ingest_seq``, then doc_id. ``representative`` is the first-seen member's text.
@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 
 from .align import Match
 from .attribution import find_attribution
+from .ids import passage_id
 
 __all__ = ["build_clusters", "span_nodes"]
 
@@ -111,7 +112,7 @@ def build_clusters(matches: Sequence[Match], docs: Mapping[str, dict]) -> list[d
         first = min(members, key=lambda m: _first_seen_key(m, docs))
         outlets = sorted({m["outlet"] for m in members if m["outlet"]})
         clusters.append({
-            "cluster_id": f"{members[0]['doc_id']}:{members[0]['start']}",
+            "cluster_id": passage_id(members[0]["doc_id"], members[0]["start"]),
             "size": len(members),
             "outlets": outlets,
             "n_outlets": len(outlets),

@@ -21,7 +21,7 @@ def test_overlapping_spans_are_one_node_and_components_merge():
           Match("d2", 120, 170, "d3", 0, 50, 90.0, "fuzzy"),   # overlaps d2:100-150 -> same node
           Match("d4", 5, 30, "d5", 200, 230, 100.0, "verbatim")]
     cl = build_clusters(ms, docs())
-    assert [c["cluster_id"] for c in cl] == ["d1:10", "d4:5"]
+    assert [c["cluster_id"] for c in cl] == ["d1:00000010", "d4:00000005"]
     big = cl[0]
     assert big["size"] == 3
     assert [(m["doc_id"], m["start"], m["end"]) for m in big["members"]] == [("d1", 10, 60), ("d2", 100, 170), ("d3", 0, 50)]
@@ -34,10 +34,10 @@ def test_disjoint_spans_of_one_doc_stay_separate_nodes_but_join_via_matches():
     ms = [Match("d1", 0, 40, "d2", 0, 40, 100.0, "verbatim"),
           Match("d1", 200, 240, "d3", 10, 50, 100.0, "verbatim")]
     cl = build_clusters(ms, docs())
-    assert len(cl) == 2 and {c["cluster_id"] for c in cl} == {"d1:0", "d1:200"}
+    assert len(cl) == 2 and {c["cluster_id"] for c in cl} == {"d1:00000000", "d1:00000200"}
     # a third match joining d2 and d3 merges both clusters into one
     cl = build_clusters(ms + [Match("d2", 10, 30, "d3", 20, 45, 80.0, "fuzzy")], docs())
-    assert len(cl) == 1 and cl[0]["size"] == 4 and cl[0]["cluster_id"] == "d1:0"
+    assert len(cl) == 1 and cl[0]["size"] == 4 and cl[0]["cluster_id"] == "d1:00000000"
 
 
 def test_first_seen_by_date_then_ingest_seq():

@@ -57,7 +57,7 @@ def test_passage_offsets_slice_the_received_text(seeds_run):
     assert len(passages) > 100
     for p in passages:
         assert docs[p["doc_id"]][p["start"]:p["end"]] == p["text"]
-        assert p["passage_id"] == f"{p['doc_id']}:{p['start']}"
+        assert p["passage_id"] == f"{p['doc_id']}:{p['start']:08d}"
 
 
 def test_matches_and_clusters_slice_the_received_text(seeds_run):
