@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -227,6 +228,24 @@ def run_cli(args: list[str], home: FreshHome, interval: float = 0.5, timeout: fl
             "memory": peaks.as_mb(),
             "memory_series_mb": [(t, round(a / MB), round(b / MB), round(c / MB)) for t, a, b, c in peaks.series],
             "summary": summary}
+
+
+def code_fingerprint() -> dict:
+    """Which code a measurement ran: git HEAD, and a hash of the package sources as they are on disk
+    (the working tree may hold uncommitted edits)."""
+    h = hashlib.sha256()
+    files = sorted([*ROOT.glob("flows/*.py"), *ROOT.glob("tasks/*.py"), *ROOT.glob("newsdedup/*.py")])
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=str(ROOT), capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "flows", "tasks", "newsdedup"],
+                                    cwd=str(ROOT), capture_output=True, text=True, timeout=10).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        head, dirty = None, None
+    return {"git_head": head, "uncommitted_changes": dirty, "sources_sha256": h.hexdigest()[:16]}
 
 
 def fmt_table(rows: list[dict], cols: list[str], headers: list[str] | None = None) -> str:

@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (RESULTS, SAUDI, SAUDI_MAP, FreshHome, cli, fmt_table, run_cli,  # noqa: E402
+from common import (RESULTS, SAUDI, SAUDI_MAP, FreshHome, cli, code_fingerprint, fmt_table, run_cli,  # noqa: E402
                     saudinewsnet_records, saudinewsnet_zips, write_json, write_jsonl_days)
 
 TARGET_S = 600
@@ -50,7 +50,7 @@ TARGET_MB = 4096
 
 def _run_args(data: Path, args: argparse.Namespace) -> list[str]:
     out = ["run", str(data), "--map", SAUDI_MAP, "--db", "scale", "--json"]
-    if args.workers and args.workers > 1:
+    if args.workers is not None:
         out += ["--workers", str(args.workers)]
     if args.dask:
         out += ["--dask", args.dask]
@@ -207,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fractions", default="0.125,0.25,0.5,1")
     ap.add_argument("--incremental", action="store_true", help="time adding the last day to all earlier days")
     ap.add_argument("--quality", action="store_true", help="was-reprint recall and a 50-cluster sample (largest run)")
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=None,
+                    help="passed to newsdedup run --workers (default: not passed, i.e. the CLI's default)")
     ap.add_argument("--dask", default=None)
     ap.add_argument("--label", default=None, help="results go to bench/results/scale_<label>.json")
     ap.add_argument("--sample-seed", type=int, default=7)
@@ -238,10 +239,12 @@ def main(argv: list[str] | None = None) -> int:
         per_day = write_jsonl_days(saudinewsnet_records(n, root), data)
         with FreshHome(base=args.tmp) as home:
             boot = home.start_servers()
-            print(f"[{f:g}] {n} articles in {len(per_day)} day files; servers up {boot}", flush=True)
+            code = code_fingerprint()
+            print(f"[{f:g}] {n} articles in {len(per_day)} day files; servers up {boot}; code {code}", flush=True)
             res = run_cli(_run_args(data, args), home)
             row = _row(f"{f:g}", n, res)
             result["runs"].append({"fraction": f, "articles": n, "days": len(per_day), "servers": boot,
+                                   "code": code,
                                    "loadavg_after": os.getloadavg(),
                                    "wall_s": res["wall_s"], "summary": res["summary"], "memory": res["memory"],
                                    "memory_series_mb": res["memory_series_mb"]})
@@ -264,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         with FreshHome(base=args.tmp) as home:
             boot = home.start_servers()
             print(f"[incremental] base: {base_n} articles (all days before {last_day}); servers up {boot}", flush=True)
+            code = code_fingerprint()
             r1 = run_cli(_run_args(base_dir, args), home)
             row = _row("incr-base", base_n, r1)
             print(fmt_table([row], list(row)), flush=True)
@@ -274,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             full_total = (full["summary"]["timings"]["total"] if full else None)
             inc_total = r2["summary"]["timings"]["total"]
             result["incremental"] = {
-                "last_day": last_day, "base_articles": base_n, "new_articles": new_n,
+                "last_day": last_day, "base_articles": base_n, "new_articles": new_n, "code": code,
                 "base": {"wall_s": r1["wall_s"], "summary": r1["summary"], "memory": r1["memory"]},
                 "added_day": {"wall_s": r2["wall_s"], "summary": r2["summary"], "memory": r2["memory"]},
                 "share_of_full_run": round(inc_total / full_total, 4) if full_total else None,

@@ -16,7 +16,7 @@ import os
 import platform
 import socket
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
@@ -46,6 +46,7 @@ DB_ERRORS = (AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError)
 INSERT_BATCH = 500
 ALIGN_CHUNK = 400
 PASSAGE_BATCH = 200
+PREPARED_CACHE = 6000  # prepared documents kept for alignment (~1.2 GB): news is reused within days
 
 
 class quote(_prefect_quote):
@@ -196,8 +197,8 @@ def outlet_statistics(store: Store, files: list[str], label: str, manifest: str 
 
 
 @task(name="analyze-batch", task_run_name="analyze-{label}", **COMPUTE_TASK)
-def analyze_batch(docs: list[dict], outlet_stats: dict, label: str) -> list[dict]:
-    return analyze_mod.analyze_batch(docs, outlet_stats)
+def analyze_batch(docs: list[dict], outlet_stats: dict, workers: int, label: str) -> list[dict]:
+    return analyze_mod.analyze_batch(docs, outlet_stats, workers=workers)
 
 
 @task(name="store-documents", task_run_name="store-documents-{label}", **DB_TASK)
@@ -212,11 +213,11 @@ def store_rejects(store: Store, rejects: list[dict]) -> int:
 
 
 @task(name="align-batch", task_run_name="align-{label}", **COMPUTE_TASK)
-def align_batch(pairs: list, common: Any, label: str) -> list:
+def align_batch(pairs: list, common: Any, workers: int, label: str) -> list:
     """Align prepared pairs; ``common`` (the index's stock n-grams) never counts as phrase evidence."""
     from newsdedup.tasks.align import align_pairs
 
-    return align_pairs(pairs, common=common)
+    return align_pairs(pairs, common=common, workers=workers)
 
 
 @task(name="store-matches", **DB_TASK)
@@ -268,7 +269,7 @@ def record_run_end(store: Store, run_id: str, fields: dict) -> None:
 
 # ---------------------------------------------------------------------------- stages
 def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | None, outlet: str | None,
-                field_map: dict[str, str] | None, skipped_names: list[str], batch_size: int) -> dict:
+                field_map: dict[str, str] | None, skipped_names: list[str], batch_size: int, workers: int) -> dict:
     """Two passes over the inputs: outlet statistics, then analyze and insert new documents and rejects."""
     first = outlet_statistics(store, files, f"{len(files)}-files", manifest, outlet, field_map)
     new_ids = set(first["new_ids"])
@@ -292,7 +293,7 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
             total, c = stats_all.get(o, (0, {}))
             sub[o] = (total, {k: c[k] for k in keys if k in c})
         label = f"docs-{counts['documents_read'] - len(batch) + 1}-{counts['documents_read']}"
-        futures.append((label, batch.copy(), analyze_batch.submit(quote(batch.copy()), quote(sub), label)))
+        futures.append((label, batch.copy(), analyze_batch.submit(quote(batch.copy()), quote(sub), workers, label)))
         batch.clear()
 
     def drain(limit: int) -> None:
@@ -369,14 +370,14 @@ def _save_index(store: Store, index: CandidateIndex, directory: Path) -> None:
 
 
 def _reuse_stage(store: Store, settings: Settings, uri: str, run_id: str, work: list[str], batch_size: int,
-                 logger) -> dict:
+                 workers: int, logger) -> dict:
     """Index ``work`` documents, align them with their candidates, store the matches."""
     if not work:
         return {"matches_new": 0, "pairs": 0, "touched": []}
     directory = index_dir(settings, uri)
     index = _load_index(store, directory, set(work), logger)
     common = index.common_shingles()
-    cache: dict[str, Any] = {}
+    cache: OrderedDict[str, Any] = OrderedDict()  # prepared documents, least recently used first
     touched: set[str] = set()
     matches_new = pairs_total = 0
     ext_ids: dict[str, str] = {}
@@ -391,21 +392,24 @@ def _reuse_stage(store: Store, settings: Settings, uri: str, run_id: str, work: 
         index.add([p for d, p in zip(batch_docs, prepared) if d["doc_id"] not in index])
         pairs = index.candidates(prepared)
         pairs_total += len(pairs)
+        for x in sorted({x for pair in pairs for x in pair if x in cache}):
+            cache.move_to_end(x)  # partners still in use stay cached
         missing = sorted({x for pair in pairs for x in pair if x not in cache})
         for d in store.get_documents(missing, fields).values():
             cache[d["doc_id"]] = reuse_mod.prepare_docs([d])[0]
             ext_ids[d["doc_id"]] = d["external_id"]
         todo = [p for p in pairs if p[0] in cache and p[1] in cache]
-        futures = [align_batch.submit(quote([(cache[x], cache[y]) for x, y in chunk]), quote(common),
-                                      f"b{b + 1}-pairs-{k * ALIGN_CHUNK + 1}")
-                   for k, chunk in enumerate(_chunks(todo, ALIGN_CHUNK))]
+        # in-process workers fork inside one task per batch; otherwise chunks go to the task runner
+        size = max(1, len(todo)) if workers > 1 else ALIGN_CHUNK
+        futures = [align_batch.submit(quote([(cache[x], cache[y]) for x, y in chunk]), quote(common), workers,
+                                      f"b{b + 1}-pairs-{k * size + 1}")
+                   for k, chunk in enumerate(_chunks(todo, size))]
         found = [m for fut in futures for m in fut.result()]
         matches_new += store_matches(store, quote(reuse_mod.match_rows(found, ext_ids, run_id)))
         for m in found:
             touched.update((m.a_doc_id, m.b_doc_id))
-        if len(cache) > 4 * batch_size:  # keep memory bounded: drop prepared docs of earlier batches
-            for k in list(cache)[: len(cache) - 2 * batch_size]:
-                cache.pop(k, None)
+        while len(cache) > PREPARED_CACHE:  # memory stays bounded (~200 KB per prepared document)
+            cache.popitem(last=False)
     _save_index(store, index, directory)
     return {"matches_new": matches_new, "pairs": pairs_total, "touched": sorted(touched)}
 
@@ -466,8 +470,13 @@ def _run_name() -> str:
 @flow(name="ingest", flow_run_name=_run_name, task_runner=ThreadPoolTaskRunner(max_workers=2),
       description="Ingest documents, flag boilerplate, find reused passages across outlets, store with provenance.")
 def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: str | None = None,
-           field_map: dict[str, str] | None = None, db: str | None = None, batch_size: int = 1000) -> dict:
+           field_map: dict[str, str] | None = None, db: str | None = None, batch_size: int = 1000,
+           workers: int = 1) -> dict:
     """Run the whole pipeline on ``paths`` (default: the bundled seeds) and return a summary.
+
+    ``workers`` > 1 forks that many processes inside the analysis and alignment
+    tasks (inputs are inherited, not shipped); with a Dask task runner keep it 1
+    and let the cluster provide the parallelism.
 
     Progress is tracked per run: documents are inserted complete, then matched,
     clustered, and their passages written last. A run that was killed stays
@@ -509,7 +518,7 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
         read = {"stats": {}, "input_files": [], "inserted": []}
         if todo or not files:
             read = _read_stage(store, todo if files else paths, run_id, manifest, outlet, field_map,
-                               skipped_names, batch_size)
+                               skipped_names, batch_size, workers)
         timings["read_analyze"] = round(time.monotonic() - t0, 3)
 
         with store.lock("reuse"):
@@ -518,7 +527,7 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
             redo = [i for i in store.doc_ids_of_runs(orphans) if i not in set(read["inserted"])]
             work = list(read["inserted"]) + redo
             t = time.monotonic()
-            reuse = _reuse_stage(store, settings, uri, run_id, work, batch_size, logger)
+            reuse = _reuse_stage(store, settings, uri, run_id, work, batch_size, workers, logger)
             timings["reuse"] = round(time.monotonic() - t, 3)
             t = time.monotonic()
             clusters = update_clusters(store, quote(reuse["touched"]), quote(work))

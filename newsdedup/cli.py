@@ -44,24 +44,29 @@ def _ensure_prefect_api(settings) -> None:
     os.environ["PREFECT_API_URL"] = api
 
 
-def _task_runner(workers: int, dask: str | None):
-    if dask:
-        try:
-            from prefect_dask import DaskTaskRunner
-        except ImportError as exc:  # pragma: no cover - optional extra
-            raise CliError("--dask needs the 'dask' extra: pip install 'newsdedup[dask]'") from exc
-        if dask == "local":
-            return DaskTaskRunner(cluster_kwargs={"n_workers": max(1, workers), "threads_per_worker": 1,
-                                                  "processes": True, "dashboard_address": None})
-        return DaskTaskRunner(address=dask)
-    if workers > 1:
-        from prefect.task_runners import ProcessPoolTaskRunner
-
-        return ProcessPoolTaskRunner(max_workers=workers)
-    return None
+def _task_runner(dask: str | None, workers: int):
+    """Prefect's default thread runner, or a Dask cluster (``local``: one started here)."""
+    if not dask:
+        return None
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as exc:  # pragma: no cover - optional extra
+        raise CliError("--dask needs the 'dask' extra: pip install 'newsdedup[dask]'") from exc
+    if dask == "local":
+        return DaskTaskRunner(cluster_kwargs={"n_workers": max(1, workers), "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    return DaskTaskRunner(address=dask)
 
 
-# ---------------------------------------------------------------------------- commands
+def default_workers() -> int:
+    """Cores this process may use, capped at 8 (analysis and alignment fork that many workers)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(8, n))
+
+
 def _run_flow(args: argparse.Namespace) -> int:
     from .tasks.ingest import parse_map
 
@@ -82,11 +87,12 @@ def _run_flow(args: argparse.Namespace) -> int:
     from .flows.ingest import ingest
 
     flow = ingest
-    runner = _task_runner(args.workers, args.dask)
+    workers = args.workers if args.workers else default_workers()
+    runner = _task_runner(args.dask, workers)
     if runner is not None:
         flow = ingest.with_options(task_runner=runner)
     summary = flow(paths=args.paths or None, manifest=args.manifest, outlet=args.outlet, field_map=field_map,
-                   db=settings.db_name, batch_size=args.batch_size)
+                   db=settings.db_name, batch_size=args.batch_size, workers=1 if runner is not None else workers)
     c = summary["counts"]
     if args.json:
         print(_dump(summary))
@@ -216,7 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--outlet", metavar="NAME", help="outlet for inputs without one")
     r.add_argument("--map", metavar="FIELD=SOURCE,...", help="rename JSON record fields, e.g. text=content")
     r.add_argument("--batch-size", type=int, default=1000, help="documents per batch (default 1000)")
-    r.add_argument("--workers", type=int, default=1, help="parallel worker processes for analysis and alignment")
+    r.add_argument("--workers", type=int, default=0,
+                   help="processes for analysis and alignment (default: the cores available, at most 8); "
+                        "with --dask: workers of a local cluster")
     r.add_argument("--dask", metavar="ADDRESS|local", help="run tasks on a Dask cluster (prefect-dask)")
     r.add_argument("--json", action="store_true", help="print the run summary as JSON")
     r.add_argument("-v", "--verbose", action="store_true", help="show Prefect's flow and task logs on stderr")

@@ -29,12 +29,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from hashlib import blake2b
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
+from .parallel import fork_map, shared
 from .normalize import Normalized, normalize, normalize_text, tokenize
 
 __all__ = ["ReuseDoc", "Match", "Prepared", "AlignParams", "PARAMS", "prepare", "align_pair", "align_pairs"]
@@ -636,11 +637,8 @@ def _order_key(m: Match) -> tuple:
     return (m.a_doc_id, m.b_doc_id, m.a_start, m.a_end, m.b_start, m.b_end, m.score, m.method)
 
 
-_POOL_STATE: dict = {}
-
-
-def _align_chunk(chunk: list[tuple[int, int]]) -> list[Match]:
-    docs, params, common = _POOL_STATE["docs"], _POOL_STATE["params"], _POOL_STATE["common"]
+def _align_chunk(chunk: Sequence[tuple[int, int]]) -> list[Match]:
+    docs, params, common = shared["docs"], shared["params"], shared["common"]
     out: list[Match] = []
     for i, j in chunk:
         out.extend(align_pair(docs[i], docs[j], params, common))
@@ -651,16 +649,8 @@ def align_pairs(pairs: Iterable[tuple[Prepared, Prepared]], params: AlignParams 
                 common: np.ndarray | None = None, workers: int = 1, chunk_size: int = 2000) -> list[Match]:
     """Batch form of :func:`align_pair`; the result is sorted, so order of pairs does not matter.
 
-    ``workers > 1`` forks that many processes (Linux ``fork``: the prepared documents are
-    inherited, only pair numbers and matches cross process boundaries); output is identical."""
-    out: list[Match] = []
-    if workers <= 1:
-        for a, b in pairs:
-            out.extend(align_pair(a, b, params, common))
-        out.sort(key=_order_key)
-        return out
-    import multiprocessing as mp
-
+    ``workers > 1`` forks that many processes (:func:`parallel.fork_map`: the prepared
+    documents are inherited, only pair numbers and matches cross); output is identical."""
     docs: list[Prepared] = []
     num: dict[int, int] = {}
     work: list[tuple[int, int]] = []
@@ -670,13 +660,8 @@ def align_pairs(pairs: Iterable[tuple[Prepared, Prepared]], params: AlignParams 
                 num[id(d)] = len(docs)
                 docs.append(d)
         work.append((num[id(a)], num[id(b)]))
-    chunks = [work[k : k + chunk_size] for k in range(0, len(work), chunk_size)]
-    _POOL_STATE.update(docs=docs, params=params, common=common)
-    try:
-        with mp.get_context("fork").Pool(workers) as pool:
-            for part in pool.imap_unordered(_align_chunk, chunks):
-                out.extend(part)
-    finally:
-        _POOL_STATE.clear()
+    parts = fork_map(_align_chunk, work, workers=workers, chunk_size=chunk_size,
+                     state={"docs": docs, "params": params, "common": common})
+    out = [m for part in parts for m in part]
     out.sort(key=_order_key)
     return out

@@ -13,7 +13,8 @@ from typing import Any
 from .boilerplate import clean_text, document_line_keys, flag_boilerplate
 from .dateline import find_dateline
 from .ids import passage_id
-from .language import detect_document
+from .language import detect_document, warm_up
+from .parallel import fork_map, shared
 from .segment import segment
 
 __all__ = ["analyze_document", "analyze_batch", "assign_cluster", "expand_passages", "line_keys_of", "passage_id"]
@@ -89,11 +90,23 @@ def expand_passages(doc: Mapping[str, Any], cluster_spans: Iterable[Sequence[Any
     return out
 
 
-def analyze_batch(docs: Sequence[Mapping[str, Any]],
-                  outlet_stats: Mapping[str | None, tuple[int, Mapping[str, int]]]) -> list[dict]:
-    """Analyze a batch; ``outlet_stats`` maps outlet → (documents, {line key: documents with it})."""
+def _analyze_chunk(docs: Sequence[Mapping[str, Any]]) -> list[dict]:
+    stats = shared["outlet_stats"]
     out = []
     for d in docs:
-        n, counts = outlet_stats.get(d.get("outlet"), (0, {}))
+        n, counts = stats.get(d.get("outlet"), (0, {}))
         out.append(analyze_document(d, n, counts))
     return out
+
+
+def analyze_batch(docs: Sequence[Mapping[str, Any]],
+                  outlet_stats: Mapping[str | None, tuple[int, Mapping[str, int]]], workers: int = 1) -> list[dict]:
+    """Analyze a batch; ``outlet_stats`` maps outlet → (documents, {line key: documents with it}).
+
+    ``workers > 1`` forks processes (:func:`parallel.fork_map`); the output is the same.
+    """
+    if workers > 1:
+        warm_up()  # load langdetect's profiles before forking: children must not race for its lock
+    parts = fork_map(_analyze_chunk, list(docs), workers=workers, chunk_size=max(1, -(-len(docs) // max(1, workers))),
+                     state={"outlet_stats": outlet_stats})
+    return [f for part in parts for f in part]

@@ -26,7 +26,7 @@ from functools import lru_cache
 from langdetect import DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
-__all__ = ["detect_language", "detect_document", "script_profile", "MIN_LETTERS", "ISO_639_1"]
+__all__ = ["detect_language", "detect_document", "script_profile", "warm_up", "MIN_LETTERS", "ISO_639_1"]
 
 DetectorFactory.seed = 0  # langdetect is random without a seed
 
@@ -204,6 +204,11 @@ def _factory():
                 detector_factory.init_factory()
                 _FACTORY_READY.set()
     return detector_factory._factory
+
+
+def warm_up() -> None:
+    """Load langdetect's profiles now (before forking workers, or to keep the first call fast)."""
+    _factory()
 
 
 def _langdetect(text: str, allowed: tuple[str, ...] | None = None) -> tuple[str | None, float]:
