@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import bson
 import pymongo
 from pymongo import MongoClient, ReplaceOne, UpdateOne, WriteConcern
 from pymongo.errors import BulkWriteError, CollectionInvalid, DuplicateKeyError, OperationFailure
@@ -187,6 +188,28 @@ def _holder_alive(held: Mapping[str, Any], host: str) -> bool | None:
     if held.get("pid_start") and start and start != held["pid_start"]:
         return False  # the pid was reused by another process
     return True
+
+
+MAX_CLUSTER_BYTES = 15 * 1024 * 1024  # MongoDB refuses documents over 16 MB
+
+
+def _fit_cluster(c: Mapping[str, Any]) -> dict:
+    """The stored form of a cluster, kept under MongoDB's document size limit.
+
+    A component joined through many documents can hold tens of thousands of
+    members; then member texts are left out (``members_text_omitted``: they are
+    ``text[start:end]`` of their documents) and, if that is still too big, only
+    the first members are kept (``members_truncated``, ``size`` stays the true count).
+    """
+    doc = {**c, "_id": c["cluster_id"]}
+    if len(bson.encode(doc)) <= MAX_CLUSTER_BYTES:
+        return doc
+    doc["members"] = [{**m, "text": None} for m in c["members"]]
+    doc["members_text_omitted"] = True
+    while len(bson.encode(doc)) > MAX_CLUSTER_BYTES:
+        doc["members"] = doc["members"][: len(doc["members"]) // 2]
+        doc["members_truncated"] = True
+    return doc
 
 
 class Store:
@@ -402,9 +425,14 @@ class Store:
             old.update(c["_id"] for c in self.db.clusters.find({"members.doc_id": {"$in": ids[i:i + IN_CHUNK]}},
                                                                {"_id": 1}))
         new_ids = {c["cluster_id"] for c in clusters}
-        ops = [ReplaceOne({"_id": c["cluster_id"]}, {**c, "_id": c["cluster_id"]}, upsert=True) for c in clusters]
-        for i in range(0, len(ops), 1000):
-            self.db.clusters.bulk_write(ops[i:i + 1000], ordered=False)
+        ops = [ReplaceOne({"_id": c["cluster_id"]}, _fit_cluster(c), upsert=True) for c in clusters]
+        for i in range(0, len(ops), 200):
+            try:
+                self.db.clusters.bulk_write(ops[i:i + 200], ordered=False)
+            except BulkWriteError as exc:
+                errors = (exc.details or {}).get("writeErrors", [])
+                first = {k: errors[0].get(k) for k in ("index", "code", "errmsg")} if errors else {}
+                raise RuntimeError(f"writing clusters failed ({len(errors)} errors), first: {first}") from exc
         stale = sorted(old - new_ids)
         for i in range(0, len(stale), IN_CHUNK):
             self.db.clusters.delete_many({"_id": {"$in": stale[i:i + IN_CHUNK]}})

@@ -101,3 +101,27 @@ def test_run_exits_nonzero_when_nothing_could_be_read(prefect_api, db_name, tmp_
     proc = cli("run", str(tmp_path / "empty.txt"), "--db", db_name, check=False)
     assert proc.returncode != 0
     assert proc.stderr.strip()
+
+
+def test_a_cluster_over_the_document_size_limit_is_stored(mongo_uri, db_name):
+    """A giant component (tens of thousands of members) must not make the run fail on MongoDB's 16 MB limit."""
+    from newsdedup.config import load_settings
+    from newsdedup.db import MAX_CLUSTER_BYTES, Store
+
+    store = Store.open(load_settings(db_name))
+    try:
+        text = "ن" * 400
+        members = [{"doc_id": f"d{i:06d}", "external_id": f"e{i}", "outlet": f"o{i % 7}", "start": 0, "end": 400,
+                    "text": text, "score": 90.0} for i in range(30000)]
+        cluster = {"cluster_id": "d000000:00000000", "size": len(members), "outlets": [f"o{i}" for i in range(7)],
+                   "n_outlets": 7, "first_seen": {"doc_id": "d000000", "outlet": "o0", "published": None},
+                   "representative": text, "attribution": None, "members": members}
+        store.replace_clusters({"d000000"}, [cluster])
+        stored = store.db.clusters.find_one({"_id": "d000000:00000000"})
+        assert stored["size"] == 30000 and stored["members_text_omitted"] is True
+        assert stored["members"][0]["doc_id"] == "d000000"
+        import bson
+
+        assert len(bson.encode(stored)) <= MAX_CLUSTER_BYTES
+    finally:
+        store.close()
