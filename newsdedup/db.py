@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import bson
-import pymongo
 from pymongo import MongoClient, ReplaceOne, UpdateOne, WriteConcern
 from pymongo.errors import BulkWriteError, CollectionInvalid, DuplicateKeyError, OperationFailure
 

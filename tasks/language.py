@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
 
 from langdetect import DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
