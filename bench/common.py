@@ -143,37 +143,63 @@ def _state_pid(path: Path) -> int | None:
         return None
 
 
-def _tree_rss(pid: int | None) -> int:
+def _pss(pid: int) -> int | None:
+    """Proportional set size (bytes): shared pages divided among the processes sharing them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _tree_mem(pid: int | None) -> tuple[int, int]:
+    """(sum of RSS, sum of PSS) of a process and all its descendants. Forked workers share the
+    parent's pages copy-on-write: RSS counts those once per process, PSS splits them (the honest sum)."""
     if not pid:
-        return 0
+        return 0, 0
     try:
         p = psutil.Process(pid)
         procs = [p, *p.children(recursive=True)]
     except psutil.Error:
-        return 0
-    total = 0
+        return 0, 0
+    rss = pss = 0
     for q in procs:
         try:
-            total += q.memory_info().rss
+            r = q.memory_info().rss
         except psutil.Error:
-            pass
-    return total
+            continue
+        rss += r
+        x = _pss(q.pid)
+        pss += r if x is None else x
+    return rss, pss
+
+
+def _tree_rss(pid: int | None) -> int:
+    return _tree_mem(pid)[0]
 
 
 @dataclass
 class MemoryPeaks:
     """Peak RSS (bytes) seen per group, and of their sum at one sampling instant."""
 
-    newsdedup: int = 0  # the CLI process and all its children (process pool / local Dask workers)
+    newsdedup: int = 0  # RSS sum: the CLI process and all its children (forked / local Dask workers)
+    newsdedup_pss: int = 0  # the same processes' PSS sum (shared copy-on-write pages counted once)
     db_server: int = 0  # the embedded SecantusDB server of the home
     prefect_server: int = 0  # the local Prefect API server of the home
-    total_nd_db: int = 0  # newsdedup tree + db server, summed at the same instant
+    total_nd_db: int = 0  # newsdedup tree + db server (RSS), summed at the same instant
+    total_nd_db_pss: int = 0  # newsdedup tree + db server (PSS), summed at the same instant
     total_all: int = 0  # ... + Prefect server
     samples: int = 0
     series: list[tuple[float, int, int, int]] = field(default_factory=list)
 
     def as_mb(self) -> dict:
-        return {"newsdedup_tree_mb": round(self.newsdedup / MB, 1), "db_server_mb": round(self.db_server / MB, 1),
+        return {"newsdedup_tree_mb": round(self.newsdedup / MB, 1),
+                "newsdedup_tree_pss_mb": round(self.newsdedup_pss / MB, 1),
+                "db_server_mb": round(self.db_server / MB, 1),
+                "peak_newsdedup_plus_db_pss_mb": round(self.total_nd_db_pss / MB, 1),
                 "prefect_server_mb": round(self.prefect_server / MB, 1),
                 "peak_newsdedup_plus_db_mb": round(self.total_nd_db / MB, 1),
                 "peak_all_mb": round(self.total_all / MB, 1), "samples": self.samples}
@@ -191,10 +217,12 @@ def run_cli(args: list[str], home: FreshHome, interval: float = 0.5, timeout: fl
 
     def sample() -> None:
         while not stop.is_set():
-            nd = _tree_rss(proc.pid)
-            db = _tree_rss(_state_pid(db_state))
+            nd, nd_pss = _tree_mem(proc.pid)
+            db, db_pss = _tree_mem(_state_pid(db_state))
             pf = _tree_rss(_state_pid(pf_state))
             peaks.newsdedup = max(peaks.newsdedup, nd)
+            peaks.newsdedup_pss = max(peaks.newsdedup_pss, nd_pss)
+            peaks.total_nd_db_pss = max(peaks.total_nd_db_pss, nd_pss + db_pss)
             peaks.db_server = max(peaks.db_server, db)
             peaks.prefect_server = max(peaks.prefect_server, pf)
             peaks.total_nd_db = max(peaks.total_nd_db, nd + db)

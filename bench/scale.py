@@ -35,6 +35,7 @@ import random
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (RESULTS, SAUDI, SAUDI_MAP, FreshHome, cli, code_fingerprint, fmt_table, run_cli,  # noqa: E402
                     saudinewsnet_records, saudinewsnet_zips, write_json, write_jsonl_days)
 
+GIANT = 100  # clusters larger than this are chained components (stock text), reported apart
 TARGET_S = 600
 TARGET_MB = 4096
 
@@ -57,7 +59,8 @@ def _run_args(data: Path, args: argparse.Namespace) -> list[str]:
 
 
 NON_STAGE = {"run", "articles", "wall_s", "total", "n_docs", "n_passages", "n_pairs", "n_matches", "n_clusters",
-             "n_rejects", "peak_newsdedup_mb", "peak_db_mb", "peak_nd_db_mb", "peak_prefect_mb"}
+             "n_rejects", "peak_newsdedup_mb", "peak_db_mb", "peak_nd_db_mb", "peak_prefect_mb", "peak_newsdedup_pss_mb",
+             "peak_nd_db_pss_mb"}
 
 
 def _row(label: str, n: int, res: dict) -> dict:
@@ -70,8 +73,11 @@ def _row(label: str, n: int, res: dict) -> dict:
     row.update({"n_docs": c.get("documents"), "n_passages": c.get("passages"),
                 "n_pairs": c.get("candidate_pairs"), "n_matches": c.get("matches"),
                 "n_clusters": c.get("clusters"), "n_rejects": c.get("rejects"),
-                "peak_newsdedup_mb": res["memory"]["newsdedup_tree_mb"], "peak_db_mb": res["memory"]["db_server_mb"],
+                "peak_newsdedup_mb": res["memory"]["newsdedup_tree_mb"],
+                "peak_newsdedup_pss_mb": res["memory"].get("newsdedup_tree_pss_mb"),
+                "peak_db_mb": res["memory"]["db_server_mb"],
                 "peak_nd_db_mb": res["memory"]["peak_newsdedup_plus_db_mb"],
+                "peak_nd_db_pss_mb": res["memory"].get("peak_newsdedup_plus_db_pss_mb"),
                 "peak_prefect_mb": res["memory"]["prefect_server_mb"]})
     return row
 
@@ -88,22 +94,42 @@ def quality(home: FreshHome, seed: int, sample_n: int, out_md: Path) -> dict:
     db = _mongo(home)
     was_total = db.documents.count_documents({"outlet": "was"})
     was_in_multi: set[str] = set()
+    was_in_multi_small: set[str] = set()  # ... counting only clusters of at most GIANT members
     other_with_was: set[str] = set()
     clusters_total = clusters_multi = clusters_with_was_multi = 0
     sizes: list[int] = []
     ids: list[str] = []
+    largest: list[tuple[int, str]] = []
     for c in db.clusters.find({}, {"cluster_id": 1, "members.doc_id": 1, "members.outlet": 1, "n_outlets": 1,
                                    "outlets": 1, "size": 1}):
         clusters_total += 1
         ids.append(c["cluster_id"])
-        sizes.append(int(c.get("size") or 0))
+        size = int(c.get("size") or 0)
+        sizes.append(size)
+        largest.append((size, c["cluster_id"]))
         outlets = set(c.get("outlets") or [])
         if len(outlets) >= 2:
             clusters_multi += 1
         if "was" in outlets and len(outlets) >= 2:
             clusters_with_was_multi += 1
             for m in c.get("members") or []:
-                (was_in_multi if m.get("outlet") == "was" else other_with_was).add(m["doc_id"])
+                if m.get("outlet") == "was":
+                    was_in_multi.add(m["doc_id"])
+                    if size <= GIANT:
+                        was_in_multi_small.add(m["doc_id"])
+                else:
+                    other_with_was.add(m["doc_id"])
+    largest.sort(reverse=True)
+    top = []
+    for size, cid in largest[:5]:
+        c = db.clusters.find_one({"_id": cid}) or db.clusters.find_one({"cluster_id": cid}) or {}
+        members = c.get("members") or []
+        texts = Counter(" ".join((m.get("text") or "").split())[:80] for m in members)
+        top.append({"cluster_id": cid, "size": size, "n_outlets": c.get("n_outlets"),
+                    "members_per_outlet": dict(Counter(m.get("outlet") for m in members).most_common()),
+                    "documents": len({m["doc_id"] for m in members}),
+                    "representative": _snip(c.get("representative"), 200),
+                    "most_common_member_texts": texts.most_common(5)})
     # was articles matched (any span) with another outlet's article, from the matches themselves
     was_docs = {d["_id"] for d in db.documents.find({"outlet": "was"}, {"_id": 1})}
     was_matched: set[str] = set()
@@ -121,12 +147,16 @@ def quality(home: FreshHome, seed: int, sample_n: int, out_md: Path) -> dict:
     return {"was_articles": was_total,
             "was_articles_in_cluster_with_other_outlet": len(was_in_multi),
             "was_share_in_cluster_with_other_outlet": round(len(was_in_multi) / was_total, 4) if was_total else None,
+            f"was_articles_in_cluster_with_other_outlet_size_le_{GIANT}": len(was_in_multi_small),
             "was_articles_matched_with_other_outlet": len(was_matched),
             "other_outlet_articles_sharing_a_cluster_with_was": len(other_with_was),
             "clusters": clusters_total, "clusters_multi_outlet": clusters_multi,
             "clusters_with_was_and_other_outlet": clusters_with_was_multi,
             "cluster_size_median": sizes[len(sizes) // 2] if sizes else None,
             "cluster_size_max": sizes[-1] if sizes else None,
+            f"clusters_over_{GIANT}_members": sum(x > GIANT for x in sizes),
+            f"passages_in_clusters_over_{GIANT}": sum(x for x in sizes if x > GIANT),
+            "largest_clusters": top,
             "sample": {"seed": seed, "n": len(sample), "file": str(out_md.relative_to(RESULTS.parent.parent))}}
 
 
@@ -135,12 +165,24 @@ def _snip(text: str | None, n: int) -> str:
     return t if len(t) <= n else t[:n] + "…"
 
 
+EYE_MARK = "# Eye check"
+
+
 def _write_sample(path: Path, clusters: list[dict], seed: int, total: int) -> None:
+    """Write the sample; a hand-written ``# Eye check`` section at the end of an earlier file is kept
+    when it names exactly the same clusters (else it is dropped: the verdicts belong to another sample)."""
+    kept = ""
+    if path.exists():
+        old = path.read_text(encoding="utf-8")
+        if EYE_MARK in old:
+            eye = old[old.index(EYE_MARK):]
+            if all(c and f"`{c['cluster_id']}`" in eye for c in clusters):
+                kept = eye
     lines = [f"# Random sample of {len(clusters)} clusters (seed {seed}) of {total}",
              "",
              "From `python bench/scale.py --quality` on the largest fraction run. Each cluster: its id, size,",
              "outlets, the representative passage and up to 6 members (outlet, external id, snippet).",
-             "Verdict column of the eye check: see the end of this file.", ""]
+             f"The verdicts of the eye check are in the section `{EYE_MARK}` at the end (written by hand).", ""]
     for i, c in enumerate(clusters, 1):
         if not c:
             continue
@@ -156,7 +198,7 @@ def _write_sample(path: Path, clusters: list[dict], seed: int, total: int) -> No
         if len(c.get("members") or []) > 6:
             lines.append(f"- … {len(c['members']) - 6} more members")
         lines.append("")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n" + (("\n" + kept) if kept else ""), encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------- report
@@ -169,8 +211,9 @@ def report(result: dict) -> None:
         rows.append(_row(f"incr +{inc['last_day']}", inc["new_articles"], inc["added_day"]))
     stages = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in NON_STAGE]
     cols = ["run", "articles", "wall_s", *stages, "total", "n_docs", "n_passages", "n_pairs", "n_matches",
-            "n_clusters", "peak_newsdedup_mb", "peak_db_mb", "peak_nd_db_mb"]
-    print("\n== runs (seconds; stage times from the run summary; memory = peak RSS in MB) ==")
+            "n_clusters", "peak_newsdedup_mb", "peak_newsdedup_pss_mb", "peak_db_mb", "peak_nd_db_mb",
+            "peak_nd_db_pss_mb"]
+    print("\n== runs (seconds; stage times from the run summary; memory: peak MB, RSS sums and PSS sums) ==")
     print(fmt_table(rows, cols))
     result["table"] = rows
     fr = result["runs"]
@@ -195,8 +238,13 @@ def report(result: dict) -> None:
     if q:
         print(f"\n== quality (fraction {q['fraction']:g}) ==")
         for k, v in q.items():
-            if k != "sample":
+            if k not in ("sample", "largest_clusters"):
                 print(f"  {k}: {v}")
+        for c in q.get("largest_clusters") or []:
+            print(f"  largest: size {c['size']}, {c['documents']} documents, {c['n_outlets']} outlets; "
+                  f"{c['representative'][:120]}")
+            for t, n in c["most_common_member_texts"][:3]:
+                print(f"      {n} x {t}")
         print(f"  sample: {q['sample']}")
 
 
@@ -215,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(SAUDI), help="SaudiNewsNet folder (zips)")
     ap.add_argument("--tmp", default=None, help="parent folder for the temp data and homes")
     ap.add_argument("--report", default=None, metavar="JSON", help="only print the tables of an earlier result")
+    ap.add_argument("--baseline", default=None, metavar="JSON",
+                    help="take the full (fraction 1) run from an earlier result, e.g. with --fractions '' "
+                         "--incremental --label incremental to measure only the incremental day")
     args = ap.parse_args(argv)
     if args.report:
         report(json.loads(Path(args.report).read_text(encoding="utf-8")))
@@ -273,13 +324,17 @@ def main(argv: list[str] | None = None) -> int:
             r2 = run_cli(_run_args(new_dir, args), home)
             row = _row(f"incr +{last_day}", new_n, r2)
             print(fmt_table([row], list(row)), flush=True)
-            full = next((r for r in result["runs"] if r["fraction"] == 1.0), None)
+            runs = result["runs"]
+            if args.baseline:
+                runs = runs + json.loads(Path(args.baseline).read_text(encoding="utf-8"))["runs"]
+            full = next((r for r in runs if r["fraction"] == 1.0), None)
             full_total = (full["summary"]["timings"]["total"] if full else None)
             inc_total = r2["summary"]["timings"]["total"]
             result["incremental"] = {
                 "last_day": last_day, "base_articles": base_n, "new_articles": new_n, "code": code,
                 "base": {"wall_s": r1["wall_s"], "summary": r1["summary"], "memory": r1["memory"]},
                 "added_day": {"wall_s": r2["wall_s"], "summary": r2["summary"], "memory": r2["memory"]},
+                "full_run_from": args.baseline or "this result",
                 "share_of_full_run": round(inc_total / full_total, 4) if full_total else None,
                 "share_of_base_run": round(inc_total / r1["summary"]["timings"]["total"], 4),
                 "wall_share_of_full_run": round(r2["wall_s"] / full["wall_s"], 4) if full else None,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import shutil
 import socket
 import time
 from collections import Counter, OrderedDict
@@ -38,7 +39,7 @@ from newsdedup.db import Store, process_identity, resolve_uri, stable_id
 from newsdedup.tasks import analyze as analyze_mod
 from newsdedup.tasks import reuse as reuse_mod
 from newsdedup.tasks.candidates import CandidateIndex
-from newsdedup.tasks.cluster import build_clusters
+from newsdedup.tasks.cluster import build_clusters, connected_matches, span_nodes
 from newsdedup.tasks.ingest import Document, InputFile, Reject, iter_inputs
 
 SEEDS_DIR = Path(os.environ.get("NEWSDEDUP_SEEDS") or Path(__file__).resolve().parent.parent / "seeds")
@@ -46,7 +47,7 @@ DB_ERRORS = (AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError)
 INSERT_BATCH = 500
 ALIGN_CHUNK = 400
 PASSAGE_BATCH = 200
-PREPARED_CACHE = 6000  # prepared documents kept for alignment (~1.2 GB): news is reused within days
+PREPARED_CACHE = 12000  # prepared documents kept in memory for alignment (~300 MB); the rest is on disk
 
 
 class quote(_prefect_quote):
@@ -212,6 +213,12 @@ def store_rejects(store: Store, rejects: list[dict]) -> int:
     return store.insert_new("rejects", rejects)
 
 
+@task(name="prepare-batch", task_run_name="prepare-{label}", **COMPUTE_TASK)
+def prepare_batch(docs: list[dict], workers: int, label: str) -> list:
+    """Normalize, tokenize and hash documents for the index and the aligner."""
+    return reuse_mod.prepare_docs(docs, workers=workers)
+
+
 @task(name="align-batch", task_run_name="align-{label}", **COMPUTE_TASK)
 def align_batch(pairs: list, common: Any, workers: int, label: str) -> list:
     """Align prepared pairs; ``common`` (the index's stock n-grams) never counts as phrase evidence."""
@@ -226,28 +233,68 @@ def store_matches(store: Store, rows: list[dict]) -> int:
 
 
 @task(name="update-clusters", **DB_TASK)
-def update_clusters(store: Store, touched: list[str], fresh: list[str]) -> list[dict]:
-    """Recompute the clusters of every match component touching ``touched`` documents.
+def update_clusters(store: Store, touched: list[str], fresh: list[str]) -> tuple[list[dict], dict[str, float]]:
+    """Recompute the clusters of every passage connected to this run's matches.
 
-    Passages of earlier documents are re-pointed here; ``fresh`` documents (this
-    run's) get their passages written afterwards with the right ``cluster_id``.
+    ``touched``: documents with new matches; ``fresh``: this run's documents (all new
+    matches name one). Passages of earlier documents are re-pointed here; fresh
+    documents get their passages written afterwards with the right ``cluster_id``.
     """
+    times: dict[str, float] = {}
     if not touched:
-        return []
-    docs_in, matches = store.component_matches(touched)
+        return [], times
     from newsdedup.tasks.align import Match
 
-    objs = [Match(m["a_doc_id"], m["a_start"], m["a_end"], m["b_doc_id"], m["b_start"], m["b_end"],
-                  m["score"], m["method"]) for m in matches]
+    t = time.monotonic()
+
+    fresh_set = set(fresh)
+    if 2 * len(fresh_set) >= store.count("documents"):  # mostly new: one scan beats per-document queries
+        rows = store.all_matches()
+        of_doc: dict[str, list[dict]] = {}
+        for m in rows:
+            of_doc.setdefault(m["a_doc_id"], []).append(m)
+            if m["b_doc_id"] != m["a_doc_id"]:
+                of_doc.setdefault(m["b_doc_id"], []).append(m)
+
+        def matches_of(ids: list[str]) -> list[dict]:
+            got = {m["_id"]: m for i in ids for m in of_doc.get(i, ())}
+            return [got[k] for k in sorted(got)]
+    else:
+        matches_of = store.matches_of_docs
+    seeds = [x for m in matches_of(sorted(fresh_set & set(touched)))
+             for x in ((m["a_doc_id"], m["a_start"], m["a_end"]), (m["b_doc_id"], m["b_start"], m["b_end"]))]
+    matches = connected_matches(seeds, matches_of)
+    times["cluster_walk"] = round(time.monotonic() - t, 3)
+    t = time.monotonic()
+
+    def obj(m: dict) -> Match:
+        return Match(m["a_doc_id"], m["a_start"], m["a_end"], m["b_doc_id"], m["b_start"], m["b_end"],
+                     m["score"], m["method"])
+
+    docs_in = {d for m in matches for d in (m["a_doc_id"], m["b_doc_id"])}
     meta = store.get_documents(docs_in, {"external_id": 1, "outlet": 1, "published": 1, "ingest_seq": 1,
                                          "text": 1})
-    clusters = build_clusters(objs, meta)
-    store.replace_clusters(docs_in, clusters)
-    earlier = sorted(docs_in - set(fresh))
+    clusters = build_clusters([obj(m) for m in matches], meta)
+    times["cluster_build"] = round(time.monotonic() - t, 3)
+    t = time.monotonic()
+    # the passages these components had before this run: their stored clusters are replaced
+    old = [obj(m) for m in matches if m["a_doc_id"] not in fresh_set and m["b_doc_id"] not in fresh_set]
+    old_nodes = set(span_nodes(old)[0])
+    earlier = sorted(docs_in - fresh_set)
+    kept, replaced = store.replace_clusters(clusters, old_nodes, earlier)
+    times["cluster_write"] = round(time.monotonic() - t, 3)
+    t = time.monotonic()
     if earlier:
+        # a passage's cluster is the one overlapping it most among all clusters of its document: before,
+        # among the replaced and untouched ones; now, among the recomputed and untouched ones
         spans = reuse_mod.cluster_spans(clusters)
-        store.set_passage_clusters(reuse_mod.passage_cluster_changes(store.passage_spans(earlier), spans))
-    return clusters
+        before: dict[str, list] = {}
+        for src, dst in ((kept, spans), (kept, before), (replaced, before)):
+            for d, sp in src.items():
+                dst.setdefault(d, []).extend(sp)
+        store.set_passage_clusters(reuse_mod.passage_cluster_changes(store.segment_spans(earlier), spans, before))
+    times["cluster_repoint"] = round(time.monotonic() - t, 3)
+    return clusters, times
 
 
 @task(name="store-passages", task_run_name="store-passages-{label}", **DB_TASK)
@@ -346,24 +393,32 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
             "input_files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in input_files]}
 
 
-def _load_index(store: Store, directory: Path, exclude: set[str], logger) -> CandidateIndex:
-    """The on-disk index if it belongs to this database's current state, else rebuilt from the store."""
+def _load_index(store: Store, directory: Path, exclude: set[str], logger) -> tuple[CandidateIndex, Any]:
+    """The on-disk index and prepared-document store if they belong to this database's current
+    state (their token matches the one stored in the database), else both rebuilt from the store."""
     meta = store.get_meta("index") or {}
     token_file = directory / "TOKEN"
     token = token_file.read_text().strip() if token_file.exists() else None
     if meta.get("token") and token == meta.get("token"):
-        return CandidateIndex.load(directory)
+        return CandidateIndex.load(directory), reuse_mod.PreparedStore(directory / "prepared")
+    shutil.rmtree(directory / "prepared", ignore_errors=True)
+    prepared = reuse_mod.PreparedStore(directory / "prepared")
     index = CandidateIndex()
     ids = [i for i in store.all_doc_ids() if i not in exclude]
     logger.info("rebuilding the candidate index from %d stored documents", len(ids))
     for chunk in _chunks(ids, 1000):
-        index.add(reuse_mod.prepare_docs(store.get_documents(chunk, reuse_mod.DOC_FIELDS).values()))
-    return index
+        batch = reuse_mod.prepare_docs(store.get_documents(chunk, reuse_mod.DOC_FIELDS).values())
+        index.add(batch, commit=False)
+        for p in batch:
+            prepared.put(p)
+    index.commit()
+    return index, prepared
 
 
-def _save_index(store: Store, index: CandidateIndex, directory: Path) -> None:
+def _save_index(store: Store, index: CandidateIndex, prepared: Any, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     index.save(directory)
+    prepared.save()
     token = stable_id(len(index), time.time_ns(), os.getpid())
     (directory / "TOKEN").write_text(token)
     store.set_meta("index", {"token": token, "documents": len(index)})
@@ -371,47 +426,99 @@ def _save_index(store: Store, index: CandidateIndex, directory: Path) -> None:
 
 def _reuse_stage(store: Store, settings: Settings, uri: str, run_id: str, work: list[str], batch_size: int,
                  workers: int, logger) -> dict:
-    """Index ``work`` documents, align them with their candidates, store the matches."""
+    """Index ``work`` documents, align them with their candidates, store the matches.
+
+    Two passes. First every document of the run is prepared (once, appended to the prepared
+    store on disk next to the index) and indexed, so that document frequencies, caps and the stock-phrase list are
+    those of the whole corpus whatever the batch order. Then batch after batch: candidate
+    partners among documents indexed up to the end of the batch (each pair once), their
+    alignment, the matches stored. Memory holds a bounded LRU of prepared documents."""
+    times = {"reuse_prepare_index": 0.0, "reuse_candidates": 0.0, "reuse_partners": 0.0, "reuse_align": 0.0,
+             "reuse_store": 0.0}
     if not work:
-        return {"matches_new": 0, "pairs": 0, "touched": []}
+        return {"matches_new": 0, "pairs": 0, "touched": [], "timings": times}
     directory = index_dir(settings, uri)
-    index = _load_index(store, directory, set(work), logger)
-    common = index.common_shingles()
+    index, spill = _load_index(store, directory, set(work), logger)
     cache: OrderedDict[str, Any] = OrderedDict()  # prepared documents, least recently used first
     touched: set[str] = set()
     matches_new = pairs_total = 0
     ext_ids: dict[str, str] = {}
     fields = {**reuse_mod.DOC_FIELDS, "external_id": 1}
-    for b, ids in enumerate(_chunks(work, batch_size)):
-        docs = store.get_documents(ids, fields)
-        batch_docs = [docs[i] for i in ids if i in docs]
-        prepared = reuse_mod.prepare_docs(batch_docs)
-        for d, p in zip(batch_docs, prepared):
-            cache[d["doc_id"]] = p
-            ext_ids[d["doc_id"]] = d["external_id"]
-        index.add([p for d, p in zip(batch_docs, prepared) if d["doc_id"] not in index])
-        pairs = index.candidates(prepared)
-        pairs_total += len(pairs)
-        for x in sorted({x for pair in pairs for x in pair if x in cache}):
-            cache.move_to_end(x)  # partners still in use stay cached
-        missing = sorted({x for pair in pairs for x in pair if x not in cache})
-        for d in store.get_documents(missing, fields).values():
-            cache[d["doc_id"]] = reuse_mod.prepare_docs([d])[0]
-            ext_ids[d["doc_id"]] = d["external_id"]
-        todo = [p for p in pairs if p[0] in cache and p[1] in cache]
-        # in-process workers fork inside one task per batch; otherwise chunks go to the task runner
-        size = max(1, len(todo)) if workers > 1 else ALIGN_CHUNK
-        futures = [align_batch.submit(quote([(cache[x], cache[y]) for x, y in chunk]), quote(common), workers,
-                                      f"b{b + 1}-pairs-{k * size + 1}")
-                   for k, chunk in enumerate(_chunks(todo, size))]
-        found = [m for fut in futures for m in fut.result()]
-        matches_new += store_matches(store, quote(reuse_mod.match_rows(found, ext_ids, run_id)))
-        for m in found:
-            touched.update((m.a_doc_id, m.b_doc_id))
-        while len(cache) > PREPARED_CACHE:  # memory stays bounded (~200 KB per prepared document)
+    batches = [list(ids) for ids in _chunks(work, batch_size)]
+
+    def keep(p: Any) -> None:
+        cache[p.doc_id] = p
+        cache.move_to_end(p.doc_id)
+        while len(cache) > PREPARED_CACHE:  # memory stays bounded (~25 KB per prepared document)
             cache.popitem(last=False)
-    _save_index(store, index, directory)
-    return {"matches_new": matches_new, "pairs": pairs_total, "touched": sorted(touched)}
+
+    with spill:
+        t = time.monotonic()
+        for b, ids in enumerate(batches):
+            docs = store.get_documents(ids, fields)
+            batch_docs = [docs[i] for i in ids if i in docs]
+            prepared = prepare_batch(quote(batch_docs), workers, f"index-b{b + 1}")
+            for d, p in zip(batch_docs, prepared):
+                spill.put(p)
+                keep(p)
+                ext_ids[d["doc_id"]] = d["external_id"]
+            index.add([p for p in prepared if p.doc_id not in index], commit=False)
+        index.commit()
+        common = index.common_shingles()
+        times["reuse_prepare_index"] += time.monotonic() - t
+
+        for b, ids in enumerate(batches):
+            t = time.monotonic()
+            prepared = [p for p in (_cached(i, cache, spill, keep) for i in ids) if p is not None]
+            upto = max((index.position(p.doc_id) for p in prepared), default=-1) + 1
+            pairs = index.candidates(prepared, upto=upto)
+            pairs_total += len(pairs)
+            t1 = time.monotonic()
+            live: dict[str, Any] = {}  # the batch's documents and partners, pinned while it aligns
+            for x in sorted({x for pair in pairs for x in pair}):
+                p = _cached(x, cache, spill, keep)
+                if p is not None:
+                    live[x] = p
+            missing = sorted({x for pair in pairs for x in pair} - live.keys())  # documents of earlier runs
+            if missing:
+                stored = list(store.get_documents(missing, fields).values())
+                for d, p in zip(stored, prepare_batch(quote(stored), workers, f"partners-b{b + 1}")):
+                    spill.put(p)
+                    keep(p)
+                    live[p.doc_id] = p
+                    ext_ids[d["doc_id"]] = d["external_id"]
+            todo = [p for p in pairs if p[0] in live and p[1] in live]
+            t2 = time.monotonic()
+            # in-process workers fork inside one task per batch; otherwise chunks go to the task runner
+            size = max(1, len(todo)) if workers > 1 else ALIGN_CHUNK
+            futures = [align_batch.submit(quote([(live[x], live[y]) for x, y in chunk]), quote(common), workers,
+                                          f"b{b + 1}-pairs-{k * size + 1}")
+                       for k, chunk in enumerate(_chunks(todo, size))]
+            found = [m for fut in futures for m in fut.result()]
+            t3 = time.monotonic()
+            matches_new += store_matches(store, quote(reuse_mod.match_rows(found, ext_ids, run_id)))
+            for m in found:
+                touched.update((m.a_doc_id, m.b_doc_id))
+            t4 = time.monotonic()
+            times["reuse_candidates"] += t1 - t
+            times["reuse_partners"] += t2 - t1
+            times["reuse_align"] += t3 - t2
+            times["reuse_store"] += t4 - t3
+        _save_index(store, index, spill, directory)
+    return {"matches_new": matches_new, "pairs": pairs_total, "touched": sorted(touched),
+            "timings": {k: round(v, 3) for k, v in times.items()}}
+
+
+def _cached(doc_id: str, cache: OrderedDict, spill: Any, keep: Any) -> Any:
+    """A prepared document from the LRU cache or the prepared store on disk (None if neither has it)."""
+    p = cache.get(doc_id)
+    if p is not None:
+        cache.move_to_end(doc_id)
+        return p
+    p = spill.get(doc_id)
+    if p is not None:
+        keep(p)
+    return p
 
 
 def _passage_stage(store: Store, work: list[str], redo: set[str], clusters: list[dict]) -> tuple[int, int]:
@@ -529,9 +636,11 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
             t = time.monotonic()
             reuse = _reuse_stage(store, settings, uri, run_id, work, batch_size, workers, logger)
             timings["reuse"] = round(time.monotonic() - t, 3)
+            timings.update(reuse["timings"])
             t = time.monotonic()
-            clusters = update_clusters(store, quote(reuse["touched"]), quote(work))
+            clusters, cluster_times = update_clusters(store, quote(reuse["touched"]), quote(work))
             timings["cluster"] = round(time.monotonic() - t, 3)
+            timings.update(cluster_times)
             t = time.monotonic()
             passages_new, boilerplate_new = _passage_stage(store, work, set(redo), clusters)
             timings["passages"] = round(time.monotonic() - t, 3)

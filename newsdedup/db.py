@@ -31,7 +31,7 @@ from pymongo import MongoClient, ReplaceOne, UpdateOne, WriteConcern
 from pymongo.errors import BulkWriteError, CollectionInvalid, DuplicateKeyError, OperationFailure
 
 from .config import Settings, redact_uri
-from .tasks.ids import passage_id_range
+from .tasks.ids import passage_id, passage_id_range
 
 COLLECTIONS = ("documents", "passages", "matches", "clusters", "runs", "rejects", "inputs", "locks", "meta")
 
@@ -399,32 +399,49 @@ class Store:
                     out[m["_id"]] = m
         return [out[k] for k in sorted(out)]
 
-    def component_matches(self, seed_doc_ids: Iterable[str]) -> tuple[set[str], list[dict]]:
-        """All documents connected to the seeds through matches, and those matches (BFS over the store)."""
-        seen: set[str] = set()
-        frontier = set(seed_doc_ids)
-        matches: dict[str, dict] = {}
-        while frontier:
-            seen |= frontier
-            found = self.matches_of_docs(frontier)
-            nxt: set[str] = set()
-            for m in found:
-                matches[m["_id"]] = m
-                for d in (m["a_doc_id"], m["b_doc_id"]):
-                    if d not in seen:
-                        nxt.add(d)
-            frontier = nxt
-        return seen, [matches[k] for k in sorted(matches)]
+    def all_matches(self) -> list[dict]:
+        """Every stored match (one scan: cheaper than per-document queries when most documents are new)."""
+        return list(self.db.matches.find({}, sort=[("_id", 1)]))
 
-    def replace_clusters(self, doc_ids: set[str], clusters: Sequence[Mapping[str, Any]]) -> None:
-        """Replace the clusters whose members are in ``doc_ids`` by ``clusters`` (a whole component)."""
-        ids = sorted(doc_ids)
-        old = set()
-        for i in range(0, len(ids), IN_CHUNK):
-            old.update(c["_id"] for c in self.db.clusters.find({"members.doc_id": {"$in": ids[i:i + IN_CHUNK]}},
-                                                               {"_id": 1}))
-        new_ids = {c["cluster_id"] for c in clusters}
-        ops = [ReplaceOne({"_id": c["cluster_id"]}, _fit_cluster(c), upsert=True) for c in clusters]
+    def replace_clusters(self, clusters: Sequence[Mapping[str, Any]], old_nodes: set[tuple[str, int, int]],
+                         earlier_docs: Iterable[str]) -> tuple[dict[str, list[tuple[int, int, str]]],
+                                                               dict[str, list[tuple[int, int, str]]]]:
+        """Write ``clusters`` (recomputed components) and delete the stored clusters they replace.
+
+        A stored cluster is replaced when one of its members is one of ``old_nodes`` (the
+        passages of the recomputed components as they were before this run); stored clusters
+        of ``earlier_docs`` that are not replaced stay. Returns, for ``earlier_docs``, the
+        member spans of those untouched clusters (passages are assigned among all clusters), and
+        the member spans of the replaced ones (what the passages were assigned from until now)."""
+        ids = sorted(set(earlier_docs))
+        stale: set[str] = set()
+        kept: dict[str, list[tuple[int, int, str]]] = {}
+        replaced: dict[str, list[tuple[int, int, str]]] = {}
+        seen: set[str] = set()
+        stored_sha: dict[str, str | None] = {}
+        for i in range(0, len(ids), IN_CHUNK):  # ids only: a big cluster names many of these documents
+            seen.update(c["_id"] for c in self.db.clusters.find({"members.doc_id": {"$in": ids[i:i + IN_CHUNK]}},
+                                                                {"_id": 1}))
+        found = sorted(seen)
+        for i in range(0, len(found), IN_CHUNK):
+            for c in self.db.clusters.find({"_id": {"$in": found[i:i + IN_CHUNK]}},
+                                           {"_id": 1, "content_sha": 1, "members.doc_id": 1, "members.start": 1,
+                                            "members.end": 1}):
+                stored_sha[c["_id"]] = c.get("content_sha")
+                members = c.get("members") or []
+                stale_now = any((m["doc_id"], m["start"], m["end"]) in old_nodes for m in members)
+                if stale_now:
+                    stale.add(c["_id"])
+                for m in members:
+                    (replaced if stale_now else kept).setdefault(m["doc_id"], []).append(
+                        (m["start"], m["end"], c["_id"]))
+        ops = []
+        for c in clusters:  # a recomputed cluster identical to the stored one is not written again
+            doc = _fit_cluster(c)
+            doc["content_sha"] = hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False,
+                                                           default=str).encode()).hexdigest()[:32]
+            if stored_sha.get(doc["_id"]) != doc["content_sha"]:
+                ops.append(ReplaceOne({"_id": doc["_id"]}, doc, upsert=True))
         for i in range(0, len(ops), 200):
             try:
                 self.db.clusters.bulk_write(ops[i:i + 200], ordered=False)
@@ -432,19 +449,26 @@ class Store:
                 errors = (exc.details or {}).get("writeErrors", [])
                 first = {k: errors[0].get(k) for k in ("index", "code", "errmsg")} if errors else {}
                 raise RuntimeError(f"writing clusters failed ({len(errors)} errors), first: {first}") from exc
-        stale = sorted(old - new_ids)
-        for i in range(0, len(stale), IN_CHUNK):
-            self.db.clusters.delete_many({"_id": {"$in": stale[i:i + IN_CHUNK]}})
+        gone = sorted(stale - {c["cluster_id"] for c in clusters})
+        for i in range(0, len(gone), IN_CHUNK):
+            self.db.clusters.delete_many({"_id": {"$in": gone[i:i + IN_CHUNK]}})
+        return kept, replaced
 
     def passages_of(self, doc_id: str, projection: Mapping[str, int] | None = None) -> list[dict]:
         """The passages of one document in offset order (an ``_id`` range on the primary index)."""
         return list(self.db.passages.find({"_id": passage_id_range(doc_id)}, projection, sort=[("_id", 1)]))
 
-    def passage_spans(self, doc_ids: Sequence[str]) -> Iterator[dict]:
-        """``_id, doc_id, start, end, boilerplate, cluster_id`` of the stored passages of ``doc_ids``."""
-        for d in sorted(set(doc_ids)):
-            yield from self.passages_of(d, {"_id": 1, "doc_id": 1, "start": 1, "end": 1, "boilerplate": 1,
-                                            "cluster_id": 1})
+    def segment_spans(self, doc_ids: Sequence[str]) -> Iterator[dict]:
+        """``_id, doc_id, start, end, boilerplate`` of the passages of ``doc_ids``, from the documents'
+        ``segments`` (chunked ``$in`` on the primary index: one query per 25 documents, where reading
+        the passages themselves costs one range query per document)."""
+        ids = sorted(set(doc_ids))
+        for i in range(0, len(ids), IN_CHUNK):
+            for d in self.db.documents.find({"_id": {"$in": ids[i:i + IN_CHUNK]}}, {"segments": 1},
+                                            sort=[("_id", 1)]):
+                for seg in d.get("segments") or ():
+                    yield {"_id": passage_id(d["_id"], seg[0]), "doc_id": d["_id"], "start": seg[0],
+                           "end": seg[1], "boilerplate": bool(seg[6])}
 
     def set_passage_clusters(self, changes: Mapping[str | None, Sequence[str]]) -> int:
         """Set ``cluster_id`` of the given passages (``{cluster_id or None: [passage ids]}``)."""

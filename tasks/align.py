@@ -36,7 +36,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
 from .parallel import fork_map, shared
-from .normalize import Normalized, normalize, normalize_text, tokenize
+from .normalize import normalize, normalize_text, token_spans
 
 __all__ = ["ReuseDoc", "Match", "Prepared", "AlignParams", "PARAMS", "prepare", "align_pair", "align_pairs"]
 
@@ -138,11 +138,11 @@ class Prepared:
     """Everything the aligner and the index need about one document, computed once."""
 
     doc_id: str
-    text: str
-    norm: Normalized
-    words: list[str]
+    norm_text: str  # the normalized text (sentence texts for whole-sentence similarity)
     tok_start: np.ndarray  # int32, normalized offsets
     tok_end: np.ndarray
+    orig_start: np.ndarray  # int32, received-text offset where each token starts ...
+    orig_end: np.ndarray  # ... and ends (spans map back through these, no per-character map is kept)
     ids: np.ndarray  # int64 token ids
     content: np.ndarray  # bool: not a function word
     excluded: np.ndarray  # bool: token touches an excluded (boilerplate) span
@@ -156,7 +156,7 @@ class Prepared:
     _sents: tuple | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
-        return len(self.words)
+        return len(self.ids)
 
     def seed_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(unique usable shingle hashes, first index, count, token positions sorted by hash), cached."""
@@ -216,18 +216,18 @@ def _expand(ia, sa, ca, pa, ib, sb, cb, pb) -> tuple[np.ndarray, np.ndarray]:
 def prepare(doc: ReuseDoc, params: AlignParams = PARAMS) -> Prepared:
     """Normalize, tokenize, hash and mark one document (done once, reused for every pair)."""
     norm = normalize(doc.text)
-    toks = tokenize(norm.text)
-    words = [t.text for t in toks]
+    words, spans = token_spans(norm.text)
     n = len(words)
-    tok_start = np.fromiter((t.start for t in toks), dtype=np.int32, count=n)
-    tok_end = np.fromiter((t.end for t in toks), dtype=np.int32, count=n)
-    ids = np.fromiter((token_id(w) for w in words), dtype=np.int64, count=n)
+    se = np.array(spans, dtype=np.int32).reshape(n, 2)
+    tok_start, tok_end = se[:, 0].copy(), se[:, 1].copy()
+    ids = np.fromiter(map(token_id, words), dtype=np.int64, count=n)
     content = np.fromiter((w not in STOPWORDS for w in words), dtype=bool, count=n)
     # received offsets of token starts, for sentence numbers and exclusions
     starts_arr = np.frombuffer(norm.starts, dtype=np.int64) if norm.starts.itemsize == 8 else np.asarray(norm.starts, dtype=np.int64)
     ends_arr = np.frombuffer(norm.ends, dtype=np.int64) if norm.ends.itemsize == 8 else np.asarray(norm.ends, dtype=np.int64)
     orig_start = starts_arr[tok_start] if n else np.zeros(0, dtype=np.int64)
     orig_end = ends_arr[tok_end - 1] if n else np.zeros(0, dtype=np.int64)
+    del starts_arr, ends_arr
     bounds = np.array([m.end() for m in _SENT_END.finditer(doc.text)], dtype=np.int64)
     sent = np.searchsorted(bounds, orig_start, side="right").astype(np.int32)
     if n:
@@ -252,8 +252,8 @@ def prepare(doc: ReuseDoc, params: AlignParams = PARAMS) -> Prepared:
     else:
         shingle_ok = np.zeros(0, dtype=bool)
     wlen = (tok_end - tok_start).astype(np.int32)
-    return Prepared(doc.doc_id, doc.text, norm, words, tok_start, tok_end, ids, content, excluded,
-                    sent, sent_len, shingles, shingle_ok, wlen)
+    return Prepared(doc.doc_id, norm.text, tok_start, tok_end, orig_start.astype(np.int32),
+                    orig_end.astype(np.int32), ids, content, excluded, sent, sent_len, shingles, shingle_ok, wlen)
 
 
 # ---------------------------------------------------------------- seeds
@@ -480,7 +480,7 @@ def _sentences(d: Prepared) -> tuple[list[int], list[int], list[str], list[bool]
         n_s = len(d.sent_len)
         first = np.searchsorted(d.sent, np.arange(n_s), "left")
         last = first + d.sent_len - 1
-        texts = [d.norm.text[d.tok_start[f] : d.tok_end[l]] for f, l in zip(first.tolist(), last.tolist())]
+        texts = [d.norm_text[d.tok_start[f] : d.tok_end[l]] for f, l in zip(first.tolist(), last.tolist())]
         ex = np.maximum.reduceat(d.excluded, first).tolist() if n_s else []
         d._sents = (first.tolist(), last.tolist(), texts, [bool(x) for x in ex])
     return d._sents
@@ -557,9 +557,8 @@ def _merge(pieces: list[_Piece], p: AlignParams, a: Prepared | None = None, b: P
 
 
 def _to_match(a: Prepared, b: Prepared, pc: _Piece) -> Match:
-    sa = a.norm.span(int(a.tok_start[pc.a0]), int(a.tok_end[pc.a1]))
-    sb = b.norm.span(int(b.tok_start[pc.b0]), int(b.tok_end[pc.b1]))
-    return Match(a.doc_id, sa[0], sa[1], b.doc_id, sb[0], sb[1], float(pc.score), pc.method)
+    return Match(a.doc_id, int(a.orig_start[pc.a0]), int(a.orig_end[pc.a1]), b.doc_id, int(b.orig_start[pc.b0]),
+                 int(b.orig_end[pc.b1]), float(pc.score), pc.method)
 
 
 def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,

@@ -7,7 +7,7 @@ member text and returns the name found most often (ties: the earliest occurrence
 then alphabetical), as it appears in the text (quotes stripped), or ``None``.
 
 Patterns, in order of specificity:
-- full agency names kept whole: «وكالة الأنباء السعودية (واس)», «وكالة الأنباء الفرنسية»;
+- full agency names kept whole: «وكالة الأنباء السعودية (واس)», «وكالة الأنباء الفرنسية», «وكالة الصحافة الفرنسية»;
 - well-known wires by name: رويترز, فرانس برس, أسوشيتد برس, الأناضول, انترفاكس, تاس, سبوتنيك, واس…;
 - a Latin-script outlet, optionally «بالعربية»: «CNN بالعربية», «BBC»;
 - a typed source + its name: «موقع "ديبكا"», «وكالة انترفاكس», «صحيفة الغارديان», «قناة الجزيرة»;
@@ -43,7 +43,7 @@ _WIRES = ["رويترز", "فرانس برس", "فرانس پرس", "أسوشي�
 _WIRE_RE = re.compile(_PFX + r"(" + "|".join(sorted((re.escape(w) for w in _WIRES), key=len, reverse=True)) + r")(?![\u0621-\u064A])")
 
 _FULL_AGENCY = re.compile(
-    r"(?:(?<=[\s(\[" + _Q + r"،,:.])|^)[وفبل]?(وكال[ةه] (?:ال[أا]نباء(?: ال" + _AR + r"){1,2}|[أا]نباء " + _AR
+    r"(?:(?<=[\s(\[" + _Q + r"،,:.])|^)[وفبل]?(وكال[ةه] (?:الصحاف[ةه] الفرنسي[ةه]|ال[أا]نباء(?: ال" + _AR + r"){1,2}|[أا]نباء " + _AR
     + r"(?: ال" + _AR + r")?)(?: \(" + _AR + r"\))?)")
 _LATIN = re.compile(r"(?<![A-Za-z0-9])(" + _LAT + r"(?:\s+بالعربي[ةه])?)")
 _TYPED = re.compile(r"(?:(?<=[\s(\[" + _Q + r"،,:.])|^)(?:[وفبل]|لل)?(?:موقع|وكال[ةه]|صحيف[ةه]|قنا[ةه]|شبك[ةه]|جريد[ةه]|مجل[ةه]|إذاع[ةه]|اذاع[ةه]|تلفزيون|مركز)"

@@ -69,6 +69,8 @@ class _Postings:
     def _combined(self, keys: np.ndarray, docs: np.ndarray):
         """Stored postings + new ones, sorted, with the cap applied: (keys, docs, newly stopped)."""
         keys, docs = self._drop_stopped(keys, docs)
+        if not len(keys):  # nothing new: the stored postings are sorted and capped already
+            return self.keys, self.docs, np.zeros(0, np.int64)
         keys = np.concatenate([self.keys, keys])
         docs = np.concatenate([self.docs, docs])
         order = np.lexsort((docs, keys))
@@ -88,8 +90,11 @@ class _Postings:
             self.stop = np.union1d(self.stop, stopped)
         self.keys, self.docs = keys, docs
 
-    def pair_counts(self, keys: np.ndarray, docs: np.ndarray, is_query: np.ndarray, chunk: int):
-        """(pair codes lo*N+hi, shared counts) of query docs with everything, count >= min_shared."""
+    def pair_counts(self, keys: np.ndarray, docs: np.ndarray, is_query: np.ndarray, chunk: int,
+                    limit: int | None = None):
+        """(pair codes lo*N+hi, shared counts) of query docs with everything, count >= min_shared.
+
+        ``limit``: partners must be query documents or indexed documents numbered below it."""
         keys, docs, _ = self._combined(keys, docs)
         big = np.int64(len(is_query))
         qmask = is_query[docs]
@@ -109,6 +114,8 @@ class _Postings:
             other = docs[off].astype(np.int64)
             w = np.where(ln <= self.rare_df, 1.0, self.common_weight)[rep]
             ok = (other != me) & (~is_query[other] | (other > me))
+            if limit is not None:
+                ok &= is_query[other] | (other < limit)
             me, other, w = me[ok], other[ok], w[ok]
             found.append(np.minimum(me, other) * big + np.maximum(me, other))
             weights.append(w)
@@ -144,6 +151,7 @@ class CandidateIndex:
         self.chunk = int(chunk)
         self.doc_ids: list[str] = []
         self._pos: dict[str, int] = {}
+        self._pending: list = []  # postings of documents added with commit=False
 
     # ------------------------------------------------------------ basics
     def __contains__(self, doc_id: object) -> bool:
@@ -178,6 +186,7 @@ class CandidateIndex:
     def common_shingles(self, min_df: int = 20) -> np.ndarray:
         """Sorted hashes of shingles in at least ``min_df`` indexed documents (all those
         over the cap included): stock phrases, for :func:`align_pairs`' ``common``."""
+        self.commit()
         keys = self.shingle.keys
         if len(keys):
             flag = np.empty(len(keys), dtype=bool)
@@ -191,8 +200,11 @@ class CandidateIndex:
         return np.union1d(hot, self.shingle.stop)
 
     # ------------------------------------------------------------ building
-    def add(self, prepared: Sequence[Prepared]) -> None:
-        """Index documents not indexed yet (idempotent by doc_id)."""
+    def add(self, prepared: Sequence[Prepared], commit: bool = True) -> None:
+        """Index documents not indexed yet (idempotent by doc_id).
+
+        ``commit=False`` only numbers the documents and keeps their postings aside until
+        :meth:`commit`: many batches are then merged with one sort instead of one each."""
         new: list[Prepared] = []
         taken: set[str] = set()
         for p in prepared:
@@ -205,18 +217,37 @@ class CandidateIndex:
         for k, p in enumerate(new):
             self._pos[p.doc_id] = base + k
             self.doc_ids.append(p.doc_id)
-        (sk, sd), (wk, wd) = self._entries(new, range(base, base + len(new)))
-        self.shingle.add(sk, sd)
-        self.word.add(wk, wd)
+        self._pending.append(self._entries(new, range(base, base + len(new))))
+        if commit:
+            self.commit()
+
+    def commit(self) -> None:
+        """Merge the postings of documents added with ``commit=False`` into the index."""
+        if not self._pending:
+            return
+        parts, self._pending = self._pending, []
+        for k, chan in enumerate((self.shingle, self.word)):
+            chan.add(np.concatenate([p[k][0] for p in parts]), np.concatenate([p[k][1] for p in parts]))
 
     # ------------------------------------------------------------ querying
-    def candidates(self, prepared: Sequence[Prepared]) -> list[tuple[str, str]]:
+    def candidates(self, prepared: Sequence[Prepared], upto: int | None = None) -> list[tuple[str, str]]:
         """Pairs (doc_id, other_doc_id), ids sorted within the pair, deduplicated and sorted,
         of the given documents with each other and with everything indexed before."""
-        return [pair for pair, _ in self.candidate_counts(prepared)]
+        return [pair for pair, _ in self.candidate_counts(prepared, upto)]
 
-    def candidate_counts(self, prepared: Sequence[Prepared]) -> list[tuple[tuple[str, str], tuple[int, int]]]:
-        """Like :meth:`candidates`, with (weighted shared shingles, shared rare words) of each pair."""
+    def position(self, doc_id: str) -> int:
+        """Number of an indexed document (documents are numbered in the order they were added)."""
+        return self._pos[doc_id]
+
+    def candidate_counts(self, prepared: Sequence[Prepared], upto: int | None = None
+                         ) -> list[tuple[tuple[str, str], tuple[int, int]]]:
+        """Like :meth:`candidates`, with (weighted shared shingles, shared rare words) of each pair.
+
+        ``upto``: only partners among the first ``upto`` indexed documents (and the query
+        itself). A run that indexes all its documents first (so that document frequencies,
+        caps and stock phrases are those of the whole corpus, whatever the batch order) then
+        queries batch after batch with ``upto`` = the end of the batch: each pair once."""
+        self.commit()
         seen: dict[str, int] = {}
         names = list(self.doc_ids)
         new: list[Prepared] = []
@@ -234,8 +265,8 @@ class CandidateIndex:
         is_query = np.zeros(len(names), dtype=bool)
         is_query[list(seen.values())] = True
         (sk, sd), (wk, wd) = self._entries(new, [seen[p.doc_id] for p in new])
-        c1, n1 = self.shingle.pair_counts(sk, sd, is_query, self.chunk)
-        c2, n2 = self.word.pair_counts(wk, wd, is_query, self.chunk)
+        c1, n1 = self.shingle.pair_counts(sk, sd, is_query, self.chunk, upto)
+        c2, n2 = self.word.pair_counts(wk, wd, is_query, self.chunk, upto)
         codes = np.union1d(c1, c2)
         s_cnt = np.zeros(len(codes), np.float64)
         w_cnt = np.zeros(len(codes), np.float64)
@@ -252,6 +283,7 @@ class CandidateIndex:
     # ------------------------------------------------------------ persistence
     def save(self, directory: Path) -> None:
         """Write the index as .npy arrays + JSON (atomic renames; meta.json last)."""
+        self.commit()
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.shingle.save(d, "shingle_")

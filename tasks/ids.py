@@ -13,9 +13,17 @@ def passage_id(doc_id: str, start: int) -> str:
     Stable across runs (the document id is a content hash), and as ``_id`` it lets
     the primary index serve "passages of a document, in order" with a range, so
     passages need no secondary index (each one costs inserts ~40% of their speed).
-    A cluster is named by the passage id of its smallest member.
+    A cluster is named by :func:`cluster_id`.
     """
     return f"{doc_id}:{start:0{_START_DIGITS}d}"
+
+
+def cluster_id(doc_id: str, start: int, end: int) -> str:
+    """``doc_id:start-end`` of a cluster's anchor member (see :func:`tasks.cluster.build_clusters`).
+
+    The end is part of the name because two clusters may have members starting at the same
+    offset of one document (a whole article reprinted, its first paragraph quoted elsewhere)."""
+    return f"{passage_id(doc_id, start)}-{end:0{_START_DIGITS}d}"
 
 
 def passage_id_range(doc_id: str) -> dict:

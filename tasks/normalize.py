@@ -219,3 +219,9 @@ class Token:
 def tokenize(norm: str) -> list[Token]:
     """Words of an already normalized string with their normalized offsets."""
     return [Token(m.group(), m.start(), m.end()) for m in WORD_RE.finditer(norm)]
+
+
+def token_spans(norm: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """:func:`tokenize` as two plain lists (words, (start, end)): no object per token, for bulk use."""
+    found = list(WORD_RE.finditer(norm))
+    return [m.group() for m in found], [m.span() for m in found]

@@ -8,14 +8,21 @@ storage concerns.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import pickle
+import shutil
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from .align import Match, Prepared, ReuseDoc, align_pairs, prepare
 from .analyze import assign_cluster
+from .parallel import fork_map, shared
 
 __all__ = ["reuse_doc", "prepare_docs", "match_rows", "align_batch", "match_id", "cluster_spans",
-           "passage_cluster_changes"]
+           "passage_cluster_changes", "PreparedStore"]
 
 DOC_FIELDS = {"_id": 1, "doc_id": 1, "text": 1, "boilerplate_spans": 1}
 
@@ -25,8 +32,106 @@ def reuse_doc(doc: Mapping[str, Any]) -> ReuseDoc:
     return ReuseDoc(doc_id=doc["doc_id"], text=doc["text"], excluded=spans)
 
 
-def prepare_docs(docs: Iterable[Mapping[str, Any]]) -> list[Prepared]:
-    return [prepare(reuse_doc(d)) for d in docs]
+def _prepare_chunk(idx: Sequence[int]) -> list[Prepared]:
+    docs = shared["docs"]
+    return [prepare(reuse_doc(docs[i])) for i in idx]
+
+
+def prepare_docs(docs: Iterable[Mapping[str, Any]], workers: int = 1) -> list[Prepared]:
+    """Prepared documents, in order; ``workers > 1`` prepares in forked processes (the
+    documents are inherited, the compact prepared arrays are sent back)."""
+    docs = list(docs)
+    if workers <= 1 or len(docs) < 2 * workers:
+        return [prepare(reuse_doc(d)) for d in docs]
+    size = -(-len(docs) // (workers * 4))
+    parts = fork_map(_prepare_chunk, range(len(docs)), workers=workers, chunk_size=size, state={"docs": docs})
+    return [p for part in parts for p in part]
+
+
+class PreparedStore:
+    """Prepared documents on disk, read back by id: an append-only file of pickles plus an offset table.
+
+    Why: matching a batch needs its candidate partners prepared. Keeping every prepared
+    document in memory grows with the corpus; preparing an evicted one again costs ~1.2 ms
+    and, for a document of an earlier run, a database read first; reading it back from here
+    costs ~0.1 ms. A run writes its documents here once, before it aligns any.
+
+    With ``directory`` the store persists next to the candidate index (``save`` writes the
+    offset table; the index token covers both), so the next run finds earlier documents
+    here too. Without it, a scratch file is used and deleted on close."""
+
+    _FORMAT = 1
+
+    def __init__(self, directory: Path | None = None, scratch_parent: Path | None = None) -> None:
+        self._persistent = directory is not None
+        if directory is None:
+            if scratch_parent is not None:
+                Path(scratch_parent).mkdir(parents=True, exist_ok=True)
+            self._dir = Path(tempfile.mkdtemp(prefix="prepared-", dir=scratch_parent))
+        else:
+            self._dir = Path(directory)
+            self._dir.mkdir(parents=True, exist_ok=True)
+        self._path = self._dir / "prepared.pkl"
+        self._where: dict[str, tuple[int, int]] = {}
+        table = self._dir / "prepared.json"
+        if self._persistent and table.exists() and self._path.exists():
+            try:
+                meta = json.loads(table.read_text(encoding="utf-8"))
+                if meta.get("format") == self._FORMAT:
+                    self._where = {k: (int(v[0]), int(v[1])) for k, v in meta["where"].items()}
+            except (ValueError, KeyError, TypeError):
+                self._where = {}
+        if not self._where and self._path.exists():
+            self._path.unlink()
+        self._fh = open(self._path, "a+b")  # noqa: SIM115 - closed in close()
+        self._end = self._fh.seek(0, os.SEEK_END)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._where
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def put(self, p: Prepared) -> None:
+        if p.doc_id in self._where:
+            return
+        blob = pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL)
+        self._fh.seek(0, os.SEEK_END)
+        self._fh.write(blob)
+        self._where[p.doc_id] = (self._end, len(blob))
+        self._end += len(blob)
+
+    def get(self, doc_id: str) -> Prepared | None:
+        at = self._where.get(doc_id)
+        if at is None:
+            return None
+        self._fh.flush()
+        self._fh.seek(at[0])
+        blob = self._fh.read(at[1])
+        return pickle.loads(blob) if len(blob) == at[1] else None
+
+    @property
+    def nbytes(self) -> int:
+        return self._end
+
+    def save(self) -> None:
+        """Write the offset table (atomic rename); what was appended since is then found by the next run."""
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        tmp = self._dir / "prepared.json.tmp"
+        tmp.write_text(json.dumps({"format": self._FORMAT, "where": self._where}), encoding="utf-8")
+        os.replace(tmp, self._dir / "prepared.json")
+
+    def close(self) -> None:
+        self._fh.close()
+        if not self._persistent:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> "PreparedStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def match_id(m: Match) -> str:
@@ -71,14 +176,22 @@ def cluster_spans(clusters: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple
 
 
 def passage_cluster_changes(passages: Iterable[Mapping[str, Any]],
-                            spans: Mapping[str, Sequence[tuple[int, int, str]]]) -> dict[str | None, list[str]]:
+                            spans: Mapping[str, Sequence[tuple[int, int, str]]],
+                            before: Mapping[str, Sequence[tuple[int, int, str]]] | None = None,
+                            ) -> dict[str | None, list[str]]:
     """Stored passages whose ``cluster_id`` must change: ``{new cluster id or None: [passage ids]}``.
 
+    The current id is the passage's ``cluster_id`` or, with ``before`` (the cluster spans the
+    passages were assigned from), recomputed from those, so passages need not be read back.
     Only changes are returned, because updates are the expensive write.
     """
     changes: dict[str | None, list[str]] = {}
     for p in passages:
         new = None if p.get("boilerplate") else assign_cluster(p["start"], p["end"], spans.get(p["doc_id"], ()))
-        if new != p.get("cluster_id"):
+        if before is None:
+            old = p.get("cluster_id")
+        else:
+            old = None if p.get("boilerplate") else assign_cluster(p["start"], p["end"], before.get(p["doc_id"], ()))
+        if new != old:
             changes.setdefault(new, []).append(p["_id"])
     return changes

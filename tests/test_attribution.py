@@ -16,6 +16,8 @@ from newsdedup.tasks.attribution import find_attribution
     ("أفادت رويترز بأن الأسعار ارتفعت", "رويترز"),
     ("نقلت وكالة الأنباء السعودية (واس) أن المجلس وافق", "وكالة الأنباء السعودية (واس)"),
     ("وذكرت صحيفة «الغارديان» البريطانية أن", "الغارديان"),
+    # AFP's Arabic name is kept whole, not cut to «الصحافة» (seen on SaudiNewsNet)
+    ("أشار خبير الشؤون العسكرية رياض قهوجي لوكالة الصحافة الفرنسية الى عدم وجود", "وكالة الصحافة الفرنسية"),
 ])
 def test_single_text(text, name):
     assert find_attribution([text]) == name
