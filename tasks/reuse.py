@@ -11,8 +11,6 @@ import hashlib
 import json
 import os
 import pickle
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,25 +54,19 @@ class PreparedStore:
     and, for a document of an earlier run, a database read first; reading it back from here
     costs ~0.1 ms. A run writes its documents here once, before it aligns any.
 
-    With ``directory`` the store persists next to the candidate index (``save`` writes the
-    offset table; the index token covers both), so the next run finds earlier documents
-    here too. Without it, a scratch file is used and deleted on close."""
+    The store lives next to the candidate index (``save`` writes the offset table; the
+    index token covers both), so the next run finds earlier documents here too. Bytes
+    appended by a run that never saved (killed) are not in the table and are ignored."""
 
     _FORMAT = 1
 
-    def __init__(self, directory: Path | None = None, scratch_parent: Path | None = None) -> None:
-        self._persistent = directory is not None
-        if directory is None:
-            if scratch_parent is not None:
-                Path(scratch_parent).mkdir(parents=True, exist_ok=True)
-            self._dir = Path(tempfile.mkdtemp(prefix="prepared-", dir=scratch_parent))
-        else:
-            self._dir = Path(directory)
-            self._dir.mkdir(parents=True, exist_ok=True)
+    def __init__(self, directory: Path) -> None:
+        self._dir = Path(directory)
+        self._dir.mkdir(parents=True, exist_ok=True)
         self._path = self._dir / "prepared.pkl"
         self._where: dict[str, tuple[int, int]] = {}
         table = self._dir / "prepared.json"
-        if self._persistent and table.exists() and self._path.exists():
+        if table.exists() and self._path.exists():
             try:
                 meta = json.loads(table.read_text(encoding="utf-8"))
                 if meta.get("format") == self._FORMAT:
@@ -110,10 +102,6 @@ class PreparedStore:
         blob = self._fh.read(at[1])
         return pickle.loads(blob) if len(blob) == at[1] else None
 
-    @property
-    def nbytes(self) -> int:
-        return self._end
-
     def save(self) -> None:
         """Write the offset table (atomic rename); what was appended since is then found by the next run."""
         self._fh.flush()
@@ -124,8 +112,6 @@ class PreparedStore:
 
     def close(self) -> None:
         self._fh.close()
-        if not self._persistent:
-            shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> "PreparedStore":
         return self

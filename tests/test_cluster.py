@@ -127,3 +127,4 @@ def test_two_clusters_anchored_at_the_same_offset_have_different_ids():
           Match("X", 0, 100, "Z", 0, 100, 95.0, "fuzzy")]        # its first paragraph quoted
     ids = [c["cluster_id"] for c in build_clusters(ms, d)]
     assert ids == ["X:00000000-00000100", "X:00000000-00001000"]
+
