@@ -198,6 +198,18 @@ def test_killed_runs_are_completed_by_the_next_run(reference, corpus, mongo_uri,
 
 # ---------------------------------------------------------------------------- concurrency
 def test_two_concurrent_runs_on_overlapping_inputs(reference, corpus, mongo_uri, db_name):
+    """Two runs started together on overlapping inputs. The runs take a few seconds and process start-up
+    jitter sometimes lets one finish before the other begins, which would prove nothing about
+    concurrency: then the pair is run again in a fresh database (up to three times). Every attempt must
+    pass every check; at least one must have overlapped."""
+    overlapped: list[bool] = []
+    while not any(overlapped) and len(overlapped) < 3:
+        overlapped.append(_concurrent_pair(reference, corpus, mongo_uri, f"{db_name}_{len(overlapped)}"))
+    assert any(overlapped), "the two runs never overlapped in time"
+
+
+def _concurrent_pair(reference, corpus, mongo_uri, db_name) -> bool:
+    """One pair of concurrent runs into ``db_name``, checked; True if they overlapped in time."""
     common = ["--map", MAP_ARG, "--db", db_name, "--batch-size", BATCH, "--json"]
     a = _popen_run(str(corpus[0]), str(corpus[1]), *common)
     b = _popen_run(str(corpus[1]), str(corpus[2]), *common)
@@ -228,15 +240,13 @@ def test_two_concurrent_runs_on_overlapping_inputs(reference, corpus, mongo_uri,
         # shared phrases cover); copies verified by similarity are all found
         strong_got = {(m[1], m[4]) for m in snap["matches"] if m[8] != "phrases" and m[7] >= 50}
         strong_want = {(m[1], m[4]) for m in ref["matches"] if m[8] != "phrases" and m[7] >= 50}
-        print("matches", len(got & want), len(got), len(want), "strong", len(strong_got & strong_want),
-              len(strong_got), len(strong_want), "clusters", len(snap["clusters"]), len(ref["clusters"]))
         assert len(strong_got & strong_want) >= 0.95 * len(strong_want), (len(strong_got & strong_want), len(strong_want))
         assert abs(len(snap["clusters"]) - len(ref["clusters"])) <= max(3, len(ref["clusters"]) * 15 // 100)
         runs = list(db.runs.find())
         assert [r["status"] for r in runs] == ["completed", "completed"]
-        # the two runs really overlapped in time (else this test would prove nothing about concurrency)
+        # did the two runs really overlap in time (else this attempt proves nothing about concurrency)
         (s1, e1), (s2, e2) = [(r["started_at"], r["ended_at"]) for r in runs]
-        assert s1 < e2 and s2 < e1, runs
+        return s1 < e2 and s2 < e1
     finally:
         client.close()
 
