@@ -39,7 +39,7 @@ from newsdedup.db import Store, process_identity, resolve_uri, stable_id
 from newsdedup.tasks import analyze as analyze_mod
 from newsdedup.tasks import reuse as reuse_mod
 from newsdedup.tasks.candidates import CandidateIndex
-from newsdedup.tasks.cluster import build_clusters, connected_matches, span_nodes
+from newsdedup.tasks.cluster import build_clusters, connected_matches, match_ends, span_nodes
 from newsdedup.tasks.ingest import Document, InputFile, Reject, iter_inputs
 
 SEEDS_DIR = Path(os.environ.get("NEWSDEDUP_SEEDS") or Path(__file__).resolve().parent.parent / "seeds")
@@ -243,34 +243,29 @@ def update_clusters(store: Store, touched: list[str], fresh: list[str]) -> tuple
     times: dict[str, float] = {}
     if not touched:
         return [], times
-    from newsdedup.tasks.align import Match
-
     t = time.monotonic()
-
     fresh_set = set(fresh)
-    if 2 * len(fresh_set) >= store.count("documents"):  # mostly new: one scan beats per-document queries
-        rows = store.all_matches()
-        of_doc: dict[str, list[dict]] = {}
-        for m in rows:
-            of_doc.setdefault(m["a_doc_id"], []).append(m)
-            if m["b_doc_id"] != m["a_doc_id"]:
-                of_doc.setdefault(m["b_doc_id"], []).append(m)
-
-        def matches_of(ids: list[str]) -> list[dict]:
-            got = {m["_id"]: m for i in ids for m in of_doc.get(i, ())}
-            return [got[k] for k in sorted(got)]
+    n_docs = store.count("documents")
+    if len(fresh_set) == n_docs:  # nothing stored before this run: every match is new, all are connected
+        matches = store.all_matches()
     else:
-        matches_of = store.matches_of_docs
-    seeds = [x for m in matches_of(sorted(fresh_set & set(touched)))
-             for x in ((m["a_doc_id"], m["a_start"], m["a_end"]), (m["b_doc_id"], m["b_start"], m["b_end"]))]
-    matches = connected_matches(seeds, matches_of)
+        if 2 * len(fresh_set) >= n_docs:  # mostly new: one scan beats per-document queries
+            of_doc: dict[str, list[dict]] = {}
+            for m in store.all_matches():
+                of_doc.setdefault(m["a_doc_id"], []).append(m)
+                if m["b_doc_id"] != m["a_doc_id"]:
+                    of_doc.setdefault(m["b_doc_id"], []).append(m)
+
+            def matches_of(ids: list[str]) -> list[dict]:
+                got = {m["_id"]: m for i in ids for m in of_doc.get(i, ())}
+                return [got[k] for k in sorted(got)]
+        else:
+            matches_of = store.matches_of_docs
+        seeds = [x for m in matches_of(sorted(fresh_set & set(touched))) for x in match_ends(m)]
+        matches = connected_matches(seeds, matches_of)
     times["cluster_walk"] = round(time.monotonic() - t, 3)
     t = time.monotonic()
-
-    def obj(m: dict) -> Match:
-        return Match(m["a_doc_id"], m["a_start"], m["a_end"], m["b_doc_id"], m["b_start"], m["b_end"],
-                     m["score"], m["method"])
-
+    obj = reuse_mod.match_from_row
     docs_in = {d for m in matches for d in (m["a_doc_id"], m["b_doc_id"])}
     meta = store.get_documents(docs_in, {"external_id": 1, "outlet": 1, "published": 1, "ingest_seq": 1,
                                          "text": 1})

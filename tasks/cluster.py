@@ -36,7 +36,7 @@ from .align import Match
 from .attribution import find_attribution
 from .ids import cluster_id
 
-__all__ = ["build_clusters", "span_groups", "span_nodes", "connected_matches", "NODE_OVERLAP"]
+__all__ = ["build_clusters", "span_groups", "span_nodes", "connected_matches", "match_ends", "NODE_OVERLAP"]
 
 
 class _UF:
@@ -96,7 +96,8 @@ def span_nodes(matches: Sequence[Match]) -> tuple[list[tuple[str, int, int]], di
     return nodes, where
 
 
-def _ends(m: Mapping[str, Any]) -> tuple[tuple[str, int, int], tuple[str, int, int]]:
+def match_ends(m: Mapping[str, Any]) -> tuple[tuple[str, int, int], tuple[str, int, int]]:
+    """The two spans ``(doc_id, start, end)`` of a stored match row."""
     return (m["a_doc_id"], m["a_start"], m["a_end"]), (m["b_doc_id"], m["b_start"], m["b_end"])
 
 
@@ -123,7 +124,7 @@ def connected_matches(seeds: Iterable[tuple[str, int, int]],
                 of_doc[d].append(m)
         for d in new_docs:
             rows = of_doc[d]
-            mine = [x for m in rows for x in _ends(m) if x[0] == d]
+            mine = [x for m in rows for x in match_ends(m) if x[0] == d]
             g: dict[tuple[int, int], int] = {}
             for k, (_, _, members) in enumerate(span_groups((s, e) for _, s, e in mine)):
                 for sp in members:
@@ -131,7 +132,7 @@ def connected_matches(seeds: Iterable[tuple[str, int, int]],
             group[d] = g
             bg: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
             for m in rows:
-                for x in _ends(m):
+                for x in match_ends(m):
                     if x[0] == d:
                         bg[g[(x[1], x[2])]].append(m)
             by_group[d] = bg
@@ -143,7 +144,7 @@ def connected_matches(seeds: Iterable[tuple[str, int, int]],
             active[d].add(k)
             for m in by_group[d][k]:
                 found[m["_id"]] = m
-                for x in _ends(m):
+                for x in match_ends(m):
                     if x[0] != d or group[d].get((x[1], x[2])) != k:
                         nxt.add(x)
         frontier = nxt

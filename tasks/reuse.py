@@ -15,11 +15,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .align import Match, Prepared, ReuseDoc, align_pairs, prepare
+from .align import Match, Prepared, ReuseDoc, prepare
 from .analyze import assign_cluster
 from .parallel import fork_map, shared
 
-__all__ = ["reuse_doc", "prepare_docs", "match_rows", "align_batch", "match_id", "cluster_spans",
+__all__ = ["reuse_doc", "prepare_docs", "match_rows", "match_from_row", "match_id", "cluster_spans",
            "passage_cluster_changes", "PreparedStore"]
 
 DOC_FIELDS = {"_id": 1, "doc_id": 1, "text": 1, "boilerplate_spans": 1}
@@ -125,6 +125,12 @@ def match_id(m: Match) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
+def match_from_row(m: Mapping[str, Any]) -> Match:
+    """A stored match row back as a :class:`Match` (the inverse of :func:`match_rows`)."""
+    return Match(m["a_doc_id"], m["a_start"], m["a_end"], m["b_doc_id"], m["b_start"], m["b_end"],
+                 float(m["score"]), m["method"])
+
+
 def match_rows(matches: Sequence[Match], external_ids: Mapping[str, str], run_id: str) -> list[dict]:
     """Stored/exported rows for verified matches (``a_doc_id < b_doc_id`` as the contract says)."""
     rows = []
@@ -139,19 +145,6 @@ def match_rows(matches: Sequence[Match], external_ids: Mapping[str, str], run_id
     return rows
 
 
-def align_batch(pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> list[Match]:
-    """Align pairs given as stored documents (plain data: safe to ship to process or Dask workers)."""
-    cache: dict[str, Prepared] = {}
-
-    def prep(d: Mapping[str, Any]) -> Prepared:
-        p = cache.get(d["doc_id"])
-        if p is None:
-            p = cache[d["doc_id"]] = prepare(reuse_doc(d))
-        return p
-
-    return align_pairs([(prep(a), prep(b)) for a, b in pairs])
-
-
 def cluster_spans(clusters: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[int, int, str]]]:
     """Per document, the member spans of every cluster with its id: what passages are assigned from."""
     out: dict[str, list[tuple[int, int, str]]] = {}
@@ -163,21 +156,19 @@ def cluster_spans(clusters: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple
 
 def passage_cluster_changes(passages: Iterable[Mapping[str, Any]],
                             spans: Mapping[str, Sequence[tuple[int, int, str]]],
-                            before: Mapping[str, Sequence[tuple[int, int, str]]] | None = None,
-                            ) -> dict[str | None, list[str]]:
+                            before: Mapping[str, Sequence[tuple[int, int, str]]]) -> dict[str | None, list[str]]:
     """Stored passages whose ``cluster_id`` must change: ``{new cluster id or None: [passage ids]}``.
 
-    The current id is the passage's ``cluster_id`` or, with ``before`` (the cluster spans the
-    passages were assigned from), recomputed from those, so passages need not be read back.
-    Only changes are returned, because updates are the expensive write.
+    The current id is recomputed from ``before`` (the cluster spans the passages were assigned
+    from) and the new one from ``spans``, so passages need not be read back. Only changes are
+    returned, because updates are the expensive write.
     """
+    def assigned(p: Mapping[str, Any], sp: Mapping[str, Sequence[tuple[int, int, str]]]) -> str | None:
+        return None if p.get("boilerplate") else assign_cluster(p["start"], p["end"], sp.get(p["doc_id"], ()))
+
     changes: dict[str | None, list[str]] = {}
     for p in passages:
-        new = None if p.get("boilerplate") else assign_cluster(p["start"], p["end"], spans.get(p["doc_id"], ()))
-        if before is None:
-            old = p.get("cluster_id")
-        else:
-            old = None if p.get("boilerplate") else assign_cluster(p["start"], p["end"], before.get(p["doc_id"], ()))
-        if new != old:
+        new = assigned(p, spans)
+        if new != assigned(p, before):
             changes.setdefault(new, []).append(p["_id"])
     return changes
