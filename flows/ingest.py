@@ -17,7 +17,7 @@ import platform
 import shutil
 import socket
 import time
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
@@ -27,6 +27,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.runtime import flow_run as runtime_flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
@@ -40,6 +41,7 @@ from newsdedup.tasks import analyze as analyze_mod
 from newsdedup.tasks import reuse as reuse_mod
 from newsdedup.tasks.candidates import CandidateIndex
 from newsdedup.tasks.cluster import build_clusters, connected_matches, match_ends, span_nodes
+from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
 from newsdedup.tasks.ingest import Document, InputFile, Reject, iter_inputs
 
 SEEDS_DIR = Path(os.environ.get("NEWSDEDUP_SEEDS") or Path(__file__).resolve().parent.parent / "seeds")
@@ -47,6 +49,7 @@ DB_ERRORS = (AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError)
 INSERT_BATCH = 500
 ALIGN_CHUNK = 400
 PASSAGE_BATCH = 200
+CLUSTER_STATE = "clusters.pkl"  # next to the candidate index
 PREPARED_CACHE = 12000  # prepared documents kept in memory for alignment (~300 MB); the rest is on disk
 
 
@@ -233,36 +236,28 @@ def store_matches(store: Store, rows: list[dict]) -> int:
 
 
 @task(name="update-clusters", **DB_TASK)
-def update_clusters(store: Store, touched: list[str], fresh: list[str]) -> tuple[list[dict], dict[str, float]]:
+def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fresh: list[str]
+                    ) -> tuple[list[dict], dict[str, float]]:
     """Recompute the clusters of every passage connected to this run's matches.
 
-    ``touched``: documents with new matches; ``fresh``: this run's documents (all new
-    matches name one). Passages of earlier documents are re-pointed here; fresh
-    documents get their passages written afterwards with the right ``cluster_id``.
+    ``state``: the matches and stored clusters before this run (updated here once the writes
+    are done, so a retried attempt starts from the same state); ``new_rows``: this run's match
+    rows; ``fresh``: this run's documents (all new matches name one). Passages of earlier
+    documents are re-pointed here; fresh documents get their passages written afterwards
+    with the right ``cluster_id``.
     """
     times: dict[str, float] = {}
-    if not touched:
-        return [], times
     t = time.monotonic()
     fresh_set = set(fresh)
-    n_docs = store.count("documents")
-    if len(fresh_set) == n_docs:  # nothing stored before this run: every match is new, all are connected
-        matches = store.all_matches()
+    touched = {d for r in new_rows for d in (r["a_doc_id"], r["b_doc_id"])}
+    state.add_matches(new_rows)
+    if not touched:
+        return [], times
+    if all(d in fresh_set for d in state.documents()):  # nothing matched before this run: all are connected
+        matches = state.all_matches()
     else:
-        if 2 * len(fresh_set) >= n_docs:  # mostly new: one scan beats per-document queries
-            of_doc: dict[str, list[dict]] = {}
-            for m in store.all_matches():
-                of_doc.setdefault(m["a_doc_id"], []).append(m)
-                if m["b_doc_id"] != m["a_doc_id"]:
-                    of_doc.setdefault(m["b_doc_id"], []).append(m)
-
-            def matches_of(ids: list[str]) -> list[dict]:
-                got = {m["_id"]: m for i in ids for m in of_doc.get(i, ())}
-                return [got[k] for k in sorted(got)]
-        else:
-            matches_of = store.matches_of_docs
-        seeds = [x for m in matches_of(sorted(fresh_set & set(touched))) for x in match_ends(m)]
-        matches = connected_matches(seeds, matches_of)
+        seeds = [x for m in state.matches_of(sorted(fresh_set & touched)) for x in match_ends(m)]
+        matches = connected_matches(seeds, state.matches_of)
     times["cluster_walk"] = round(time.monotonic() - t, 3)
     t = time.monotonic()
     obj = reuse_mod.match_from_row
@@ -272,22 +267,27 @@ def update_clusters(store: Store, touched: list[str], fresh: list[str]) -> tuple
     clusters = build_clusters([obj(m) for m in matches], meta)
     times["cluster_build"] = round(time.monotonic() - t, 3)
     t = time.monotonic()
-    # the passages these components had before this run: their stored clusters are replaced
+    # the passages these components had before this run: the stored clusters naming one are replaced
     old = [obj(m) for m in matches if m["a_doc_id"] not in fresh_set and m["b_doc_id"] not in fresh_set]
     old_nodes = set(span_nodes(old)[0])
     earlier = sorted(docs_in - fresh_set)
-    kept, replaced = store.replace_clusters(clusters, old_nodes, earlier)
+    before = state.cluster_spans_of(earlier)  # every stored cluster of the earlier documents
+    stale = {cid for d, sp in before.items() for s, e, cid in sp if (d, s, e) in old_nodes}
+    shas, _ = store.write_clusters(clusters, stale, state.sha)
     times["cluster_write"] = round(time.monotonic() - t, 3)
     t = time.monotonic()
     if earlier:
         # a passage's cluster is the one overlapping it most among all clusters of its document: before,
-        # among the replaced and untouched ones; now, among the recomputed and untouched ones
+        # among the stored ones; now, among the recomputed ones and the stored ones not replaced
         spans = reuse_mod.cluster_spans(clusters)
-        before: dict[str, list] = {}
-        for src, dst in ((kept, spans), (kept, before), (replaced, before)):
-            for d, sp in src.items():
-                dst.setdefault(d, []).extend(sp)
+        for d, sp in before.items():
+            spans.setdefault(d, []).extend(x for x in sp if x[2] not in stale)
         store.set_passage_clusters(reuse_mod.passage_cluster_changes(store.segment_spans(earlier), spans, before))
+    for cid in stale:
+        state.drop_cluster(cid)
+    for c in clusters:
+        state.set_cluster(c["cluster_id"], shas[c["cluster_id"]],
+                          [(m["doc_id"], m["start"], m["end"]) for m in c["members"]])
     times["cluster_repoint"] = round(time.monotonic() - t, 3)
     return clusters, times
 
@@ -419,7 +419,25 @@ def _save_index(store: Store, index: CandidateIndex, prepared: Any, directory: P
     store.set_meta("index", {"token": token, "documents": len(index)})
 
 
-def _reuse_stage(store: Store, settings: Settings, uri: str, run_id: str, work: list[str], batch_size: int,
+def _load_cluster_state(store: Store, directory: Path, logger) -> ClusterState:
+    """The cluster state saved by the last run if the database says it is current, else rebuilt
+    from the database; then marked not current until :func:`_save_cluster_state` (matches and
+    clusters are about to change)."""
+    state = ClusterState.load(directory / CLUSTER_STATE, (store.get_meta("cluster_state") or {}).get("token"))
+    if state is None:
+        logger.info("rebuilding the cluster state from the stored matches and clusters")
+        state = ClusterState.from_rows(store.all_matches(), store.cluster_memberships())
+    store.set_meta("cluster_state", {"token": None})
+    return state
+
+
+def _save_cluster_state(store: Store, state: ClusterState, directory: Path) -> None:
+    token = stable_id(state.n_matches, state.n_clusters, time.time_ns(), os.getpid())
+    state.save(directory / CLUSTER_STATE, token)
+    store.set_meta("cluster_state", {"token": token, "matches": state.n_matches, "clusters": state.n_clusters})
+
+
+def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], batch_size: int,
                  workers: int, logger) -> dict:
     """Index ``work`` documents, align them with their candidates, store the matches.
 
@@ -431,11 +449,11 @@ def _reuse_stage(store: Store, settings: Settings, uri: str, run_id: str, work: 
     times = {"reuse_prepare_index": 0.0, "reuse_candidates": 0.0, "reuse_partners": 0.0, "reuse_align": 0.0,
              "reuse_store": 0.0}
     if not work:
-        return {"matches_new": 0, "pairs": 0, "touched": [], "timings": times}
-    directory = index_dir(settings, uri)
+        return {"matches_new": 0, "pairs": 0, "rows": [], "timings": times}
     index, spill = _load_index(store, directory, set(work), logger)
     cache: OrderedDict[str, Any] = OrderedDict()  # prepared documents, least recently used first
-    touched: set[str] = set()
+    rows: list[dict] = []  # this run's matches, as the cluster stage reads them
+    writing = None  # the previous batch's matches, being stored
     matches_new = pairs_total = 0
     ext_ids: dict[str, str] = {}
     fields = {**reuse_mod.DOC_FIELDS, "external_id": 1}
@@ -491,17 +509,44 @@ def _reuse_stage(store: Store, settings: Settings, uri: str, run_id: str, work: 
                        for k, chunk in enumerate(_chunks(todo, size))]
             found = [m for fut in futures for m in fut.result()]
             t3 = time.monotonic()
-            matches_new += store_matches(store, quote(reuse_mod.match_rows(found, ext_ids, run_id)))
-            for m in found:
-                touched.update((m.a_doc_id, m.b_doc_id))
+            if writing is not None:
+                matches_new += writing.result()
+            batch_rows = reuse_mod.match_rows(found, ext_ids, run_id)
+            # written while the next batch aligns: the database server works while the aligner does
+            writing = _write_behind(store_matches, store, quote(batch_rows))
+            rows.extend({k: r[k] for k in MATCH_KEYS} for r in batch_rows)
             t4 = time.monotonic()
             times["reuse_candidates"] += t1 - t
             times["reuse_partners"] += t2 - t1
             times["reuse_align"] += t3 - t2
             times["reuse_store"] += t4 - t3
+        t = time.monotonic()
+        if writing is not None:
+            matches_new += writing.result()
+        times["reuse_store"] += time.monotonic() - t
         _save_index(store, index, spill, directory)
-    return {"matches_new": matches_new, "pairs": pairs_total, "touched": sorted(touched),
+    return {"matches_new": matches_new, "pairs": pairs_total, "rows": rows,
             "timings": {k: round(v, 3) for k, v in times.items()}}
+
+
+def _write_behind(db_task, *args: Any) -> Any:
+    """Start a database-writing task so the flow goes on while the server writes, when the task
+    runner runs tasks in this process (threads share the client); elsewhere (Dask: a client does
+    not travel to another process) run it here and now. Either way ``.result()`` gives its value."""
+    ctx = FlowRunContext.get()
+    if ctx is not None and isinstance(ctx.task_runner, ThreadPoolTaskRunner):
+        return db_task.submit(*args)
+    return _Done(db_task(*args))
+
+
+class _Done:
+    """The result of a task already run, with a future's ``result()``."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self) -> Any:
+        return self.value
 
 
 def _cached(doc_id: str, cache: OrderedDict, spill: Any, keep: Any) -> Any:
@@ -520,13 +565,16 @@ def _passage_stage(store: Store, work: list[str], redo: set[str], clusters: list
     """Write the passages of this run's documents (and of killed runs') with their final cluster ids."""
     spans = reuse_mod.cluster_spans(clusters)
     n = n_bp = 0
-    for k, ids in enumerate(_chunks(work, PASSAGE_BATCH)):
-        ids = list(ids)
+    writing: deque = deque()  # two batches in flight: one is read and expanded while the server inserts the other
+    chunks = [list(ids) for ids in _chunks(work, PASSAGE_BATCH)]
+    for k, ids in enumerate(chunks):
         sub = {i: spans[i] for i in ids if i in spans}
-        a, bp = store_passages(store, ids, quote(sub), any(i in redo for i in ids),
-                               f"docs-{k * PASSAGE_BATCH + 1}-{k * PASSAGE_BATCH + len(ids)}")
-        n += a
-        n_bp += bp
+        writing.append(_write_behind(store_passages, store, ids, quote(sub), any(i in redo for i in ids),
+                                     f"docs-{k * PASSAGE_BATCH + 1}-{k * PASSAGE_BATCH + len(ids)}"))
+        while len(writing) > 1 or (writing and k + 1 == len(chunks)):
+            a, bp = writing.popleft().result()
+            n += a
+            n_bp += bp
     return n, n_bp
 
 
@@ -534,8 +582,7 @@ def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str) ->
     rows = [{"what": k, "this run": counts.get(k, 0), "in database": totals.get(k, "")}
             for k in ("documents", "passages", "boilerplate", "matches", "clusters", "rejects")]
     create_table_artifact(key="ingest-counts", table=rows, description=f"newsdedup run {run_id}: counts")
-    top = list(store.db.clusters.find({}, {"members.text": 0}).sort([("n_outlets", -1), ("size", -1),
-                                                                     ("cluster_id", 1)]).limit(10))
+    top = store.top_clusters(10, members=False)
     lines = [f"# Top reused claims after run `{run_id}`", ""]
     if not top:
         lines.append("No passage is shared between documents yet.")
@@ -594,6 +641,7 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
     paths = [str(p) for p in paths]
     uri = resolve_uri(settings)
     store = open_store(settings)
+    store.counts()  # running totals: recounted here, before any write, if the database has none yet
     timings: dict[str, float] = {}
 
     files = list_files(paths)
@@ -629,13 +677,18 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
             redo = [i for i in store.doc_ids_of_runs(orphans) if i not in set(read["inserted"])]
             work = list(read["inserted"]) + redo
             t = time.monotonic()
-            reuse = _reuse_stage(store, settings, uri, run_id, work, batch_size, workers, logger)
+            directory = index_dir(settings, uri)
+            state = _load_cluster_state(store, directory, logger) if work else None
+            reuse = _reuse_stage(store, directory, run_id, work, batch_size, workers, logger)
             timings["reuse"] = round(time.monotonic() - t, 3)
             timings.update(reuse["timings"])
             t = time.monotonic()
-            clusters, cluster_times = update_clusters(store, quote(reuse["touched"]), quote(work))
+            clusters: list[dict] = []
+            if state is not None:
+                clusters, cluster_times = update_clusters(store, quote(state), quote(reuse["rows"]), quote(work))
+                timings.update(cluster_times)
+                _save_cluster_state(store, state, directory)
             timings["cluster"] = round(time.monotonic() - t, 3)
-            timings.update(cluster_times)
             t = time.monotonic()
             passages_new, boilerplate_new = _passage_stage(store, work, set(redo), clusters)
             timings["passages"] = round(time.monotonic() - t, 3)
@@ -650,7 +703,8 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
                   "candidate_pairs": reuse["pairs"], "clusters": len(clusters), "rejects": st.get("rejects", 0),
                   "input_files_read": st.get("input_files", 0), "input_files_skipped": len(skipped_names),
                   "recovered_runs": len(orphans), "recovered_documents": len(redo)}
-        totals = store.counts()
+        # a killed run may have stopped between a write and its running total: count anew after a recovery
+        totals = store.recount() if orphans else store.counts()
         timings["total"] = round(time.monotonic() - t0, 3)
         nothing_read = counts["documents_read"] == 0 and counts["rejects"] > 0 and not skipped_names
         status = "completed" if not nothing_read else "completed-nothing-read"

@@ -18,9 +18,7 @@ SEARCH_MIN_SCORE = 70.0
 
 
 def top_clusters(store: Store, *, min_outlets: int = 1, limit: int = 20) -> list[dict]:
-    cur = store.db.clusters.find({"n_outlets": {"$gte": int(min_outlets)}}, {"_id": 0}) \
-        .sort([("n_outlets", -1), ("size", -1), ("cluster_id", 1)]).limit(max(0, int(limit)))
-    return list(cur)
+    return store.top_clusters(int(limit), min_outlets=int(min_outlets))
 
 
 def document(store: Store, external_id: str) -> list[dict]:

@@ -48,6 +48,18 @@ def doc_words(p: Prepared, min_len: int = 4) -> np.ndarray:
     return np.unique(p.ids[ok])
 
 
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first index, length) of each run of equal values in a sorted array."""
+    if not len(keys):
+        z = np.zeros(0, np.int64)
+        return z, z
+    flag = np.empty(len(keys), dtype=bool)
+    flag[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=flag[1:])
+    start = np.flatnonzero(flag)
+    return start, np.diff(np.append(start, len(keys)))
+
+
 class _Postings:
     """One channel: sorted (key, doc) postings with a DF cap and a stop list."""
 
@@ -71,13 +83,20 @@ class _Postings:
         keys, docs = self._drop_stopped(keys, docs)
         if not len(keys):  # nothing new: the stored postings are sorted and capped already
             return self.keys, self.docs, np.zeros(0, np.int64)
-        keys = np.concatenate([self.keys, keys])
-        docs = np.concatenate([self.docs, docs])
         order = np.lexsort((docs, keys))
         keys, docs = keys[order], docs[order]
-        if not len(keys):
-            return keys, docs, np.zeros(0, np.int64)
-        uniq, cnt = np.unique(keys, return_counts=True)
+        if len(self.keys) and int(docs.min()) > int(self.docs.max()):
+            # documents numbered after every stored one (a run's new documents): merge into the
+            # sorted postings, each after the stored ones of its key, instead of sorting them all again
+            at = np.searchsorted(self.keys, keys, side="right")
+            keys, docs = np.insert(self.keys, at, keys), np.insert(self.docs, at, docs)
+        elif len(self.keys):
+            keys = np.concatenate([self.keys, keys])
+            docs = np.concatenate([self.docs, docs])
+            order = np.lexsort((docs, keys))
+            keys, docs = keys[order], docs[order]
+        start, cnt = _runs(keys)  # keys are sorted: counts without another sort
+        uniq = keys[start]
         over = cnt > self.df_cap
         if not over.any():
             return keys, docs, np.zeros(0, np.int64)
@@ -188,16 +207,8 @@ class CandidateIndex:
         over the cap included): stock phrases, for :func:`align_pairs`' ``common``."""
         self.commit()
         keys = self.shingle.keys
-        if len(keys):
-            flag = np.empty(len(keys), dtype=bool)
-            flag[0] = True
-            np.not_equal(keys[1:], keys[:-1], out=flag[1:])
-            start = np.flatnonzero(flag)
-            cnt = np.diff(np.append(start, len(keys)))
-            hot = keys[start[cnt >= min_df]]
-        else:
-            hot = keys
-        return np.union1d(hot, self.shingle.stop)
+        start, cnt = _runs(keys)
+        return np.union1d(keys[start[cnt >= min_df]], self.shingle.stop)
 
     # ------------------------------------------------------------ building
     def add(self, prepared: Sequence[Prepared], commit: bool = True) -> None:

@@ -116,7 +116,8 @@ def test_a_cluster_over_the_document_size_limit_is_stored(mongo_uri, db_name):
         cluster = {"cluster_id": "d000000:00000000", "size": len(members), "outlets": [f"o{i}" for i in range(7)],
                    "n_outlets": 7, "first_seen": {"doc_id": "d000000", "outlet": "o0", "published": None},
                    "representative": text, "attribution": None, "members": members}
-        store.replace_clusters([cluster], set(), ["d000000"])
+        shas, gone = store.write_clusters([cluster], set(), {})
+        assert set(shas) == {"d000000:00000000"} and gone == []
         stored = store.db.clusters.find_one({"_id": "d000000:00000000"})
         assert stored["size"] == 30000 and stored["members_text_omitted"] is True
         assert stored["members"][0]["doc_id"] == "d000000"

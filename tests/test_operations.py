@@ -503,8 +503,12 @@ def test_db_task_retries_until_the_server_is_back(prefect_api, tmp_path):
 def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(prefect_api, corpus, mongo_uri):
     """Three runs, one file each, into one database: after each run the stored clusters and the
     passages' cluster ids are exactly what clustering all stored matches from scratch gives.
-    (Incremental runs recompute only the passages connected to their new matches.)"""
-    from newsdedup.flows.ingest import ingest
+    (Incremental runs recompute only the passages connected to their new matches.) The second
+    run uses the cluster state the first one saved; before the third, that file is deleted, so
+    the third rebuilds it from the database. The running totals equal a count after each run."""
+    from newsdedup.config import load_settings
+    from newsdedup.db import resolve_uri
+    from newsdedup.flows.ingest import CLUSTER_STATE, index_dir, ingest
     from newsdedup.tasks.align import Match
     from newsdedup.tasks.analyze import assign_cluster
     from newsdedup.tasks.cluster import build_clusters
@@ -513,10 +517,20 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
     client = _client(mongo_uri)
     db = client[db_name]
     try:
+        settings = load_settings(db_name)
+        state_file = index_dir(settings, resolve_uri(settings)) / CLUSTER_STATE
         for k, part in enumerate(corpus):
+            if k == 2:
+                assert state_file.exists()
+                state_file.unlink()
             summary = ingest(paths=[str(part)], field_map=FIELD_MAP, db=db_name, batch_size=int(BATCH))
             assert summary["status"] == "completed"
+            assert state_file.exists()
             check_integrity(db)
+            counted = {c: db[c].count_documents({}) for c in ("documents", "passages", "matches", "clusters",
+                                                              "rejects")}
+            counted["boilerplate"] = db.passages.count_documents({"boilerplate": True})
+            assert summary["totals"] == counted, f"after run {k + 1}"
             ms = [Match(m["a_doc_id"], m["a_start"], m["a_end"], m["b_doc_id"], m["b_start"], m["b_end"],
                         m["score"], m["method"]) for m in db.matches.find()]
             docs = {d["_id"]: d for d in db.documents.find({}, {"external_id": 1, "outlet": 1, "published": 1,
