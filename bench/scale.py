@@ -174,8 +174,9 @@ def _write_sample(path: Path, clusters: list[dict], seed: int, total: int) -> No
     kept = ""
     if path.exists():
         old = path.read_text(encoding="utf-8")
-        if EYE_MARK in old:
-            eye = old[old.index(EYE_MARK):]
+        at = old.find(f"\n{EYE_MARK}\n")  # the section heading, not the header line that names it
+        if at >= 0:
+            eye = old[at + 1:]
             if all(c and f"`{c['cluster_id']}`" in eye for c in clusters):
                 kept = eye
     lines = [f"# Random sample of {len(clusters)} clusters (seed {seed}) of {total}",

@@ -159,23 +159,24 @@ def record_run_start(store: Store, run: dict) -> str:
 @task(name="outlet-statistics", task_run_name="outlet-statistics-{label}", **DB_TASK)
 def outlet_statistics(store: Store, files: list[str], label: str, manifest: str | None, outlet: str | None,
                       field_map: dict[str, str] | None) -> dict:
-    """First pass over the inputs: which documents are new, and per outlet how often each line recurs.
+    """First pass over the inputs: which documents are new (with their line keys), and per outlet how
+    often each line recurs.
 
     Boilerplate such as «// انتهى //» is learned from line frequencies across an
     outlet's documents, so they are counted (stored documents + this run's new
     ones) before any document is flagged. Only ids and line keys are kept.
     """
-    new_ids: list[str] = []
+    new_keys: dict[str, list[str]] = {}  # line keys of the new documents (the second pass reuses them)
     seen: set[str] = set()
-    pending: list[tuple[str, str | None, list[str]]] = []
+    pending: list[tuple[str, str | None, str]] = []
     run_counts: dict[str | None, tuple[int, Counter]] = {}
 
     def flush() -> None:
         known = store.existing_doc_ids([d for d, _, _ in pending])
-        for doc_id, o, keys in pending:
+        for doc_id, o, text in pending:
             if doc_id in known:
                 continue
-            new_ids.append(doc_id)
+            keys = new_keys[doc_id] = analyze_mod.line_keys_of(text)
             n, c = run_counts.get(o, (0, Counter()))
             c.update(keys)
             run_counts[o] = (n + 1, c)
@@ -185,7 +186,7 @@ def outlet_statistics(store: Store, files: list[str], label: str, manifest: str 
         if isinstance(item, Reject) or item.doc_id in seen:
             continue
         seen.add(item.doc_id)
-        pending.append((item.doc_id, item.outlet, analyze_mod.line_keys_of(item.text)))
+        pending.append((item.doc_id, item.outlet, item.text))
         if len(pending) >= INSERT_BATCH:
             flush()
     flush()
@@ -197,7 +198,7 @@ def outlet_statistics(store: Store, files: list[str], label: str, manifest: str 
         for k, v in c.items():
             merged[k] = merged.get(k, 0) + v
         stats[o] = (n0 + n, merged)
-    return {"new_ids": new_ids, "stats": stats}
+    return {"new_keys": new_keys, "stats": stats}
 
 
 @task(name="analyze-batch", task_run_name="analyze-{label}", **COMPUTE_TASK)
@@ -314,7 +315,7 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
                 field_map: dict[str, str] | None, skipped_names: list[str], batch_size: int, workers: int) -> dict:
     """Two passes over the inputs: outlet statistics, then analyze and insert new documents and rejects."""
     first = outlet_statistics(store, files, f"{len(files)}-files", manifest, outlet, field_map)
-    new_ids = set(first["new_ids"])
+    new_keys = first["new_keys"]
     stats_all = first["stats"]
     seq = store.next_ingest_seq()
     input_files: list[InputFile] = []
@@ -360,7 +361,7 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
             continue
         doc: Document = item
         counts["documents_read"] += 1
-        if doc.doc_id in seen or doc.doc_id not in new_ids:
+        if doc.doc_id in seen or doc.doc_id not in new_keys:
             counts["documents_known" if doc.doc_id not in seen else "documents_duplicate_in_run"] += 1
             continue
         seen.add(doc.doc_id)
@@ -372,7 +373,7 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
             "published_source": "input" if doc.published else None, "language": doc.language,
             "text": doc.text, "content_sha256": doc.content_sha256, "encoding": doc.encoding,
             "notes": list(doc.notes), "run_id": run_id, "ingest_seq": seq,
-            "line_keys": analyze_mod.line_keys_of(doc.text),
+            "line_keys": new_keys[doc.doc_id],
         })
         seq += 1
         if len(batch) >= batch_size:

@@ -88,3 +88,25 @@ def test_running_totals_follow_every_write(mongo_uri, db_name):
     finally:
         store.client.drop_database(db_name)
         store.close()
+
+
+def test_top_clusters_equal_a_sorted_query(mongo_uri, db_name):
+    """The widest clusters are found by halving n_outlets ranges (sorting reads every cluster on the
+    embedded server); the result must be exactly MongoDB's sort, for any limit and minimum."""
+    from newsdedup.config import load_settings
+    from newsdedup.db import Store
+
+    store = Store.open(load_settings(db_name))
+    try:
+        rows = [{"_id": f"c{i:03d}", "cluster_id": f"c{i:03d}", "n_outlets": (i * 7) % 40, "size": (i * 13) % 9,
+                 "members": [{"doc_id": "d", "start": 0, "end": 1}]} for i in range(120)]
+        store.db.clusters.insert_many(rows)
+        for limit in (0, 1, 3, 10, 200):
+            for min_outlets in (0, 1, 2, 17, 39, 41):
+                cur = store.db.clusters.find({"n_outlets": {"$gte": min_outlets}}, {"_id": 0}) \
+                    .sort([("n_outlets", -1), ("size", -1), ("cluster_id", 1)]).limit(limit)
+                assert store.top_clusters(limit, min_outlets=min_outlets) == list(cur), (limit, min_outlets)
+        assert "members" not in store.top_clusters(2, members=False)[0]
+    finally:
+        store.client.drop_database(db_name)
+        store.close()
