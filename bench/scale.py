@@ -199,7 +199,7 @@ def _write_sample(path: Path, clusters: list[dict], seed: int, total: int) -> No
         if len(c.get("members") or []) > 6:
             lines.append(f"- … {len(c['members']) - 6} more members")
         lines.append("")
-    path.write_text("\n".join(lines) + "\n" + (("\n" + kept) if kept else ""), encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n" + kept, encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------- report
