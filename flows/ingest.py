@@ -283,7 +283,9 @@ def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fre
         spans = reuse_mod.cluster_spans(clusters)
         for d, sp in before.items():
             spans.setdefault(d, []).extend(x for x in sp if x[2] not in stale)
-        store.set_passage_clusters(reuse_mod.passage_cluster_changes(store.segment_spans(earlier), spans, before))
+        # a document whose cluster spans are the same set as before keeps every assignment: not read
+        changed = [d for d in earlier if set(before.get(d, ())) != set(spans.get(d, ()))]
+        store.set_passage_clusters(reuse_mod.passage_cluster_changes(store.segment_spans(changed), spans, before))
     for cid in stale:
         state.drop_cluster(cid)
     for c in clusters:

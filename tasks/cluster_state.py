@@ -52,17 +52,18 @@ class ClusterState:
 
     def add_matches(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Add match rows (known ids are skipped); returns how many were new."""
-        n = 0
-        for r in rows:
-            mid = r["_id"]
-            if mid in self._matches:
-                continue
-            self._matches[mid] = tuple(r[k] for k in MATCH_KEYS)
-            self._of_doc[r["a_doc_id"]].append(mid)
-            if r["b_doc_id"] != r["a_doc_id"]:
-                self._of_doc[r["b_doc_id"]].append(mid)
-            n += 1
-        return n
+        return sum(self._add(tuple(r[k] for k in MATCH_KEYS)) for r in rows)
+
+    def _add(self, v: tuple) -> bool:
+        """Add one match given as values in ``MATCH_KEYS`` order (False if its id is known)."""
+        mid, a_doc, b_doc = v[0], v[1], v[4]
+        if mid in self._matches:
+            return False
+        self._matches[mid] = v
+        self._of_doc[a_doc].append(mid)
+        if b_doc != a_doc:
+            self._of_doc[b_doc].append(mid)
+        return True
 
     def set_cluster(self, cid: str, sha: str | None, members: Sequence[tuple[str, int, int]]) -> None:
         self.drop_cluster(cid)
@@ -137,4 +138,9 @@ class ClusterState:
         if not isinstance(payload, dict) or payload.get("format") != _FORMAT or payload.get("token") != token \
                 or tuple(payload.get("keys") or ()) != MATCH_KEYS:
             return None
-        return cls.from_rows((dict(zip(MATCH_KEYS, v)) for v in payload["matches"]), payload["clusters"])
+        st = cls()
+        for v in payload["matches"]:
+            st._add(tuple(v))
+        for cid, sha, members in payload["clusters"]:
+            st.set_cluster(cid, sha, members)
+        return st
