@@ -250,11 +250,12 @@ class Store:
                 self.db[name].create_index(keys, **opts)
 
     # ------------------------------------------------------------------ generic
-    def insert_new(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> int:
-        """Insert documents whose ``_id`` is not stored yet; duplicates are skipped. Returns inserted count."""
+    def _insert(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """Insert documents whose ``_id`` is not stored yet (duplicates skipped, any other error raised)
+        and add them to the running totals; returns the documents actually inserted."""
         docs = list(docs)
         if not docs:
-            return 0
+            return []
         try:
             self.db[collection].insert_many(docs, ordered=False)
             inserted = docs
@@ -267,7 +268,11 @@ class Store:
             if collection == "passages":
                 deltas["boilerplate"] = sum(1 for d in inserted if d.get("boilerplate"))
             self._bump(deltas)
-        return len(inserted)
+        return inserted
+
+    def insert_new(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> int:
+        """Insert documents whose ``_id`` is not stored yet; duplicates are skipped. Returns inserted count."""
+        return len(self._insert(collection, docs))
 
     def count(self, collection: str, filt: Mapping[str, Any] | None = None) -> int:
         return self.db[collection].count_documents(dict(filt or {}))
@@ -384,16 +389,7 @@ class Store:
     def insert_documents(self, docs: Sequence[Mapping[str, Any]]) -> list[str]:
         """Insert documents; returns the ids actually inserted (those already stored are skipped)."""
         docs = list(docs)
-        if not docs:
-            return []
-        try:
-            self.db.documents.insert_many(docs, ordered=False)
-            done = [d["_id"] for d in docs]
-        except BulkWriteError as exc:
-            _ignore_duplicates(exc)
-            failed = {e["index"] for e in (exc.details or {}).get("writeErrors", [])}
-            done = [d["_id"] for i, d in enumerate(docs) if i not in failed]
-        self._bump({"documents": len(done)})
+        done = [d["_id"] for d in self._insert("documents", docs)]
         seqs = [d["ingest_seq"] for d in docs if d.get("ingest_seq") is not None]
         if seqs:
             self.db.meta.update_one({"_id": "ingest_seq"}, {"$max": {"next": int(max(seqs)) + 1}}, upsert=True)
