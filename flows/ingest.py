@@ -19,6 +19,7 @@ import socket
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -539,17 +540,9 @@ def _write_behind(db_task, *args: Any) -> Any:
     ctx = FlowRunContext.get()
     if ctx is not None and isinstance(ctx.task_runner, ThreadPoolTaskRunner):
         return db_task.submit(*args)
-    return _Done(db_task(*args))
-
-
-class _Done:
-    """The result of a task already run, with a future's ``result()``."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def result(self) -> Any:
-        return self.value
+    done: Future = Future()
+    done.set_result(db_task(*args))
+    return done
 
 
 def _cached(doc_id: str, cache: OrderedDict, spill: Any, keep: Any) -> Any:

@@ -44,8 +44,14 @@ class ClusterState:
     def from_rows(cls, matches: Iterable[Mapping[str, Any]],
                   clusters: Iterable[tuple[str, str | None, Sequence[tuple[str, int, int]]]]) -> "ClusterState":
         """A state from stored match rows and ``(cluster_id, content_sha, member spans)`` of stored clusters."""
+        return cls._from_values((tuple(r[k] for k in MATCH_KEYS) for r in matches), clusters)
+
+    @classmethod
+    def _from_values(cls, matches: Iterable[Sequence[Any]],
+                     clusters: Iterable[tuple[str, str | None, Sequence[tuple[str, int, int]]]]) -> "ClusterState":
         st = cls()
-        st.add_matches(matches)
+        for v in matches:
+            st._add(tuple(v))
         for cid, sha, members in clusters:
             st.set_cluster(cid, sha, members)
         return st
@@ -138,9 +144,4 @@ class ClusterState:
         if not isinstance(payload, dict) or payload.get("format") != _FORMAT or payload.get("token") != token \
                 or tuple(payload.get("keys") or ()) != MATCH_KEYS:
             return None
-        st = cls()
-        for v in payload["matches"]:
-            st._add(tuple(v))
-        for cid, sha, members in payload["clusters"]:
-            st.set_cluster(cid, sha, members)
-        return st
+        return cls._from_values(payload["matches"], payload["clusters"])
