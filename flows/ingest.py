@@ -19,7 +19,7 @@ import socket
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -44,6 +44,7 @@ from newsdedup.tasks.candidates import CandidateIndex
 from newsdedup.tasks.cluster import build_clusters, connected_matches, match_ends, span_nodes
 from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
 from newsdedup.tasks.ingest import Document, InputFile, Reject, iter_inputs
+from newsdedup.tasks.line_stats import LineStats, merged
 
 SEEDS_DIR = Path(os.environ.get("NEWSDEDUP_SEEDS") or Path(__file__).resolve().parent.parent / "seeds")
 DB_ERRORS = (AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError)
@@ -51,6 +52,7 @@ INSERT_BATCH = 500
 ALIGN_CHUNK = 400
 PASSAGE_BATCH = 200
 CLUSTER_STATE = "clusters.pkl"  # next to the candidate index
+LINE_STATS = "line_stats.pkl"  # likewise
 PREPARED_CACHE = 12000  # prepared documents kept in memory for alignment (~300 MB); the rest is on disk
 
 
@@ -159,13 +161,15 @@ def record_run_start(store: Store, run: dict) -> str:
 
 @task(name="outlet-statistics", task_run_name="outlet-statistics-{label}", **DB_TASK)
 def outlet_statistics(store: Store, files: list[str], label: str, manifest: str | None, outlet: str | None,
-                      field_map: dict[str, str] | None) -> dict:
+                      field_map: dict[str, str] | None, directory: Path) -> dict:
     """First pass over the inputs: which documents are new (with their line keys), and per outlet how
     often each line recurs.
 
     Boilerplate such as «// انتهى //» is learned from line frequencies across an
     outlet's documents, so they are counted (stored documents + this run's new
-    ones) before any document is flagged. Only ids and line keys are kept.
+    ones) before any document is flagged. Only ids and line keys are kept. The stored
+    documents' counts come from the file the last run saved (:mod:`~newsdedup.tasks.line_stats`)
+    when the database says it is current, else from reading every document.
     """
     new_keys: dict[str, list[str]] = {}  # line keys of the new documents (the second pass reuses them)
     seen: set[str] = set()
@@ -191,15 +195,18 @@ def outlet_statistics(store: Store, files: list[str], label: str, manifest: str 
         if len(pending) >= INSERT_BATCH:
             flush()
     flush()
-    stored = store.outlet_line_stats(list(run_counts))
-    stats: dict[str | None, tuple[int, dict[str, int]]] = {}
-    for o, (n, c) in run_counts.items():
-        n0, c0 = stored.get(o, (0, {}))
-        merged = dict(c0)
-        for k, v in c.items():
-            merged[k] = merged.get(k, 0) + v
-        stats[o] = (n0 + n, merged)
-    return {"new_keys": new_keys, "stats": stats}
+    stored, reused = LineStats.current(directory / LINE_STATS, (store.get_meta("line_stats") or {}).get("token"),
+                                       store.line_key_rows, store.counts()["documents"], store.line_key_rows)
+    return {"new_keys": new_keys, "stats": merged(stored.of(run_counts), run_counts), "stored": stored,
+            "stored_from_file": reused}
+
+
+def _save_line_stats(store: Store, stats: LineStats, directory: Path) -> None:
+    """Save the counts with a new token, then name that token in the database (a file another run
+    overwrites in between no longer matches it and is not trusted)."""
+    token = stable_id(stats.n_docs, time.time_ns(), os.getpid())
+    stats.save(directory / LINE_STATS, token)
+    store.set_meta("line_stats", {"token": token, "documents": stats.n_docs, "max_seq": stats.max_seq})
 
 
 @task(name="analyze-batch", task_run_name="analyze-{label}", **COMPUTE_TASK)
@@ -266,27 +273,33 @@ def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fre
     docs_in = {d for m in matches for d in (m["a_doc_id"], m["b_doc_id"])}
     meta = store.get_documents(docs_in, {"external_id": 1, "outlet": 1, "published": 1, "ingest_seq": 1,
                                          "text": 1})
-    clusters = build_clusters([obj(m) for m in matches], meta)
+    objs = [obj(m) for m in matches]
+    clusters = build_clusters(objs, meta)
     times["cluster_build"] = round(time.monotonic() - t, 3)
     t = time.monotonic()
     # the passages these components had before this run: the stored clusters naming one are replaced
-    old = [obj(m) for m in matches if m["a_doc_id"] not in fresh_set and m["b_doc_id"] not in fresh_set]
+    old = [m for m in objs if m.a_doc_id not in fresh_set and m.b_doc_id not in fresh_set]
     old_nodes = set(span_nodes(old)[0])
     earlier = sorted(docs_in - fresh_set)
     before = state.cluster_spans_of(earlier)  # every stored cluster of the earlier documents
     stale = {cid for d, sp in before.items() for s, e, cid in sp if (d, s, e) in old_nodes}
-    shas, _ = store.write_clusters(clusters, stale, state.sha)
+    # the database server writes the clusters while this process works out which passages to re-point
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        written = pool.submit(store.write_clusters, clusters, stale, dict(state.sha))
+        changes: dict = {}
+        if earlier:
+            # a passage's cluster is the one overlapping it most among all clusters of its document: before,
+            # among the stored ones; now, among the recomputed ones and the stored ones not replaced
+            spans = reuse_mod.cluster_spans(clusters)
+            for d, sp in before.items():
+                spans.setdefault(d, []).extend(x for x in sp if x[2] not in stale)
+            # a document whose cluster spans are the same set as before keeps every assignment: not read
+            changed = [d for d in earlier if set(before.get(d, ())) != set(spans.get(d, ()))]
+            changes = reuse_mod.passage_cluster_changes(store.segment_spans(changed), spans, before)
+        shas, _ = written.result()
     times["cluster_write"] = round(time.monotonic() - t, 3)
     t = time.monotonic()
-    if earlier:
-        # a passage's cluster is the one overlapping it most among all clusters of its document: before,
-        # among the stored ones; now, among the recomputed ones and the stored ones not replaced
-        spans = reuse_mod.cluster_spans(clusters)
-        for d, sp in before.items():
-            spans.setdefault(d, []).extend(x for x in sp if x[2] not in stale)
-        # a document whose cluster spans are the same set as before keeps every assignment: not read
-        changed = [d for d in earlier if set(before.get(d, ())) != set(spans.get(d, ()))]
-        store.set_passage_clusters(reuse_mod.passage_cluster_changes(store.segment_spans(changed), spans, before))
+    store.set_passage_clusters(changes)
     for cid in stale:
         state.drop_cluster(cid)
     for c in clusters:
@@ -315,11 +328,14 @@ def record_run_end(store: Store, run_id: str, fields: dict) -> None:
 
 # ---------------------------------------------------------------------------- stages
 def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | None, outlet: str | None,
-                field_map: dict[str, str] | None, skipped_names: list[str], batch_size: int, workers: int) -> dict:
-    """Two passes over the inputs: outlet statistics, then analyze and insert new documents and rejects."""
-    first = outlet_statistics(store, files, f"{len(files)}-files", manifest, outlet, field_map)
+                field_map: dict[str, str] | None, skipped_names: list[str], batch_size: int, workers: int,
+                directory: Path) -> dict:
+    """Two passes over the inputs: outlet statistics, then analyze and insert new documents and rejects;
+    the stored documents' line counts, now with the inserted ones, are saved for the next run."""
+    first = outlet_statistics(store, files, f"{len(files)}-files", manifest, outlet, field_map, directory)
     new_keys = first["new_keys"]
     stats_all = first["stats"]
+    line_stats: LineStats = first["stored"]
     seq = store.next_ingest_seq()
     input_files: list[InputFile] = []
     counts = Counter()
@@ -347,7 +363,10 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
             label, docs, fut = futures.pop(0)
             analysis = {f["doc_id"]: f for f in fut.result()}
             records = [{**d, **analysis[d["doc_id"]]} for d in docs]
-            inserted.extend(store_documents(store, quote(records), label))
+            done = store_documents(store, quote(records), label)
+            inserted.extend(done)
+            done_set = set(done)
+            line_stats.add_all((r["outlet"], r["ingest_seq"], r["line_keys"]) for r in records if r["_id"] in done_set)
 
     for item in iter_inputs(files, field_map=field_map, manifest=manifest, default_outlet=outlet,
                             input_files=input_files):
@@ -388,6 +407,8 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
         counts["rejects_new"] += store_rejects(store, quote(rejects))
     counts["documents_new"] = len(inserted)
     counts["input_files"] = len(input_files)
+    if inserted or not first["stored_from_file"]:
+        _save_line_stats(store, line_stats, directory)
     return {"stats": dict(counts), "inserted": inserted,
             "input_files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in input_files]}
 
@@ -664,7 +685,7 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
         read = {"stats": {}, "input_files": [], "inserted": []}
         if todo or not files:
             read = _read_stage(store, todo if files else paths, run_id, manifest, outlet, field_map,
-                               skipped_names, batch_size, workers)
+                               skipped_names, batch_size, workers, index_dir(settings, uri))
         timings["read_analyze"] = round(time.monotonic() - t0, 3)
 
         with store.lock("reuse"):

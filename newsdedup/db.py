@@ -414,18 +414,13 @@ class Store:
                 out[d["_id"]] = d
         return out
 
-    def outlet_line_stats(self, outlets: Iterable[str | None]) -> dict[str | None, tuple[int, dict[str, int]]]:
-        """Per outlet: (number of documents, {line key: number of documents containing it})."""
-        out: dict[str | None, tuple[int, dict[str, int]]] = {}
-        for outlet in sorted(set(outlets), key=lambda o: (o is None, o or "")):
-            n = 0
-            counts: dict[str, int] = {}
-            for d in self.db.documents.find({"outlet": outlet}, {"line_keys": 1, "_id": 0}):
-                n += 1
-                for k in d.get("line_keys") or ():
-                    counts[k] = counts.get(k, 0) + 1
-            out[outlet] = (n, counts)
-        return out
+    def line_key_rows(self, after_seq: int | None = None) -> Iterator[tuple[str | None, int | None, list[str]]]:
+        """``(outlet, ingest_seq, line_keys)`` of every stored document, or only of those stored with an
+        ``ingest_seq`` above ``after_seq`` (a range on the ``ingest_seq`` index: milliseconds for a day's
+        documents, where reading all of them costs ~2 s at 30,000)."""
+        query = {} if after_seq is None else {"ingest_seq": {"$gt": int(after_seq)}}
+        for d in self.db.documents.find(query, {"outlet": 1, "ingest_seq": 1, "line_keys": 1, "_id": 0}):
+            yield d.get("outlet"), d.get("ingest_seq"), d.get("line_keys") or []
 
     def delete_passages_of(self, doc_ids: Sequence[str]) -> None:
         """Delete the passages of these documents (a killed run's, before they are written again)."""
@@ -514,13 +509,15 @@ class Store:
                            "end": seg[1], "boilerplate": bool(seg[6])}
 
     def set_passage_clusters(self, changes: Mapping[str | None, Sequence[str]]) -> int:
-        """Set ``cluster_id`` of the given passages (``{cluster_id or None: [passage ids]}``)."""
+        """Set ``cluster_id`` of the given passages (``{cluster_id or None: [passage ids]}``).
+
+        One bulk request per 1,000 passages: a day's run changes ~1,800 passages in ~1,300 clusters,
+        and one ``update_many`` per cluster cost 0.8 s of round trips on the embedded server."""
+        ops = [UpdateOne({"_id": pid}, {"$set": {"cluster_id": cid}})
+               for cid in sorted(changes, key=lambda c: (c is None, c or "")) for pid in sorted(changes[cid])]
         n = 0
-        for cid in sorted(changes, key=lambda c: (c is None, c or "")):
-            ids = sorted(changes[cid])
-            for j in range(0, len(ids), IN_CHUNK):
-                n += self.db.passages.update_many({"_id": {"$in": ids[j:j + IN_CHUNK]}},
-                                                  {"$set": {"cluster_id": cid}}).modified_count
+        for j in range(0, len(ops), 1000):
+            n += self.db.passages.bulk_write(ops[j:j + 1000], ordered=False).modified_count
         return n
 
     # ------------------------------------------------------------------ locks

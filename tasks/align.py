@@ -158,12 +158,34 @@ class Prepared:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def __reduce__(self) -> tuple:
+        """Pickled as three buffers (int32, int64, bool arrays end to end) rather than twelve arrays:
+        prepared documents cross from the preparing workers and come back from the prepared store
+        by the thousand, and per-array pickling was most of that cost. Cached tables are not kept."""
+        n, s, m = len(self.ids), len(self.sent_len), len(self.shingles)
+        wlen = self.wlen if self.wlen is not None else self.tok_end - self.tok_start
+        i32 = np.concatenate([np.asarray(x, dtype=np.int32) for x in (
+            self.tok_start, self.tok_end, self.orig_start, self.orig_end, self.sent, wlen, self.sent_len)])
+        i64 = np.concatenate([np.asarray(self.ids, dtype=np.int64), np.asarray(self.shingles, dtype=np.int64)])
+        flags = np.concatenate([np.asarray(x, dtype=bool) for x in (self.content, self.excluded, self.shingle_ok)])
+        return (_unpack_prepared, (self.doc_id, self.norm_text, n, s, m, i32.tobytes(), i64.tobytes(), flags.tobytes()))
+
     def seed_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(unique usable shingle hashes, first index, count, token positions sorted by hash), cached."""
         if self._sorted is None:
             pos = np.flatnonzero(self.shingle_ok).astype(np.int32)
             self._sorted = _table(self.shingles[pos], pos)
         return self._sorted
+
+
+def _unpack_prepared(doc_id: str, norm_text: str, n: int, s: int, m: int, i32: bytes, i64: bytes,
+                     flags: bytes) -> Prepared:
+    """The inverse of :meth:`Prepared.__reduce__`: read-only views into the three buffers."""
+    a = np.frombuffer(i32, dtype=np.int32)
+    q = np.frombuffer(i64, dtype=np.int64)
+    f = np.frombuffer(flags, dtype=bool)
+    return Prepared(doc_id, norm_text, a[:n], a[n:2 * n], a[2 * n:3 * n], a[3 * n:4 * n], q[:n], f[:n],
+                    f[n:2 * n], a[4 * n:5 * n], a[6 * n:6 * n + s], q[n:n + m], f[2 * n:2 * n + m], a[5 * n:6 * n])
 
 
 def _table(values: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

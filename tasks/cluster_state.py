@@ -16,12 +16,12 @@ between leaves a state that is not trusted, and the next run rebuilds it from th
 
 from __future__ import annotations
 
-import os
-import pickle
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from .persist import load_pickle, save_pickle
 
 __all__ = ["ClusterState", "MATCH_KEYS"]
 
@@ -119,29 +119,14 @@ class ClusterState:
     # ------------------------------------------------------------ persistence
     def save(self, path: Path, token: str) -> None:
         """Write the state with ``token`` (atomic rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        payload = {"format": _FORMAT, "token": token, "keys": MATCH_KEYS,
-                   "matches": list(self._matches.values()),
-                   "clusters": [(cid, self.sha.get(cid), m) for cid, m in self._members.items()]}
-        with open(tmp, "wb") as fh:
-            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        save_pickle(path, {"format": _FORMAT, "token": token, "keys": MATCH_KEYS,
+                           "matches": list(self._matches.values()),
+                           "clusters": [(cid, self.sha.get(cid), m) for cid, m in self._members.items()]})
 
     @classmethod
     def load(cls, path: Path, token: str | None) -> "ClusterState | None":
         """The saved state if it carries ``token`` (None when missing, unreadable, outdated or another token)."""
-        if not token:
-            return None
-        try:
-            with open(path, "rb") as fh:
-                payload = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-            return None
-        if not isinstance(payload, dict) or payload.get("format") != _FORMAT or payload.get("token") != token \
-                or tuple(payload.get("keys") or ()) != MATCH_KEYS:
+        payload = load_pickle(path, _FORMAT, token)
+        if payload is None or tuple(payload.get("keys") or ()) != MATCH_KEYS:
             return None
         return cls._from_values(payload["matches"], payload["clusters"])

@@ -508,7 +508,8 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
     the third rebuilds it from the database. The running totals equal a count after each run."""
     from newsdedup.config import load_settings
     from newsdedup.db import resolve_uri
-    from newsdedup.flows.ingest import CLUSTER_STATE, index_dir, ingest
+    from newsdedup.flows.ingest import CLUSTER_STATE, LINE_STATS, index_dir, ingest
+    from newsdedup.tasks.line_stats import LineStats
     from newsdedup.tasks.align import Match
     from newsdedup.tasks.analyze import assign_cluster
     from newsdedup.tasks.cluster import build_clusters
@@ -550,6 +551,11 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
             for p in db.passages.find({}, {"doc_id": 1, "start": 1, "end": 1, "boilerplate": 1, "cluster_id": 1}):
                 want = None if p["boilerplate"] else assign_cluster(p["start"], p["end"], spans.get(p["doc_id"], ()))
                 assert p.get("cluster_id") == want, (k, p)
+            # the saved per-outlet line counts (read by the next run instead of every document) are current
+            saved = LineStats.load(state_file.parent / LINE_STATS, db.meta.find_one({"_id": "line_stats"})["token"])
+            recount = LineStats()
+            recount.add_all((d.get("outlet"), d["ingest_seq"], d["line_keys"]) for d in db.documents.find())
+            assert saved is not None and saved.outlets == recount.outlets and saved.n_docs == recount.n_docs
         assert len(stored) >= 5
     finally:
         client.drop_database(db_name)
