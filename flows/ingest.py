@@ -436,7 +436,11 @@ def _load_index(store: Store, directory: Path, exclude: set[str], logger) -> tup
 
 
 def _save_index(store: Store, index: CandidateIndex, prepared: Any, directory: Path) -> None:
+    """Save the index and the prepared store, then name a new token in the file and the database.
+    The old token file goes first: a run killed halfway through the writes leaves a mix of old and
+    new files, which the next run must rebuild rather than trust."""
     directory.mkdir(parents=True, exist_ok=True)
+    (directory / "TOKEN").unlink(missing_ok=True)
     index.save(directory)
     prepared.save()
     token = stable_id(len(index), time.time_ns(), os.getpid())
@@ -474,7 +478,7 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
     times = {"reuse_prepare_index": 0.0, "reuse_candidates": 0.0, "reuse_partners": 0.0, "reuse_align": 0.0,
              "reuse_store": 0.0}
     if not work:
-        return {"matches_new": 0, "pairs": 0, "rows": [], "timings": times}
+        return {"matches_new": 0, "pairs": 0, "rows": [], "pending": None, "timings": times}
     index, spill = _load_index(store, directory, set(work), logger)
     cache: OrderedDict[str, Any] = OrderedDict()  # prepared documents, least recently used first
     rows: list[dict] = []  # this run's matches, as the cluster stage reads them
@@ -545,12 +549,10 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
             times["reuse_partners"] += t2 - t1
             times["reuse_align"] += t3 - t2
             times["reuse_store"] += t4 - t3
-        t = time.monotonic()
-        if writing is not None:
-            matches_new += writing.result()
-        times["reuse_store"] += time.monotonic() - t
         _save_index(store, index, spill, directory)
-    return {"matches_new": matches_new, "pairs": pairs_total, "rows": rows,
+    # the last batch's matches may still be being written: the caller clusters meanwhile (the cluster
+    # stage reads no match from the database) and waits for ``pending`` before it saves the cluster state
+    return {"matches_new": matches_new, "pairs": pairs_total, "rows": rows, "pending": writing,
             "timings": {k: round(v, 3) for k, v in times.items()}}
 
 
@@ -704,6 +706,9 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
             if state is not None:
                 clusters, cluster_times = update_clusters(store, quote(state), quote(reuse["rows"]), quote(work))
                 timings.update(cluster_times)
+            if reuse["pending"] is not None:
+                reuse["matches_new"] += reuse["pending"].result()
+            if state is not None:
                 _save_cluster_state(store, state, directory)
             timings["cluster"] = round(time.monotonic() - t, 3)
             t = time.monotonic()

@@ -51,6 +51,10 @@ _TYPED = re.compile(r"(?:(?<=[\s(\[" + _Q + r"،,:.])|^)(?:[وفبل]|لل)?(?:�
 _ANON = re.compile(_PFX + r"((?:مصادر|مصدر) (?:خاص[ةه]?|مطلع[ةه]?|عسكري[ةه]?|أمني[ةه]?|امني[ةه]?|دبلوماسي[ةه]?|"
                    r"حكومي[ةه]?|رسمي[ةه]?|مقرب[ةه]?|استخباراتي[ةه]?|موثوق[ةه]?))")
 _LATIN_STOP = {"I", "A", "The", "AM", "PM", "US"}
+# literal words each pattern needs: a text without them is not scanned by it (the patterns are the slow part
+# of building a cluster; most member texts name no source)
+_TYPED_WORDS = ("موقع", "وكال", "صحيف", "قنا", "شبك", "جريد", "مجل", "إذاع", "اذاع", "تلفزيون", "مركز")
+_HAS_LATIN_CAP = re.compile(r"[A-Z]")
 
 
 def _clean(name: str) -> str | None:
@@ -74,24 +78,24 @@ def attributions(text: str) -> list[tuple[int, str]]:
         if name and not any(s < end and start < e for s, e, _ in found):
             found.append((start, end, name))
 
-    for m in _FULL_AGENCY.finditer(text):
+    for m in _FULL_AGENCY.finditer(text) if "وكال" in text else ():
         add(m.start(1), m.end(1), m.group(1).strip())
     for m in _WIRE_RE.finditer(text):
         add(m.start(1), m.end(1), m.group(1))
-    for m in _TYPED.finditer(text):
+    for m in _TYPED.finditer(text) if any(w in text for w in _TYPED_WORDS) else ():
         raw = m.group(1) if m.group(1) is not None else m.group(2)
         if m.group(1) is None and raw:
             # unquoted: the name is the first word unless it is generic; a second word only if Latin
             parts = raw.split()
             raw = parts[0] if not re.match(r"[A-Za-z]", parts[0]) else raw
         add(m.start(), m.end(), _clean(raw or ""))
-    for m in _LATIN.finditer(text):
+    for m in _LATIN.finditer(text) if _HAS_LATIN_CAP.search(text) else ():
         nm = m.group(1).strip()
         if nm not in _LATIN_STOP and (len(nm) >= 2):
             add(m.start(1), m.end(1), nm)
     named = bool(found)
     if not named:  # «مصدر عسكري ... لـCNN»: the outlet is the named source; anonymous kinds only as a fallback
-        for m in _ANON.finditer(text):
+        for m in _ANON.finditer(text) if "مصدر" in text or "مصادر" in text else ():
             add(m.start(1), m.end(1), m.group(1))
     found.sort()
     return [(s, n) for s, _, n in found]

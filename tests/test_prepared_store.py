@@ -30,3 +30,52 @@ def test_prepared_store_persists_saved_documents_only(tmp_path):
     (tmp_path / "prepared.json").write_text("{not json", encoding="utf-8")
     with PreparedStore(tmp_path) as st:
         assert len(st) == 0 and st.get("a") is None
+
+
+def test_an_index_save_cut_short_is_rebuilt_not_trusted(tmp_path, mongo_uri, db_name, monkeypatch):
+    """A run killed while it rewrites the index files must not leave the old token naming a mix of
+    old and new files: the next run rebuilds the index from the database instead."""
+    import pytest
+
+    from newsdedup.config import load_settings
+    from newsdedup.db import Store
+    from newsdedup.flows.ingest import _load_index, _save_index
+    from newsdedup.tasks.align import ReuseDoc, prepare
+    from newsdedup.tasks.candidates import CandidateIndex
+    from newsdedup.tasks.reuse import PreparedStore
+
+    class Log:
+        def __init__(self):
+            self.lines = []
+
+        def info(self, msg, *args):
+            self.lines.append(msg % args)
+
+    store = Store.open(load_settings(db_name))
+    directory = tmp_path / "index"
+    try:
+        index = CandidateIndex()
+        index.add([prepare(ReuseDoc("d1", "قال المتحدث باسم الوزارة إن الاجتماع سيعقد غدا في العاصمة"))])
+        with PreparedStore(directory / "prepared") as spill:
+            _save_index(store, index, spill, directory)
+        log = Log()
+        loaded, spill = _load_index(store, directory, set(), log)
+        spill.close()
+        assert len(loaded) == 1 and not log.lines  # trusted: same token in the file and the database
+
+        real_save = CandidateIndex.save
+
+        def killed_halfway(self, d):
+            self.shingle.save(d, "shingle_")  # some files rewritten, then the process dies
+            raise KeyboardInterrupt("killed")
+
+        monkeypatch.setattr(CandidateIndex, "save", killed_halfway)
+        with PreparedStore(directory / "prepared") as spill, pytest.raises(KeyboardInterrupt):
+            _save_index(store, loaded, spill, directory)
+        monkeypatch.setattr(CandidateIndex, "save", real_save)
+        log = Log()
+        rebuilt, spill = _load_index(store, directory, set(), log)
+        spill.close()
+        assert any("rebuilding" in line for line in log.lines)
+    finally:
+        store.close()
