@@ -37,7 +37,7 @@ from pymongo.errors import AutoReconnect, ConnectionFailure, DuplicateKeyError, 
 
 from newsdedup import __version__
 from newsdedup.config import Settings, load_settings, redact_uri
-from newsdedup.db import Store, process_identity, resolve_uri, stable_id
+from newsdedup.db import Store, process_identity, resolve_uri, segment_rows, stable_id
 from newsdedup.tasks import analyze as analyze_mod
 from newsdedup.tasks import reuse as reuse_mod
 from newsdedup.tasks.candidates import CandidateIndex
@@ -271,8 +271,9 @@ def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fre
     t = time.monotonic()
     obj = reuse_mod.match_from_row
     docs_in = {d for m in matches for d in (m["a_doc_id"], m["b_doc_id"])}
+    # the segments too: the earlier documents whose passages change cluster are re-pointed from them
     meta = store.get_documents(docs_in, {"external_id": 1, "outlet": 1, "published": 1, "ingest_seq": 1,
-                                         "text": 1})
+                                         "text": 1, "segments": 1})
     objs = [obj(m) for m in matches]
     clusters = build_clusters(objs, meta)
     times["cluster_build"] = round(time.monotonic() - t, 3)
@@ -295,7 +296,8 @@ def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fre
                 spans.setdefault(d, []).extend(x for x in sp if x[2] not in stale)
             # a document whose cluster spans are the same set as before keeps every assignment: not read
             changed = [d for d in earlier if set(before.get(d, ())) != set(spans.get(d, ()))]
-            changes = reuse_mod.passage_cluster_changes(store.segment_spans(changed), spans, before)
+            changes = reuse_mod.passage_cluster_changes(
+                (row for d in changed for row in segment_rows(meta.get(d) or {"_id": d})), spans, before)
         shas, _ = written.result()
     times["cluster_write"] = round(time.monotonic() - t, 3)
     t = time.monotonic()
@@ -478,7 +480,7 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
     times = {"reuse_prepare_index": 0.0, "reuse_candidates": 0.0, "reuse_partners": 0.0, "reuse_align": 0.0,
              "reuse_store": 0.0}
     if not work:
-        return {"matches_new": 0, "pairs": 0, "rows": [], "pending": None, "timings": times}
+        return {"matches_new": 0, "pairs": 0, "rows": [], "pending": None, "saved": None, "timings": times}
     index, spill = _load_index(store, directory, set(work), logger)
     cache: OrderedDict[str, Any] = OrderedDict()  # prepared documents, least recently used first
     rows: list[dict] = []  # this run's matches, as the cluster stage reads them
@@ -494,7 +496,7 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
         while len(cache) > PREPARED_CACHE:  # memory stays bounded (~25 KB per prepared document)
             cache.popitem(last=False)
 
-    with spill:
+    try:
         t = time.monotonic()
         for b, ids in enumerate(batches):
             docs = store.get_documents(ids, fields)
@@ -549,11 +551,24 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
             times["reuse_partners"] += t2 - t1
             times["reuse_align"] += t3 - t2
             times["reuse_store"] += t4 - t3
-        _save_index(store, index, spill, directory)
-    # the last batch's matches may still be being written: the caller clusters meanwhile (the cluster
-    # stage reads no match from the database) and waits for ``pending`` before it saves the cluster state
-    return {"matches_new": matches_new, "pairs": pairs_total, "rows": rows, "pending": writing,
+    except BaseException:
+        spill.close()
+        raise
+    # The caller clusters while the last batch's matches are still being written (the cluster stage reads
+    # no match from the database) and while the index files are saved (a thread: the writes release the
+    # GIL), and waits for both, ``pending`` and ``saved``, before it saves the cluster state.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="save-index")
+    saved = pool.submit(_save_and_close, store, index, spill, directory)
+    pool.shutdown(wait=False)
+    return {"matches_new": matches_new, "pairs": pairs_total, "rows": rows, "pending": writing, "saved": saved,
             "timings": {k: round(v, 3) for k, v in times.items()}}
+
+
+def _save_and_close(store: Store, index: CandidateIndex, spill: Any, directory: Path) -> None:
+    try:
+        _save_index(store, index, spill, directory)
+    finally:
+        spill.close()
 
 
 def _write_behind(db_task, *args: Any) -> Any:
@@ -708,6 +723,8 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
                 timings.update(cluster_times)
             if reuse["pending"] is not None:
                 reuse["matches_new"] += reuse["pending"].result()
+            if reuse["saved"] is not None:
+                reuse["saved"].result()
             if state is not None:
                 _save_cluster_state(store, state, directory)
             timings["cluster"] = round(time.monotonic() - t, 3)

@@ -106,6 +106,14 @@ _INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
 }
 
 
+def segment_rows(doc: Mapping[str, Any]) -> Iterator[dict]:
+    """``_id, doc_id, start, end, boilerplate`` of a stored document's passages, from its compact
+    ``segments`` (the document read with at least ``_id`` and ``segments``)."""
+    for seg in doc.get("segments") or ():
+        yield {"_id": passage_id(doc["_id"], seg[0]), "doc_id": doc["_id"], "start": seg[0], "end": seg[1],
+               "boilerplate": bool(seg[6])}
+
+
 def stable_id(*parts: Any, length: int = 24) -> str:
     """Deterministic hex id from JSON-serializable parts."""
     raw = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -495,18 +503,6 @@ class Store:
     def passages_of(self, doc_id: str, projection: Mapping[str, int] | None = None) -> list[dict]:
         """The passages of one document in offset order (an ``_id`` range on the primary index)."""
         return list(self.db.passages.find({"_id": passage_id_range(doc_id)}, projection, sort=[("_id", 1)]))
-
-    def segment_spans(self, doc_ids: Sequence[str]) -> Iterator[dict]:
-        """``_id, doc_id, start, end, boilerplate`` of the passages of ``doc_ids``, from the documents'
-        ``segments`` (chunked ``$in`` on the primary index: one query per 25 documents, where reading
-        the passages themselves costs one range query per document)."""
-        ids = sorted(set(doc_ids))
-        for i in range(0, len(ids), IN_CHUNK):
-            for d in self.db.documents.find({"_id": {"$in": ids[i:i + IN_CHUNK]}}, {"segments": 1},
-                                            sort=[("_id", 1)]):
-                for seg in d.get("segments") or ():
-                    yield {"_id": passage_id(d["_id"], seg[0]), "doc_id": d["_id"], "start": seg[0],
-                           "end": seg[1], "boilerplate": bool(seg[6])}
 
     def set_passage_clusters(self, changes: Mapping[str | None, Sequence[str]]) -> int:
         """Set ``cluster_id`` of the given passages (``{cluster_id or None: [passage ids]}``).

@@ -87,9 +87,23 @@ class _Postings:
         keys, docs = keys[order], docs[order]
         if len(self.keys) and int(docs.min()) > int(self.docs.max()):
             # documents numbered after every stored one (a run's new documents): merge into the
-            # sorted postings, each after the stored ones of its key, instead of sorting them all again
+            # sorted postings, each after the stored ones of its key, instead of sorting them all again;
+            # the stored postings are capped already, so only keys of new postings can go over the cap
+            # (counted by two binary searches each instead of a pass over every posting)
             at = np.searchsorted(self.keys, keys, side="right")
+            start, cnt = _runs(keys)
+            uniq = keys[start]
+            stored = np.searchsorted(self.keys, uniq, side="right") - np.searchsorted(self.keys, uniq, side="left")
+            over_keys = uniq[stored + cnt > self.df_cap]
             keys, docs = np.insert(self.keys, at, keys), np.insert(self.docs, at, docs)
+            if not len(over_keys):
+                return keys, docs, np.zeros(0, np.int64)
+            lo = np.searchsorted(keys, over_keys, side="left")
+            hi = np.searchsorted(keys, over_keys, side="right")
+            keep = np.ones(len(keys), dtype=bool)
+            span = hi - lo
+            keep[np.repeat(lo - np.cumsum(span) + span, span) + np.arange(int(span.sum()))] = False
+            return keys[keep], docs[keep], over_keys
         elif len(self.keys):
             keys = np.concatenate([self.keys, keys])
             docs = np.concatenate([self.docs, docs])

@@ -81,3 +81,34 @@ def test_outdated_index_dir_gives_clear_error(tmp_path):
     (tmp_path / "meta.json").write_text(json.dumps({"format": 1, "df_cap": 100, "doc_ids": []}), encoding="utf-8")
     with pytest.raises(ValueError, match="rebuild"):
         CandidateIndex.load(tmp_path)
+
+
+def test_merging_new_postings_equals_sorting_everything_again():
+    """The append merge (new documents numbered after every stored one) counts only the new keys
+    against the cap; it must give exactly what concatenating, sorting and capping everything gives."""
+    import numpy as np
+
+    from newsdedup.tasks.candidates import _Postings, _runs
+
+    def reference(p, nk, nd):
+        k, d = p._drop_stopped(nk, nd)
+        keys, docs = np.concatenate([p.keys, k]), np.concatenate([p.docs, d])
+        order = np.lexsort((docs, keys))
+        keys, docs = keys[order], docs[order]
+        start, cnt = _runs(keys)
+        over = cnt > p.df_cap
+        keep = ~np.repeat(over, cnt)
+        return keys[keep], docs[keep], keys[start][over]
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        p = _Postings(int(rng.integers(1, 6)), 2)
+        k0 = rng.integers(0, 30, int(rng.integers(1, 200)))
+        p.add(k0, rng.integers(0, int(rng.integers(1, 40)), len(k0)).astype(np.int32))
+        for _ in range(3):
+            base = int(p.docs.max()) + 1 if len(p.docs) else 0
+            nk = rng.integers(0, 40, int(rng.integers(1, 60)))
+            nd = rng.integers(base, base + 10, len(nk)).astype(np.int32)
+            want, got = reference(p, nk, nd), p._combined(nk, nd)
+            assert all(np.array_equal(a, b) for a, b in zip(want, got))
+            p.add(nk, nd)
