@@ -19,7 +19,7 @@ import socket
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -718,11 +718,15 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
             timings.update(reuse["timings"])
             t = time.monotonic()
             clusters: list[dict] = []
-            if state is not None:
-                clusters, cluster_times = update_clusters(store, quote(state), quote(reuse["rows"]), quote(work))
-                timings.update(cluster_times)
-            if reuse["pending"] is not None:
-                reuse["matches_new"] += reuse["pending"].result()
+            try:
+                if state is not None:
+                    clusters, cluster_times = update_clusters(store, quote(state), quote(reuse["rows"]), quote(work))
+                    timings.update(cluster_times)
+                if reuse["pending"] is not None:
+                    reuse["matches_new"] += reuse["pending"].result()
+            finally:  # the index is saved before the lock is let go, even when clustering failed
+                if reuse["saved"] is not None:
+                    wait([reuse["saved"]])
             if reuse["saved"] is not None:
                 reuse["saved"].result()
             if state is not None:
