@@ -196,17 +196,18 @@ def outlet_statistics(store: Store, files: list[str], label: str, manifest: str 
             flush()
     flush()
     stored, reused = LineStats.current(directory / LINE_STATS, (store.get_meta("line_stats") or {}).get("token"),
-                                       store.line_key_rows, store.counts()["documents"], store.line_key_rows)
+                                       store.line_key_rows, store.counts()["documents"])
     return {"new_keys": new_keys, "stats": merged(stored.of(run_counts), run_counts), "stored": stored,
             "stored_from_file": reused}
 
 
-def _save_line_stats(store: Store, stats: LineStats, directory: Path) -> None:
-    """Save the counts with a new token, then name that token in the database (a file another run
-    overwrites in between no longer matches it and is not trusted)."""
-    token = stable_id(stats.n_docs, time.time_ns(), os.getpid())
-    stats.save(directory / LINE_STATS, token)
-    store.set_meta("line_stats", {"token": token, "documents": stats.n_docs, "max_seq": stats.max_seq})
+def _save_with_token(store: Store, key: str, write: Any, **fields: Any) -> None:
+    """Write derived state next to the index with a new token (``write(token)``), then name that token
+    in the database's ``meta[key]``: a file another run writes in between no longer matches it and is
+    not trusted. (The index, the cluster state and the line counts are all kept this way.)"""
+    token = stable_id(key, time.time_ns(), os.getpid())
+    write(token)
+    store.set_meta(key, {"token": token, **fields})
 
 
 @task(name="analyze-batch", task_run_name="analyze-{label}", **COMPUTE_TASK)
@@ -410,7 +411,8 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
     counts["documents_new"] = len(inserted)
     counts["input_files"] = len(input_files)
     if inserted or not first["stored_from_file"]:
-        _save_line_stats(store, line_stats, directory)
+        _save_with_token(store, "line_stats", lambda token: line_stats.save(directory / LINE_STATS, token),
+                         documents=line_stats.n_docs, max_seq=line_stats.max_seq)
     return {"stats": dict(counts), "inserted": inserted,
             "input_files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in input_files]}
 
@@ -445,9 +447,7 @@ def _save_index(store: Store, index: CandidateIndex, prepared: Any, directory: P
     (directory / "TOKEN").unlink(missing_ok=True)
     index.save(directory)
     prepared.save()
-    token = stable_id(len(index), time.time_ns(), os.getpid())
-    (directory / "TOKEN").write_text(token)
-    store.set_meta("index", {"token": token, "documents": len(index)})
+    _save_with_token(store, "index", (directory / "TOKEN").write_text, documents=len(index))
 
 
 def _load_cluster_state(store: Store, directory: Path, logger) -> ClusterState:
@@ -463,9 +463,8 @@ def _load_cluster_state(store: Store, directory: Path, logger) -> ClusterState:
 
 
 def _save_cluster_state(store: Store, state: ClusterState, directory: Path) -> None:
-    token = stable_id(state.n_matches, state.n_clusters, time.time_ns(), os.getpid())
-    state.save(directory / CLUSTER_STATE, token)
-    store.set_meta("cluster_state", {"token": token, "matches": state.n_matches, "clusters": state.n_clusters})
+    _save_with_token(store, "cluster_state", lambda token: state.save(directory / CLUSTER_STATE, token),
+                     matches=state.n_matches, clusters=state.n_clusters)
 
 
 def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], batch_size: int,

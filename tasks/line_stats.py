@@ -18,15 +18,15 @@ It is derived data, trusted under two checks, else rebuilt from a full read:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from .persist import load_pickle, save_pickle
 
 __all__ = ["LineStats", "merged"]
 
 _FORMAT = 1
+Row = tuple[str | None, int | None, Sequence[str]]  # (outlet, ingest_seq, line keys) of one stored document
 
 
 class LineStats:
@@ -47,7 +47,7 @@ class LineStats:
         if seq is not None:
             self.max_seq = max(self.max_seq, int(seq))
 
-    def add_all(self, rows: Iterable[tuple[str | None, int | None, Sequence[str]]]) -> int:
+    def add_all(self, rows: Iterable[Row]) -> int:
         """Count ``(outlet, ingest_seq, line_keys)`` rows; returns how many."""
         n = 0
         for outlet, seq, keys in rows:
@@ -74,20 +74,20 @@ class LineStats:
         return st
 
     @classmethod
-    def current(cls, path: Path, token: str | None, after: Any, total: int,
-                scan: Any) -> tuple["LineStats", bool]:
+    def current(cls, path: Path, token: str | None, rows: Callable[[int | None], Iterable[Row]],
+                total: int) -> tuple["LineStats", bool]:
         """The counts over every stored document, and whether the saved file could be used.
 
-        ``after(seq)`` yields ``(outlet, ingest_seq, line_keys)`` of the documents stored with a
-        larger ``ingest_seq``; ``total`` is the database's document count; ``scan()`` yields the
-        same rows for every stored document (the fallback)."""
+        ``rows(seq)`` yields ``(outlet, ingest_seq, line_keys)`` of the documents stored with a larger
+        ``ingest_seq``, ``rows(None)`` of every stored document (the fallback); ``total`` is the
+        database's document count."""
         st = cls.load(path, token)
         if st is not None:
-            st.add_all(after(st.max_seq))
+            st.add_all(rows(st.max_seq))
             if st.n_docs == total:
                 return st, True
         st = cls()
-        st.add_all(scan())
+        st.add_all(rows(None))
         return st, False
 
 
