@@ -209,10 +209,29 @@ def test_two_concurrent_runs_on_overlapping_inputs(reference, corpus, mongo_uri,
 
 
 def _concurrent_pair(reference, corpus, mongo_uri, db_name) -> bool:
-    """One pair of concurrent runs into ``db_name``, checked; True if they overlapped in time."""
+    """One pair of concurrent runs into ``db_name``, checked; True if they overlapped in time.
+
+    A small run is over in a few seconds, less than the start-up jitter of two processes, so the
+    test holds the ``reuse`` lock (as another run would) until both runs have recorded their start:
+    both then read and analyze concurrently and contend for the lock, whichever starts first."""
     common = ["--map", MAP_ARG, "--db", db_name, "--batch-size", BATCH, "--json"]
-    a = _popen_run(str(corpus[0]), str(corpus[1]), *common)
-    b = _popen_run(str(corpus[1]), str(corpus[2]), *common)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, db_name], cwd=str(ROOT), stdout=subprocess.PIPE,
+                              text=True, env=dict(os.environ))
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        a = _popen_run(str(corpus[0]), str(corpus[1]), *common)
+        b = _popen_run(str(corpus[1]), str(corpus[2]), *common)
+        watch = _client(mongo_uri)
+        try:
+            deadline = time.monotonic() + 120
+            while (watch[db_name].runs.count_documents({}) < 2 and a.poll() is None and b.poll() is None
+                   and time.monotonic() < deadline):
+                time.sleep(0.1)
+        finally:
+            watch.close()
+    finally:
+        holder.send_signal(signal.SIGKILL)  # a dead holder's lock is taken over by the waiting run
+        holder.wait(30)
     out_a, err_a = a.communicate(timeout=300)
     out_b, err_b = b.communicate(timeout=300)
     assert a.returncode == 0, err_a
