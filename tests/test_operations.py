@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pymongo
@@ -217,14 +218,18 @@ def _concurrent_pair(reference, corpus, mongo_uri, db_name) -> bool:
     common = ["--map", MAP_ARG, "--db", db_name, "--batch-size", BATCH, "--json"]
     holder = subprocess.Popen([sys.executable, "-c", _HOLDER, db_name], cwd=str(ROOT), stdout=subprocess.PIPE,
                               text=True, env=dict(os.environ))
+    # both runs' output is read from the start, in threads: a run that blocks on a full pipe while it
+    # holds the lock would stall the other one
+    pool = ThreadPoolExecutor(max_workers=2)
     try:
         assert holder.stdout.readline().strip() == "locked"
         a = _popen_run(str(corpus[0]), str(corpus[1]), *common)
         b = _popen_run(str(corpus[1]), str(corpus[2]), *common)
+        outputs = [pool.submit(p.communicate, timeout=300) for p in (a, b)]
         watch = _client(mongo_uri)
         try:
             deadline = time.monotonic() + 120
-            while (watch[db_name].runs.count_documents({}) < 2 and a.poll() is None and b.poll() is None
+            while (watch[db_name].runs.count_documents({}) < 2 and not any(o.done() for o in outputs)
                    and time.monotonic() < deadline):
                 time.sleep(0.1)
         finally:
@@ -232,8 +237,8 @@ def _concurrent_pair(reference, corpus, mongo_uri, db_name) -> bool:
     finally:
         holder.send_signal(signal.SIGKILL)  # a dead holder's lock is taken over by the waiting run
         holder.wait(30)
-    out_a, err_a = a.communicate(timeout=300)
-    out_b, err_b = b.communicate(timeout=300)
+        pool.shutdown(wait=False)
+    (out_a, err_a), (out_b, err_b) = outputs[0].result(), outputs[1].result()
     assert a.returncode == 0, err_a
     assert b.returncode == 0, err_b
     sa, sb = json.loads(out_a.strip().splitlines()[-1]), json.loads(out_b.strip().splitlines()[-1])
