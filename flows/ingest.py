@@ -41,7 +41,7 @@ from newsdedup.db import Store, process_identity, resolve_uri, segment_rows, sta
 from newsdedup.tasks import analyze as analyze_mod
 from newsdedup.tasks import reuse as reuse_mod
 from newsdedup.tasks.candidates import CandidateIndex
-from newsdedup.tasks.cluster import build_clusters, connected_matches, match_ends, span_nodes
+from newsdedup.tasks.cluster import build_clusters, connected_matches, grow_clusters, match_ends, span_nodes
 from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
 from newsdedup.tasks.ingest import Document, InputFile, Reject, iter_inputs
 from newsdedup.tasks.line_stats import LineStats, merged
@@ -53,6 +53,7 @@ ALIGN_CHUNK = 400
 PASSAGE_BATCH = 200
 CLUSTER_STATE = "clusters.pkl"  # next to the candidate index
 LINE_STATS = "line_stats.pkl"  # likewise
+CLUSTER_DOC_FIELDS = {"external_id": 1, "outlet": 1, "published": 1, "ingest_seq": 1, "text": 1}  # what members need
 PREPARED_CACHE = 12000  # prepared documents kept in memory for alignment (~300 MB); the rest is on disk
 
 
@@ -248,7 +249,8 @@ def store_matches(store: Store, rows: list[dict]) -> int:
 @task(name="update-clusters", **DB_TASK)
 def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fresh: list[str]
                     ) -> tuple[list[dict], dict[str, float]]:
-    """Recompute the clusters of every passage connected to this run's matches.
+    """Recompute the clusters of every passage connected to this run's matches: grown from the stored
+    clusters (:func:`grow_clusters`), or rebuilt from all their matches when they cannot be.
 
     ``state``: the matches and stored clusters before this run (updated here once the writes
     are done, so a retried attempt starts from the same state); ``new_rows``: this run's match
@@ -263,28 +265,20 @@ def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fre
     state.add_matches(new_rows)
     if not touched:
         return [], times
-    if all(d in fresh_set for d in state.documents()):  # nothing matched before this run: all are connected
-        matches = state.all_matches()
+    meta: dict | None = None  # the rebuild reads the segments with the other fields
+    attribs: dict = {}
+    grown = None
+    if not all(d in fresh_set for d in state.documents()):
+        # clusters grown from the stored ones: nothing to walk, only new passages' documents read
+        grown = grow_clusters(state, [r["_id"] for r in new_rows], fresh_set, store.get_clusters,
+                              lambda ids: store.get_documents(ids, CLUSTER_DOC_FIELDS))
+    if grown is not None:
+        clusters, stale, earlier, attribs = grown
+        times["cluster_grow"] = round(time.monotonic() - t, 3)
     else:
-        seeds = [x for m in state.matches_of(sorted(fresh_set & touched)) for x in match_ends(m)]
-        matches = connected_matches(seeds, state.matches_of)
-    times["cluster_walk"] = round(time.monotonic() - t, 3)
+        clusters, stale, earlier, meta = _rebuild_clusters(store, state, fresh_set, touched, attribs, times)
     t = time.monotonic()
-    obj = reuse_mod.match_from_row
-    docs_in = {d for m in matches for d in (m["a_doc_id"], m["b_doc_id"])}
-    # the segments too: the earlier documents whose passages change cluster are re-pointed from them
-    meta = store.get_documents(docs_in, {"external_id": 1, "outlet": 1, "published": 1, "ingest_seq": 1,
-                                         "text": 1, "segments": 1})
-    objs = [obj(m) for m in matches]
-    clusters = build_clusters(objs, meta)
-    times["cluster_build"] = round(time.monotonic() - t, 3)
-    t = time.monotonic()
-    # the passages these components had before this run: the stored clusters naming one are replaced
-    old = [m for m in objs if m.a_doc_id not in fresh_set and m.b_doc_id not in fresh_set]
-    old_nodes = set(span_nodes(old)[0])
-    earlier = sorted(docs_in - fresh_set)
     before = state.cluster_spans_of(earlier)  # every stored cluster of the earlier documents
-    stale = {cid for d, sp in before.items() for s, e, cid in sp if (d, s, e) in old_nodes}
     # the database server writes the clusters while this process works out which passages to re-point
     with ThreadPoolExecutor(max_workers=1) as pool:
         written = pool.submit(store.write_clusters, clusters, stale, dict(state.sha))
@@ -297,8 +291,9 @@ def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fre
                 spans.setdefault(d, []).extend(x for x in sp if x[2] not in stale)
             # a document whose cluster spans are the same set as before keeps every assignment: not read
             changed = [d for d in earlier if set(before.get(d, ())) != set(spans.get(d, ()))]
+            segs = meta if meta is not None else store.get_documents(changed, {"segments": 1})
             changes = reuse_mod.passage_cluster_changes(
-                (row for d in changed for row in segment_rows(meta.get(d) or {"_id": d})), spans, before)
+                (row for d in changed for row in segment_rows(segs.get(d) or {"_id": d})), spans, before)
         shas, _ = written.result()
     times["cluster_write"] = round(time.monotonic() - t, 3)
     t = time.monotonic()
@@ -307,9 +302,36 @@ def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fre
         state.drop_cluster(cid)
     for c in clusters:
         state.set_cluster(c["cluster_id"], shas[c["cluster_id"]],
-                          [(m["doc_id"], m["start"], m["end"]) for m in c["members"]])
+                          [(m["doc_id"], m["start"], m["end"]) for m in c["members"]], attribs)
     times["cluster_repoint"] = round(time.monotonic() - t, 3)
     return clusters, times
+
+
+def _rebuild_clusters(store: Store, state: ClusterState, fresh_set: set[str], touched: set[str], attribs: dict,
+                      times: dict[str, float]) -> tuple[list[dict], set[str], list[str], dict]:
+    """The clusters connected to this run's matches rebuilt from all their matches (the first run, and
+    whenever :func:`grow_clusters` cannot grow them): clusters, the stored ids they replace, the
+    earlier documents involved, and those documents read with their segments."""
+    t = time.monotonic()
+    if all(d in fresh_set for d in state.documents()):  # nothing matched before this run: all are connected
+        matches = state.all_matches()
+    else:
+        seeds = [x for m in state.matches_of(sorted(fresh_set & touched)) for x in match_ends(m)]
+        matches = connected_matches(seeds, state.matches_of)
+    times["cluster_walk"] = round(time.monotonic() - t, 3)
+    t = time.monotonic()
+    docs_in = {d for m in matches for d in (m["a_doc_id"], m["b_doc_id"])}
+    # the segments too: the earlier documents whose passages change cluster are re-pointed from them
+    meta = store.get_documents(docs_in, {**CLUSTER_DOC_FIELDS, "segments": 1})
+    objs = [reuse_mod.match_from_row(m) for m in matches]
+    clusters = build_clusters(objs, meta, attribs)
+    # the passages these components had before this run: the stored clusters naming one are replaced
+    old = [m for m in objs if m.a_doc_id not in fresh_set and m.b_doc_id not in fresh_set]
+    old_nodes = set(span_nodes(old)[0])
+    earlier = sorted(docs_in - fresh_set)
+    stale = {cid for d, sp in state.cluster_spans_of(earlier).items() for s, e, cid in sp if (d, s, e) in old_nodes}
+    times["cluster_build"] = round(time.monotonic() - t, 3)
+    return clusters, stale, earlier, meta
 
 
 @task(name="store-passages", task_run_name="store-passages-{label}", **DB_TASK)

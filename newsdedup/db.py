@@ -452,6 +452,15 @@ class Store:
                                             "members.end": 1}, sort=[("_id", 1)]):
             yield c["_id"], c.get("content_sha"), [(m["doc_id"], m["start"], m["end"]) for m in c.get("members") or ()]
 
+    def get_clusters(self, ids: Iterable[str]) -> dict[str, dict]:
+        """Stored cluster documents by id (whole, with members)."""
+        ids = sorted(set(ids))
+        out: dict[str, dict] = {}
+        for i in range(0, len(ids), IN_CHUNK):
+            for c in self.db.clusters.find({"_id": {"$in": ids[i:i + IN_CHUNK]}}):
+                out[c["_id"]] = c
+        return out
+
     def write_clusters(self, clusters: Sequence[Mapping[str, Any]], stale: Iterable[str],
                        stored_sha: Mapping[str, str | None]) -> tuple[dict[str, str], list[str]]:
         """Write recomputed clusters and delete the ``stale`` stored ones they replace.

@@ -23,7 +23,7 @@ from typing import Sequence
 from .align import STOPWORDS
 from .normalize import normalize_text
 
-__all__ = ["find_attribution", "attributions"]
+__all__ = ["find_attribution", "attributions", "vote_attribution"]
 
 _Q = "\"'«»“”„‘’"
 _PFX = r"(?:(?<=[\s(\[" + _Q + r"،,:.])|^)(?:[وفبل]|ال|لل|وال|بال)?"  # word start + clitics
@@ -104,10 +104,16 @@ def attributions(text: str) -> list[tuple[int, str]]:
 def find_attribution(texts: Sequence[str]) -> str | None:
     """Named source of the claim: the name most frequent across ``texts`` (one vote per
     text), ties broken by earliest first appearance then by name; ``None`` if none."""
+    return vote_attribution([attributions(t or "") for t in texts])
+
+
+def vote_attribution(found: Sequence[Sequence[tuple[int, str]]]) -> str | None:
+    """:func:`find_attribution` from each text's :func:`attributions`, in text order (so a cluster
+    can keep its members' attributions and vote again when members are added, without the texts)."""
     votes: dict[str, list] = {}  # key -> [count, first (text index, position), surface]
-    for ti, t in enumerate(texts):
+    for ti, names in enumerate(found):
         seen: set[str] = set()
-        for pos, name in attributions(t or ""):
+        for pos, name in names:
             key = normalize_text(name)
             if key in seen:
                 continue

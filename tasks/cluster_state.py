@@ -7,6 +7,10 @@ queries per 25 documents for the matches and, for the clusters, whole cluster do
 again for every chunk of ids (a template cluster of 2,000 members is ~1 MB): 20 s of a 90 s
 one-day run over SaudiNewsNet. Here both are dictionary lookups.
 
+It also keeps, per member span of the clusters it knows whole, the attributions found in the
+member's text (:func:`~newsdedup.tasks.attribution.attributions`), so a cluster that gains members
+is voted on again without reading its old members' texts (:func:`~newsdedup.tasks.cluster.grow_clusters`).
+
 It is derived data, like the index: :meth:`save` writes it with a token, and the flow trusts
 the file only while the database's ``meta`` holds the same token. The flow clears that token
 before it writes any match and sets it after the clusters are written, so a run killed in
@@ -26,7 +30,8 @@ from .persist import load_pickle, save_pickle
 __all__ = ["ClusterState", "MATCH_KEYS"]
 
 MATCH_KEYS = ("_id", "a_doc_id", "a_start", "a_end", "b_doc_id", "b_start", "b_end", "score", "method")
-_FORMAT = 1
+_FORMAT = 2
+Attribs = Mapping[tuple[str, int, int], Sequence[tuple[int, str]]]
 
 
 class ClusterState:
@@ -36,8 +41,10 @@ class ClusterState:
         self._matches: dict[str, tuple] = {}  # match id -> values in MATCH_KEYS order
         self._of_doc: dict[str, list[str]] = defaultdict(list)  # doc id -> ids of its matches
         self._members: dict[str, list[tuple[str, int, int]]] = {}  # cluster id -> member spans
-        self._clusters_of: dict[str, set[str]] = defaultdict(set)  # doc id -> ids of clusters naming it
+        self._spans_of: dict[str, dict[tuple[int, int], str]] = defaultdict(dict)  # doc id -> member span -> cluster
         self.sha: dict[str, str | None] = {}  # cluster id -> content hash as stored
+        self._attrib: dict[tuple[str, int, int], tuple] = {}  # member span -> its attributions (non-empty only)
+        self._attrib_known: set[str] = set()  # clusters whose members' attributions are all recorded
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -48,12 +55,15 @@ class ClusterState:
 
     @classmethod
     def _from_values(cls, matches: Iterable[Sequence[Any]],
-                     clusters: Iterable[tuple[str, str | None, Sequence[tuple[str, int, int]]]]) -> "ClusterState":
+                     clusters: Iterable[tuple[str, str | None, Sequence[tuple[str, int, int]]]],
+                     attrib: Attribs | None = None, known: Iterable[str] = ()) -> "ClusterState":
         st = cls()
         for v in matches:
             st._add(tuple(v))
         for cid, sha, members in clusters:
             st.set_cluster(cid, sha, members)
+        st._attrib = {(d, int(s), int(e)): tuple(map(tuple, v)) for (d, s, e), v in (attrib or {}).items()}
+        st._attrib_known = set(known) & st._members.keys()
         return st
 
     def add_matches(self, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -71,21 +81,32 @@ class ClusterState:
             self._of_doc[b_doc].append(mid)
         return True
 
-    def set_cluster(self, cid: str, sha: str | None, members: Sequence[tuple[str, int, int]]) -> None:
+    def set_cluster(self, cid: str, sha: str | None, members: Sequence[tuple[str, int, int]],
+                    attribs: Attribs | None = None) -> None:
+        """Record a stored cluster; ``attribs``: its members' attributions (absent = none found), or
+        None when they are not known (the cluster then cannot grow without being rebuilt)."""
         self.drop_cluster(cid)
         self._members[cid] = [(d, int(s), int(e)) for d, s, e in members]
         self.sha[cid] = sha
-        for d, _, _ in self._members[cid]:
-            self._clusters_of[d].add(cid)
+        for d, s, e in self._members[cid]:
+            self._spans_of[d][(s, e)] = cid
+        if attribs is not None:
+            for key in self._members[cid]:
+                found = attribs.get(key)
+                if found:
+                    self._attrib[key] = tuple(map(tuple, found))
+            self._attrib_known.add(cid)
 
     def drop_cluster(self, cid: str) -> None:
-        for d, _, _ in self._members.pop(cid, ()):
-            got = self._clusters_of.get(d)
-            if got is not None:
-                got.discard(cid)
-                if not got:
-                    del self._clusters_of[d]
+        for key in self._members.pop(cid, ()):
+            spans = self._spans_of.get(key[0])
+            if spans is not None and spans.get(key[1:]) == cid:
+                del spans[key[1:]]
+                if not spans:
+                    del self._spans_of[key[0]]
+            self._attrib.pop(key, None)
         self.sha.pop(cid, None)
+        self._attrib_known.discard(cid)
 
     # ------------------------------------------------------------ reading
     @property
@@ -95,6 +116,20 @@ class ClusterState:
     @property
     def n_clusters(self) -> int:
         return len(self._members)
+
+    def match_values(self, mid: str) -> tuple:
+        """One match as values in ``MATCH_KEYS`` order."""
+        return self._matches[mid]
+
+    def match_ids_of(self, doc_id: str) -> Sequence[str]:
+        return self._of_doc.get(doc_id, ())
+
+    def attrib_known(self, cid: str) -> bool:
+        return cid in self._attrib_known
+
+    def attributions_of(self, member: tuple[str, int, int]) -> tuple:
+        """The attributions recorded for a member span of a cluster whose attributions are known."""
+        return self._attrib.get(member, ())
 
     def documents(self) -> Iterable[str]:
         """Documents named by at least one match."""
@@ -112,16 +147,22 @@ class ClusterState:
         """Per document, ``(start, end, cluster_id)`` of its spans in every stored cluster."""
         out: dict[str, list[tuple[int, int, str]]] = {}
         for d in sorted(set(doc_ids)):
-            for cid in sorted(self._clusters_of.get(d, ())):
-                out.setdefault(d, []).extend((s, e, cid) for x, s, e in self._members[cid] if x == d)
+            got = self._spans_of.get(d)
+            if got:
+                out[d] = [(s, e, cid) for cid, s, e in sorted((cid, s, e) for (s, e), cid in got.items())]
         return out
+
+    def member_spans_of(self, doc_id: str) -> Mapping[tuple[int, int], str]:
+        """The document's ``(start, end)`` in stored clusters, with the cluster's id."""
+        return self._spans_of.get(doc_id, {})
 
     # ------------------------------------------------------------ persistence
     def save(self, path: Path, token: str) -> None:
         """Write the state with ``token`` (atomic rename)."""
         save_pickle(path, {"format": _FORMAT, "token": token, "keys": MATCH_KEYS,
                            "matches": list(self._matches.values()),
-                           "clusters": [(cid, self.sha.get(cid), m) for cid, m in self._members.items()]})
+                           "clusters": [(cid, self.sha.get(cid), m) for cid, m in self._members.items()],
+                           "attrib": self._attrib, "attrib_known": sorted(self._attrib_known)})
 
     @classmethod
     def load(cls, path: Path, token: str | None) -> "ClusterState | None":
@@ -129,4 +170,5 @@ class ClusterState:
         payload = load_pickle(path, _FORMAT, token)
         if payload is None or tuple(payload.get("keys") or ()) != MATCH_KEYS:
             return None
-        return cls._from_values(payload["matches"], payload["clusters"])
+        return cls._from_values(payload["matches"], payload["clusters"], payload.get("attrib"),
+                                payload.get("attrib_known") or ())

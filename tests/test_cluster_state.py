@@ -44,6 +44,27 @@ def test_cluster_state_is_trusted_only_with_its_token(tmp_path):
     assert ClusterState.load(tmp_path / "missing.pkl", "T1") is None
 
 
+def test_member_attributions_are_kept_per_cluster_and_saved(tmp_path):
+    """A cluster set with its members' attributions can be grown; one set without them (as rebuilt from
+    the database) cannot; dropping or replacing a cluster forgets what was recorded for its members."""
+    from newsdedup.tasks.cluster_state import ClusterState
+
+    st = ClusterState.from_rows([_row("m1", "a", 0, 40, "b", 0, 40)], [("a:1", "s", [("a", 0, 40), ("b", 0, 40)])])
+    assert not st.attrib_known("a:1")  # from the database: unknown
+    st.set_cluster("a:1", "s2", [("a", 0, 40), ("b", 0, 40)], {("a", 0, 40): ((3, "ديبكا"),), ("z", 1, 2): ((0, "x"),)})
+    assert st.attrib_known("a:1")
+    assert st.attributions_of(("a", 0, 40)) == ((3, "ديبكا"),) and st.attributions_of(("b", 0, 40)) == ()
+    assert st.attributions_of(("z", 1, 2)) == ()  # not a member: not recorded
+    path = tmp_path / "clusters.pkl"
+    st.save(path, "T")
+    back = ClusterState.load(path, "T")
+    assert back is not None and back.attrib_known("a:1") and back.attributions_of(("a", 0, 40)) == ((3, "ديبكا"),)
+    back.set_cluster("a:1", "s3", [("a", 0, 40), ("b", 0, 40), ("c", 5, 45)])  # replaced without them
+    assert not back.attrib_known("a:1") and back.attributions_of(("a", 0, 40)) == ()
+    st.drop_cluster("a:1")
+    assert not st.attrib_known("a:1") and st.attributions_of(("a", 0, 40)) == ()
+
+
 def test_running_totals_follow_every_write(mongo_uri, db_name):
     """Totals are kept as running counts (counting is a scan on the embedded server): they must
     equal a real count after inserts with duplicates, passage deletes and cluster writes."""
