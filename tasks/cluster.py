@@ -319,26 +319,20 @@ def grow_clusters(state: Any, new_ids: Sequence[str], fresh: set[str],
     if any(c not in stored or stored[c].get("members_text_omitted") or stored[c].get("members_truncated")
            for cids, _ in groups for c in cids):
         return None
-    # documents read: those of new or reshaped passages (texts) and the stored first-seen and anchor documents
+    # the stored clusters' first-seen and anchor documents: their members may still be first seen or the anchor
+    firsts = {c: {stored[c]["first_seen"]["doc_id"],
+                  *(m["doc_id"] for m in stored[c]["members"] if cluster_id(m["doc_id"], m["start"], m["end"]) == c)}
+              for cids, _ in groups for c in cids}
+    # documents read: those and the documents of new or reshaped passages (texts)
     need = {d for _, nodes in groups for d, s, e in nodes if (d, s, e) not in continues[(d, s, e)]}
-    for cids, _ in groups:
-        for c in cids:
-            need.add(stored[c]["first_seen"]["doc_id"])
-            need.update(m["doc_id"] for m in stored[c]["members"] if cluster_id(m["doc_id"], m["start"], m["end"]) == c)
-    docs = read_docs(sorted(need))
+    docs = read_docs(sorted(need.union(*firsts.values())))
     clusters: list[dict] = []
     attribs: dict[tuple[str, int, int], tuple] = {}
     stale: set[str] = set()
     earlier: set[str] = {d for _, nodes in groups for d, _, _ in nodes if d not in fresh}
     for cids, nodes in groups:
-        members: dict[tuple[str, int, int], dict] = {}
-        candidates: set[str] = set()  # documents whose members may be first seen or the anchor
-        for c in cids:
-            sc = stored[c]
-            for m in sc["members"]:
-                members[(m["doc_id"], m["start"], m["end"])] = dict(m)
-            candidates.add(sc["first_seen"]["doc_id"])
-            candidates.update(m["doc_id"] for m in sc["members"] if cluster_id(m["doc_id"], m["start"], m["end"]) == c)
+        members = {(m["doc_id"], m["start"], m["end"]): m for c in cids for m in stored[c]["members"]}
+        candidates = set().union(*(firsts[c] for c in cids))
         changed = set()  # members whose attributions are found anew (new or reshaped passages)
         for node in nodes:
             score = best[node]
