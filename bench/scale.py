@@ -235,6 +235,10 @@ def report(result: dict) -> None:
               f"{inc['added_day']['summary']['timings']['total']:.1f} s = "
               f"{inc['share_of_full_run'] if inc['share_of_full_run'] is not None else '?'} of the full run, "
               f"{inc['share_of_base_run']} of the base run")
+        if "full_after" in inc:
+            print(f"   against the full run made after it: {inc['share_of_full_run_after']} (wall "
+                  f"{inc['wall_share_of_full_run_after']}); against the mean of both full runs: "
+                  f"{inc.get('share_of_full_runs_mean', '?')} (wall {inc.get('wall_share_of_full_runs_mean', '?')})")
     q = result.get("quality")
     if q:
         print(f"\n== quality (fraction {q['fraction']:g}) ==")
@@ -264,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(SAUDI), help="SaudiNewsNet folder (zips)")
     ap.add_argument("--tmp", default=None, help="parent folder for the temp data and homes")
     ap.add_argument("--report", default=None, metavar="JSON", help="only print the tables of an earlier result")
+    ap.add_argument("--bracket", action="store_true",
+                    help="with --incremental: run the whole corpus again after the one-day run and report the day's "
+                         "share against the full runs before and after it too (a machine whose speed drifts during "
+                         "the benchmark biases a share taken against a run made ten minutes earlier)")
     ap.add_argument("--baseline", default=None, metavar="JSON",
                     help="take the full (fraction 1) run from an earlier result, e.g. with --fractions '' "
                          "--incremental --label incremental to measure only the incremental day")
@@ -340,6 +348,25 @@ def main(argv: list[str] | None = None) -> int:
                 "share_of_base_run": round(inc_total / r1["summary"]["timings"]["total"], 4),
                 "wall_share_of_full_run": round(r2["wall_s"] / full["wall_s"], 4) if full else None,
             }
+        if args.bracket:
+            data = tmp / f"data-{total}"
+            if not data.exists():
+                write_jsonl_days(saudinewsnet_records(total, root), data)
+            with FreshHome(base=args.tmp) as home:
+                boot = home.start_servers()
+                print(f"[full again] {total} articles; servers up {boot}", flush=True)
+                r3 = run_cli(_run_args(data, args), home)
+                row = _row("full again", total, r3)
+                print(fmt_table([row], list(row)), flush=True)
+            inc = result["incremental"]
+            after_total = r3["summary"]["timings"]["total"]
+            inc["full_after"] = {"wall_s": r3["wall_s"], "summary": r3["summary"], "memory": r3["memory"],
+                                 "code": code_fingerprint()}
+            inc["share_of_full_run_after"] = round(inc_total / after_total, 4)
+            inc["wall_share_of_full_run_after"] = round(r2["wall_s"] / r3["wall_s"], 4)
+            if full:
+                inc["share_of_full_runs_mean"] = round(inc_total / ((full_total + after_total) / 2), 4)
+                inc["wall_share_of_full_runs_mean"] = round(r2["wall_s"] / ((full["wall_s"] + r3["wall_s"]) / 2), 4)
         write_json(out_path, result)
 
     report(result)
