@@ -268,7 +268,8 @@ def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fre
     meta: dict | None = None  # the rebuild reads the segments with the other fields
     attribs: dict = {}
     grown = None
-    if not all(d in fresh_set for d in state.documents()):
+    first = all(d in fresh_set for d in state.documents())  # nothing matched before this run: all are connected
+    if not first:
         # clusters grown from the stored ones: nothing to walk, only new passages' documents read
         grown = grow_clusters(state, [r["_id"] for r in new_rows], fresh_set, store.get_clusters,
                               lambda ids: store.get_documents(ids, CLUSTER_DOC_FIELDS))
@@ -276,7 +277,7 @@ def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fre
         clusters, stale, earlier, attribs = grown
         times["cluster_grow"] = round(time.monotonic() - t, 3)
     else:
-        clusters, stale, earlier, meta = _rebuild_clusters(store, state, fresh_set, touched, attribs, times)
+        clusters, stale, earlier, meta = _rebuild_clusters(store, state, fresh_set, touched, first, attribs, times)
     t = time.monotonic()
     before = state.cluster_spans_of(earlier)  # every stored cluster of the earlier documents
     # the database server writes the clusters while this process works out which passages to re-point
@@ -307,13 +308,14 @@ def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fre
     return clusters, times
 
 
-def _rebuild_clusters(store: Store, state: ClusterState, fresh_set: set[str], touched: set[str], attribs: dict,
-                      times: dict[str, float]) -> tuple[list[dict], set[str], list[str], dict]:
+def _rebuild_clusters(store: Store, state: ClusterState, fresh_set: set[str], touched: set[str], first: bool,
+                      attribs: dict, times: dict[str, float]) -> tuple[list[dict], set[str], list[str], dict]:
     """The clusters connected to this run's matches rebuilt from all their matches (the first run, and
     whenever :func:`grow_clusters` cannot grow them): clusters, the stored ids they replace, the
-    earlier documents involved, and those documents read with their segments."""
+    earlier documents involved, and those documents read with their segments. ``first``: no document
+    was matched before this run, so every match is connected and none is walked to."""
     t = time.monotonic()
-    if all(d in fresh_set for d in state.documents()):  # nothing matched before this run: all are connected
+    if first:
         matches = state.all_matches()
     else:
         seeds = [x for m in state.matches_of(sorted(fresh_set & touched)) for x in match_ends(m)]

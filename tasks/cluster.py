@@ -43,6 +43,11 @@ class _UF:
     def __init__(self, n: int) -> None:
         self.p = list(range(n))
 
+    def add(self) -> int:
+        """A new singleton element; its number."""
+        self.p.append(len(self.p))
+        return len(self.p) - 1
+
     def find(self, x: int) -> int:
         while self.p[x] != x:
             self.p[x] = self.p[self.p[x]]
@@ -196,17 +201,17 @@ def build_clusters(matches: Sequence[Match], docs: Mapping[str, dict],
         found = [tuple(attributions(m["text"] or "")) for m in members]
         if attribs is not None:
             attribs.update(((m["doc_id"], m["start"], m["end"]), f) for m, f in zip(members, found) if f)
-        clusters.append(_cluster_doc(members, members, members, docs, found))
+        clusters.append(_cluster_doc(members, members, docs, found))
     clusters.sort(key=lambda c: c["cluster_id"])
     return clusters
 
 
-def _cluster_doc(members: list[dict], first_candidates: Iterable[dict], anchor_candidates: Iterable[dict],
-                 docs: Mapping[str, dict], found: Sequence[Sequence[tuple[int, str]]]) -> dict:
-    """A cluster in the contract shape from its sorted members; first-seen and anchor members are the
-    smallest candidates (``docs`` needs the candidates' documents), ``found`` the members' attributions."""
-    first = min(first_candidates, key=lambda m: _first_seen_key(m, docs))
-    anchor = min(anchor_candidates, key=lambda m: _anchor_key(m, docs))
+def _cluster_doc(members: list[dict], candidates: Sequence[dict], docs: Mapping[str, dict],
+                 found: Sequence[Sequence[tuple[int, str]]]) -> dict:
+    """A cluster in the contract shape from its sorted members; the first-seen and anchor members are the
+    smallest ``candidates`` (``docs`` needs their documents), ``found`` the members' attributions."""
+    first = min(candidates, key=lambda m: _first_seen_key(m, docs))
+    anchor = min(candidates, key=lambda m: _anchor_key(m, docs))
     outlets = sorted({m["outlet"] for m in members if m["outlet"]})
     return {
         "cluster_id": cluster_id(anchor["doc_id"], anchor["start"], anchor["end"]),
@@ -270,14 +275,14 @@ def grow_clusters(state: Any, new_ids: Sequence[str], fresh: set[str],
                 out.add((v[5], v[6]))
         return out
 
-    parent: dict[tuple, tuple] = {}
+    uf = _UF(0)
+    number: dict[tuple, int] = {}  # ("n", doc, start, end) passages and ("c", cluster id) stored clusters
 
-    def find(x: tuple) -> tuple:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+    def item(key: tuple) -> int:
+        got = number.get(key)
+        if got is None:
+            got = number[key] = uf.add()
+        return got
 
     node_of: dict[tuple[str, int, int], tuple[str, int, int]] = {}  # new match end -> its passage
     continues: dict[tuple[str, int, int], list[tuple[str, int, int]]] = {}  # passage -> old passages in it
@@ -292,13 +297,13 @@ def grow_clusters(state: Any, new_ids: Sequence[str], fresh: set[str],
             if not any(sp in new_sp for sp in g):
                 continue  # an old passage nothing new reaches: unchanged
             node = (d, s, e)
-            find(("n", *node))
+            item(("n", *node))
             olds = sorted({old_node[sp] for sp in g if sp in old_node})
             for o in olds:
                 cid = member_of.get(o)
                 if cid is None or not state.attrib_known(cid):
                     return None
-                parent[find(("n", *node))] = find(("c", cid))
+                uf.union(item(("n", *node)), item(("c", cid)))
             continues[node] = [(d, *o) for o in olds]
             for sp in g:
                 if sp in new_sp:
@@ -307,12 +312,12 @@ def grow_clusters(state: Any, new_ids: Sequence[str], fresh: set[str],
     for mid in new_ids:
         v = state.match_values(mid)
         na, nb = node_of[(v[1], v[2], v[3])], node_of[(v[4], v[5], v[6])]
-        parent[find(("n", *na))] = find(("n", *nb))
+        uf.union(item(("n", *na)), item(("n", *nb)))
         best[na] = max(best[na], float(v[7]))
         best[nb] = max(best[nb], float(v[7]))
     comps: dict[tuple, list[tuple]] = defaultdict(list)
-    for k in list(parent):
-        comps[find(k)].append(k)
+    for k, i in number.items():
+        comps[uf.find(i)].append(k)
     groups = [(sorted(k[1] for k in ks if k[0] == "c"), sorted(k[1:] for k in ks if k[0] == "n"))
               for ks in comps.values()]
     stored = read_clusters(sorted({c for cids, _ in groups for c in cids}))
@@ -365,7 +370,7 @@ def grow_clusters(state: Any, new_ids: Sequence[str], fresh: set[str],
         # the smallest of the old members were the stored first-seen and anchor: only the members in their
         # documents and the new or reshaped ones can be smaller (and only their documents are read)
         pick = [members[k] for k in order if k in changed or k[0] in candidates]
-        c = _cluster_doc(member_list, pick, pick, docs, found)
+        c = _cluster_doc(member_list, pick, docs, found)
         clusters.append(c)
         if len(cids) > 1 or (cids and cids[0] != c["cluster_id"]):  # renamed or merged: every member moves
             earlier.update(d for d, _, _ in order if d not in fresh)
