@@ -13,6 +13,13 @@ free port, with everything under one *home* folder (``NEWSDEDUP_HOME``)::
                         auto-discovery of ./secantusd.toml and ~/.secantus/secantusd.toml
                         (a stray file there could otherwise turn on --auth or move storage)
 
+Topology. The server runs *standalone* (``--standalone``), as the compose MongoDB does:
+SecantusDB's default advertises a one-node replica set and then writes every change
+to an oplog as well (and prunes it past 100,000 entries), which nothing here reads;
+on SaudiNewsNet that was a third of the database server's time in a one-day run.
+``NEWSDEDUP_EMBEDDED_REPLICA_SET=1`` (read when the server starts) keeps the replica
+set, for change streams (``db.clusters.watch()``) or multi-document transactions.
+
 ``ensure_server`` reuses a running server only when its pid is alive, is a SecantusDB
 process on *this* storage, and answers a ping; anything else is treated as stale. A
 server on this storage whose state file was lost is adopted (or stopped if it does not
@@ -378,6 +385,20 @@ def _running_state(home: Path, state: dict[str, Any] | None, ping_timeout: float
     return _pid_alive(pid) and _is_our_server(pid, storage) and _ping(port, ping_timeout)
 
 
+def replica_set_wanted() -> bool:
+    """``NEWSDEDUP_EMBEDDED_REPLICA_SET`` set to 1/true/yes: start the server as a replica set."""
+    return os.environ.get("NEWSDEDUP_EMBEDDED_REPLICA_SET", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _topology(pid: int) -> str:
+    """How a running server was started: ``standalone`` or ``replica set`` (from its command line)."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "unknown"
+    return "standalone" if b"--standalone" in args else "replica set"
+
+
 def _state_for(
     pid: int,
     port: int,
@@ -403,6 +424,7 @@ def _state_for(
         "storage_path": str(storage),
         "log_path": str((home / _LOG).resolve()),
         "python": sys.executable,
+        "topology": _topology(pid),
     }
     if adopted:
         state["adopted"] = True
@@ -457,6 +479,7 @@ def _start(home: Path, timeout: float) -> dict[str, Any]:
             str(storage),
             "--log-level",
             "INFO",
+            *([] if replica_set_wanted() else ["--standalone"]),
         ]
         started_at = _dt.datetime.now(_dt.timezone.utc)
         t0 = time.monotonic()
@@ -587,4 +610,5 @@ def server_status(home: Path) -> dict[str, Any] | None:
         return None
     state = dict(state)
     state["uri"] = _uri(state["port"])
+    state.setdefault("topology", _topology(int(state["pid"])))  # state files written before it was recorded
     return state

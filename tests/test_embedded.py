@@ -73,6 +73,32 @@ def test_start_writes_state_and_answers(home: Path) -> None:
     assert elapsed < 15
 
 
+def test_topology_standalone_by_default_replica_set_on_request(home: Path, monkeypatch) -> None:
+    """Standalone (no oplog written) unless NEWSDEDUP_EMBEDDED_REPLICA_SET asks for change streams."""
+    monkeypatch.delenv("NEWSDEDUP_EMBEDDED_REPLICA_SET", raising=False)
+    uri = ensure_server(home)
+    assert _state(home)["topology"] == "standalone" and server_status(home)["topology"] == "standalone"
+    with _client(uri) as c:
+        assert "setName" not in c.admin.command("hello")
+        c.t.x.insert_one({"_id": 1})
+        assert c.t.x.find_one({"_id": 1}) == {"_id": 1}
+    stop_server(home)
+    monkeypatch.setenv("NEWSDEDUP_EMBEDDED_REPLICA_SET", "1")
+    uri = ensure_server(home)
+    assert _state(home)["topology"] == "replica set"
+    with _client(uri) as c:
+        assert c.admin.command("hello").get("setName")
+        assert c.t.x.find_one({"_id": 1}) == {"_id": 1}  # same storage either way
+        with c.t.x.watch() as stream:
+            c.t.x.insert_one({"_id": 2})
+            change = stream.try_next()
+            for _ in range(50):
+                if change is not None:
+                    break
+                change = stream.try_next()
+            assert change is not None and change["operationType"] == "insert" and change["documentKey"] == {"_id": 2}
+
+
 def test_reuse_same_port_and_pid(home: Path) -> None:
     uri = ensure_server(home)
     pid = _state(home)["pid"]
