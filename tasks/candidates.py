@@ -220,9 +220,14 @@ class CandidateIndex:
         """Sorted hashes of shingles in at least ``min_df`` indexed documents (all those
         over the cap included): stock phrases, for :func:`align_pairs`' ``common``."""
         self.commit()
-        keys = self.shingle.keys
-        start, cnt = _runs(keys)
-        return np.union1d(keys[start[cnt >= min_df]], self.shingle.stop)
+        keys = self.shingle.keys  # sorted: a key is in >= min_df postings iff some key[i] == key[i + min_df - 1]
+        k = max(int(min_df), 1) - 1
+        if k == 0:
+            frequent = keys
+        else:
+            head = keys[:-k] if len(keys) > k else keys[:0]
+            frequent = head[head == keys[k:]]  # one pass of comparisons, not a run table over every posting
+        return np.union1d(frequent, self.shingle.stop)
 
     # ------------------------------------------------------------ building
     def add(self, prepared: Sequence[Prepared], commit: bool = True) -> None:

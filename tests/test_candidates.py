@@ -51,6 +51,21 @@ def test_df_cap_drops_stock_phrases():
     assert set(idx.common_shingles(2).tolist()) >= set(idx.shingle.stop.tolist())
 
 
+def test_common_shingles_are_the_keys_in_at_least_min_df_postings():
+    """Checked against counting every key (the comparison shortcut must give exactly those keys)."""
+    rng = np.random.default_rng(3)
+    for trial in range(40):
+        keys = np.sort(rng.integers(0, 1 + trial * 3, size=int(rng.integers(0, 300)))).astype(np.int64)
+        idx = CandidateIndex()
+        idx.shingle.keys = keys
+        idx.shingle.stop = np.sort(rng.choice(10_000, size=int(rng.integers(0, 4)), replace=False)).astype(np.int64)
+        values, counts = np.unique(keys, return_counts=True)
+        for min_df in (0, 1, 2, 5, 20, 400):
+            want = np.union1d(values[counts >= min_df], idx.shingle.stop)
+            got = idx.common_shingles(min_df)
+            assert got.dtype == np.int64 and got.tolist() == want.tolist(), (trial, min_df)
+
+
 def test_save_load_round_trip(tmp_path):
     idx = CandidateIndex(df_cap=50, min_shared=2)
     idx.add([P("a", STORY), P("b", OTHER)])
