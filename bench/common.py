@@ -262,7 +262,7 @@ def code_fingerprint() -> dict:
     """Which code a measurement ran: git HEAD, and a hash of the package sources as they are on disk
     (the working tree may hold uncommitted edits)."""
     h = hashlib.sha256()
-    files = sorted([*ROOT.glob("flows/*.py"), *ROOT.glob("tasks/*.py"), *ROOT.glob("newsdedup/*.py")])
+    files = sorted([*ROOT.glob("flows/**/*.py"), *ROOT.glob("tasks/**/*.py"), *ROOT.glob("newsdedup/**/*.py")])
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
