@@ -68,7 +68,7 @@ def default_workers() -> int:
 
 
 def _run_flow(args: argparse.Namespace) -> int:
-    from .tasks.ingest import parse_map
+    from .tasks.readers import parse_map
 
     if not (getattr(args, "verbose", False) or os.environ.get("NEWSDEDUP_DEBUG")):
         # Prefect logs every task run to the console (stderr); keep stderr for the one-line error the
@@ -195,7 +195,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .tasks.ingest import parse_map
+    from .tasks.readers import parse_map
 
     settings = load_settings(args.db)
     field_map = parse_map(args.map) if args.map else None

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["fork_map", "shared"]
+__all__ = ["fork_map", "shared", "chunks"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -25,6 +25,11 @@ R = TypeVar("R")
 shared: dict[str, Any] = {}
 # One pool at a time: concurrent task threads would overwrite each other's ``shared``.
 _LOCK = threading.Lock()
+
+
+def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    """``items`` cut into consecutive slices of ``size`` (the last one shorter)."""
+    return [items[k:k + size] for k in range(0, len(items), size)]
 
 
 def _child_init() -> None:
@@ -46,14 +51,14 @@ def fork_map(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: int
     ``fn`` must be a module-level function; it reads large inputs from :data:`shared`
     (filled from ``state``), which children inherit without pickling.
     """
-    chunks = [items[k:k + chunk_size] for k in range(0, len(items), chunk_size)]
+    parts = chunks(items, chunk_size)
     with _LOCK:
         shared.clear()
         shared.update(state or {})
         try:
-            if workers <= 1 or len(chunks) <= 1 or sys.platform != "linux":
-                return [fn(c) for c in chunks]
-            with mp.get_context("fork").Pool(min(workers, len(chunks)), initializer=_child_init) as pool:
-                return list(pool.imap(_run, [(fn, c) for c in chunks]))
+            if workers <= 1 or len(parts) <= 1 or sys.platform != "linux":
+                return [fn(c) for c in parts]
+            with mp.get_context("fork").Pool(min(workers, len(parts)), initializer=_child_init) as pool:
+                return list(pool.imap(_run, [(fn, c) for c in parts]))
         finally:
             shared.clear()
