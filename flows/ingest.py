@@ -45,6 +45,7 @@ from newsdedup.tasks.cluster import build_clusters, connected_matches, grow_clus
 from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
 from newsdedup.tasks.ingest import Document, InputFile, Reject, iter_inputs
 from newsdedup.tasks.line_stats import LineStats, merged
+from newsdedup.web.links import claim_url, configured_base_url
 
 SEEDS_DIR = Path(os.environ.get("NEWSDEDUP_SEEDS") or Path(__file__).resolve().parent.parent / "seeds")
 DB_ERRORS = (AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError)
@@ -640,6 +641,7 @@ def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str) ->
             for k in ("documents", "passages", "boilerplate", "matches", "clusters", "rejects")]
     create_table_artifact(key="ingest-counts", table=rows, description=f"newsdedup run {run_id}: counts")
     top = store.top_clusters(10, members=False)
+    web = configured_base_url()  # NEWSDEDUP_WEB_URL: the claim explorer, linked from each claim
     lines = [f"# Top reused claims after run `{run_id}`", ""]
     if not top:
         lines.append("No passage is shared between documents yet.")
@@ -653,7 +655,8 @@ def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str) ->
                   f"- outlets: {', '.join(o or '(unknown)' for o in c.get('outlets') or [])}",
                   f"- first seen: {fs.get('outlet') or '(unknown outlet)'} on {fs.get('published') or 'unknown date'}"
                   f" (document `{fs.get('doc_id')}`)",
-                  f"- attribution: {c.get('attribution') or '—'}", ""]
+                  f"- attribution: {c.get('attribution') or '—'}",
+                  *([f"- [open in the claim explorer]({claim_url(web, c['cluster_id'])})"] if web else []), ""]
     create_markdown_artifact(key="top-claims", markdown="\n".join(lines),
                              description="Most widely reused passages")
 
