@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from .db import Store
@@ -35,12 +36,8 @@ def document(store: Store, external_id: str) -> list[dict]:
     return out
 
 
-def _score(query_norm: str, candidate_norm: str) -> float:
+def _combine(partial: float, words: float) -> float:
     """How well a stored text contains the claim: partial alignment, tempered by shared words."""
-    if not candidate_norm:
-        return 0.0
-    partial = fuzz.partial_ratio(query_norm, candidate_norm)
-    words = fuzz.token_set_ratio(query_norm, candidate_norm)
     return round(0.7 * partial + 0.3 * min(words, partial), 2)
 
 
@@ -60,15 +57,19 @@ def rank_texts(qn: str, qwords: set[str], norms: list[str], min_score: float = S
             else [i for i, nrm in enumerate(norms) if qwords & {t.text for t in tokenize(nrm)}])
     if not keep:
         return []
-    scores = process.cdist([qn], [norms[i] for i in keep], scorer=fuzz.partial_ratio, score_cutoff=min_score,
-                           workers=workers)[0]
+    texts = [norms[i] for i in keep]
+    partial = process.cdist([qn], texts, scorer=fuzz.partial_ratio, score_cutoff=min_score, dtype=np.float64,
+                            workers=workers)[0]
+    passed = [j for j in range(len(keep)) if partial[j] >= min_score and texts[j]]
+    if not passed:
+        return []
+    words = process.cdist([qn], [texts[j] for j in passed], scorer=fuzz.token_set_ratio, dtype=np.float64,
+                          workers=workers)[0]
     out = []
-    for j, i in enumerate(keep):
-        if scores[j] < min_score:
-            continue
-        s = _score(qn, norms[i])
+    for k, j in enumerate(passed):
+        s = _combine(float(partial[j]), float(words[k]))
         if s >= min_score:
-            out.append((i, s))
+            out.append((keep[j], s))
     return out
 
 
