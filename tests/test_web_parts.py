@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from newsdedup.web import charts
-from newsdedup.web.catalog import build_catalog, day_of
+from newsdedup.web.catalog import build_catalog, day_of, derived_side
 from newsdedup.web.diff import word_diff
 from newsdedup.web.links import claim_url, configured_base_url, document_url
 from newsdedup.web.params import BadRequest, Param, check_id, parse
@@ -155,15 +155,25 @@ def test_catalog_derivation_matrix_and_copied_share():
          "derivation": "partially"},
         {"a_doc_id": "d1", "b_doc_id": "d4", "a_coverage": 0.2, "b_coverage": 0.9, "source_doc_id": "d1",
          "derivation": "wholly"},
-        {"a_doc_id": "d2", "b_doc_id": "d4", "a_coverage": 0.1, "b_coverage": 0.1, "source_doc_id": None,
-         "derivation": "non"},
+        {"a_doc_id": "d2", "b_doc_id": "d4", "a_coverage": 0.1, "b_coverage": 0.1, "source_doc_id": "d2",
+         "derivation": "non"},  # shares text, derived from neither
+        {"a_doc_id": "d3", "b_doc_id": "d4", "a_coverage": 0.1, "b_coverage": 0.4, "source_doc_id": None,
+         "derived_doc_id": "d4", "derivation": "partially"},  # no known source date: the derived side is named
     ]
     cat = build_catalog("g", _docs(), _clusters(), derivs)
-    assert cat.has_derivations and cat.n_derivations == 3
-    assert cat.matrix == {("A", "B"): [1, 0], ("A", "C"): [1, 1]}
+    assert cat.has_derivations and cat.n_derivations == 4
+    assert cat.matrix == {("A", "B"): [1, 0], ("A", "C"): [1, 1], ("B", "C"): [1, 0]}
+    assert cat.outlets["C"].derived_documents == 1  # d4 counts once, with its best coverage
     assert cat.outlets["B"].derived_documents == 1 and cat.outlets["C"].wholly_documents == 1
     assert cat.outlets["C"].copied_chars == pytest.approx(0.9 * 80)
     assert cat.outlets["B"].copied_chars == pytest.approx(0.3 * 200)
+
+
+def test_derived_side():
+    assert derived_side({"a_doc_id": "a", "b_doc_id": "b", "source_doc_id": "a"}) == "b"
+    assert derived_side({"a_doc_id": "a", "b_doc_id": "b", "source_doc_id": "b"}) == "a"
+    assert derived_side({"a_doc_id": "a", "b_doc_id": "b", "source_doc_id": None, "derived_doc_id": "a"}) == "a"
+    assert derived_side({"a_doc_id": "a", "b_doc_id": "b", "source_doc_id": None}) is None
 
 
 # ---------------------------------------------------------------------- charts

@@ -40,7 +40,7 @@ from starlette.staticfiles import StaticFiles
 from .. import __version__
 from ..config import Settings
 from . import charts
-from .catalog import KINDS, Catalog, day_str
+from .catalog import DERIVED, KINDS, day_str, derived_side
 from .diff import word_diff
 from .links import claim_url, document_url
 from .params import BadRequest, Param, check_id, parse
@@ -235,7 +235,7 @@ def create_app(settings: Settings, *, cache_dir: Path | None = None, prepare: bo
             "v": v, "rows": items, "total": len(rows), "page": page, "pages": pages,
             "window": page_window(page, pages), "outlets": [o for o in cat.outlet_names() if o],
             "attributions": cat.attributions[:100], "kinds": KINDS,
-            "qs": lambda **o: qs(v, CLAIMS_PARAMS, **o), "date_from": day_str(v["from"]), "date_to": day_str(v["to"]),
+            "page_href": lambda p: "/claims" + qs(v, CLAIMS_PARAMS, page=p), "date_from": day_str(v["from"]), "date_to": day_str(v["to"]),
             "unknown_outlet": outlet is not None and outlet not in cat.outlets})
 
     # ------------------------------------------------------------------ one claim
@@ -296,7 +296,8 @@ def create_app(settings: Settings, *, cache_dir: Path | None = None, prepare: bo
             "c": c, "fs": fs, "tl": tl, "rows": rows, "compare": compare, "mpage": mpage, "mpages": pages,
             "window": page_window(mpage, pages), "n_members": len(members),
             "n_docs": len({m["doc_id"] for m in members}), "kinds_computed": cat.kinds_computed,
-            "member_qs": lambda **o: qs(v, CLAIM_PARAMS, **o)})
+            "member_qs": lambda **o: claim_url("", cid) + qs(v, CLAIM_PARAMS, **o),
+            "member_page_href": lambda p: claim_url("", cid) + qs(v, CLAIM_PARAMS, mpage=p) + "#members"})
 
     # ------------------------------------------------------------------ one document
     def document(request: Request) -> Response:
@@ -339,8 +340,8 @@ def create_app(settings: Settings, *, cache_dir: Path | None = None, prepare: bo
             this_a = r.get("a_doc_id") == doc_id
             other = r.get("b_doc_id") if this_a else r.get("a_doc_id")
             others.add(other)
-            src = r.get("source_doc_id")
-            direction = "derives-from" if src == other else ("source-of" if src == doc_id else "shares")
+            derived = derived_side(r) if r.get("derivation") in DERIVED else None
+            direction = ("derives-from" if derived == doc_id else "source-of" if derived == other else "shares")
             drows.append({"other": other, "direction": direction, "derivation": r.get("derivation"),
                           "this_cov": r.get("a_coverage") if this_a else r.get("b_coverage"),
                           "other_cov": r.get("b_coverage") if this_a else r.get("a_coverage")})
@@ -375,11 +376,14 @@ def create_app(settings: Settings, *, cache_dir: Path | None = None, prepare: bo
         cat = ex.holder.current()
         rows = sorted(cat.outlets.values(), key=lambda r: (-r.documents, r.outlet or ""))
         names = [r.outlet for r in rows]
-        top = max((cell[0] for cell in cat.matrix.values()), default=0)
-        sources = [o for o in names if any(cat.matrix.get((o, t)) for t in names)]
-        targets = [o for o in names if any(cat.matrix.get((s, o)) for s in names)]
-        return ex.render(request, "outlets.html", {"rows": rows, "matrix": cat.matrix, "top": top,
-                                                   "sources": sources, "targets": targets})
+
+        def heat_map(cells: dict) -> dict:
+            return {"cells": cells, "top": max((c[0] for c in cells.values()), default=0),
+                    "rows": [o for o in names if any(cells.get((o, t)) for t in names)],
+                    "cols": [o for o in names if any(cells.get((s, o)) for s in names)]}
+
+        return ex.render(request, "outlets.html", {"rows": rows, "derived": heat_map(cat.matrix),
+                                                   "claimed": heat_map(cat.claim_matrix)})
 
     # ------------------------------------------------------------------ runs
     def runs(request: Request) -> Response:

@@ -108,6 +108,7 @@ class Catalog:
     duplicates: dict[str, list[str]] = field(default_factory=dict)  # doc id -> ids of documents repeating it
     outlets: dict[str | None, OutletRow] = field(default_factory=dict)
     matrix: dict[tuple[str | None, str | None], list[int]] = field(default_factory=dict)  # (source, derived) -> [docs, wholly]
+    claim_matrix: dict[tuple[str | None, str | None], list[int]] = field(default_factory=dict)  # (first seen, repeated by) -> [claims]
     kinds: Counter = field(default_factory=Counter)
     attributions: list[tuple[str, int]] = field(default_factory=list)
     first_day: int | None = None
@@ -297,6 +298,9 @@ def build_catalog(generation: str, doc_rows: Iterable[Mapping[str, Any]], cluste
             attributions[r.attribution] += 1
         if r.fs_outlet in cat.outlets:
             cat.outlets[r.fs_outlet].first_seen_claims += 1
+        for o in r.outlets:
+            if o != r.fs_outlet:
+                cat.claim_matrix.setdefault((r.fs_outlet, o), [0])[0] += 1
         for doc_id, s, e in spans:
             reused[doc_id].append((s, e))
     for doc_id, sp in reused.items():
@@ -311,21 +315,30 @@ def build_catalog(generation: str, doc_rows: Iterable[Mapping[str, Any]], cluste
     return cat
 
 
+def derived_side(r: Mapping[str, Any]) -> str | None:
+    """The document of a derivation row that derives from the other: the side that is not ``source_doc_id``
+    (the earlier one), or ``derived_doc_id`` where it is stored (the pipeline names the derived side even when
+    both were published the same day and neither is the source); None when neither is known."""
+    a, b = r.get("a_doc_id"), r.get("b_doc_id")
+    if r.get("derived_doc_id") in (a, b):
+        return r["derived_doc_id"]
+    src = r.get("source_doc_id")
+    return b if src == a and a else (a if src == b and b else None)
+
+
 def _add_derivations(cat: Catalog, rows: Iterable[Mapping[str, Any]], body: Mapping[str, int]) -> None:
     """Per derived document, the best coverage by each source outlet; summed into outlet shares and the
     source → outlet matrix (a document counts once per source outlet it derives from)."""
     best: dict[str, dict[str | None, tuple[float, bool]]] = defaultdict(dict)
     for r in rows:
         cat.n_derivations += 1
-        if r.get("derivation") not in DERIVED or not r.get("source_doc_id"):
+        if r.get("derivation") not in DERIVED:
             continue
-        src = r["source_doc_id"]
-        if src == r.get("a_doc_id"):
-            derived, cov = r.get("b_doc_id"), r.get("b_coverage")
-        elif src == r.get("b_doc_id"):
-            derived, cov = r.get("a_doc_id"), r.get("a_coverage")
-        else:
+        derived = derived_side(r)
+        if derived is None:
             continue
+        src, cov = ((r.get("b_doc_id"), r.get("a_coverage")) if derived == r.get("a_doc_id")
+                    else (r.get("a_doc_id"), r.get("b_coverage")))
         if derived not in cat.docs or src not in cat.docs:
             continue
         so = cat.docs[src][0]

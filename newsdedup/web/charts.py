@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .catalog import day_of, day_str
 
+MARGIN = 40  # px left and right of the plot: a date label is centred on its tick
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ](\d{2}):(\d{2})(?::(\d{2}))?")
 
 
@@ -94,7 +95,7 @@ class Timeline:
     hi: float | None
 
 
-def timeline(members: Sequence[tuple[str, str | None, str | None]], first_doc: str | None, *, width: int = 760,
+def timeline(members: Sequence[tuple[str, str | None, str | None]], first_doc: str | None, *, width: int = 1000,
              lane_height: int = 30, max_lanes: int = 40) -> Timeline:
     """Lanes of outlets (in order of their first appearance) with one point per member document at its
     publication time; members without a date sit in a column of their own at the right."""
@@ -113,7 +114,7 @@ def timeline(members: Sequence[tuple[str, str | None, str | None]], first_doc: s
     def x_of(t: float) -> float:
         if lo is None or hi is None or hi == lo:
             return plot_w / 2
-        return round(8 + (plot_w - 16) * (t - lo) / (hi - lo), 1)
+        return round(MARGIN + (plot_w - 2 * MARGIN) * (t - lo) / (hi - lo), 1)
 
     lanes: dict[str | None, Lane] = {}
     order = sorted(docs, key=lambda d: (times[d] is None, times[d] or 0.0, d != first_doc, d))

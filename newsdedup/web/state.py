@@ -25,7 +25,7 @@ from .store import ExplorerStore
 
 log = logging.getLogger("newsdedup.web")
 CHECK_EVERY = 3.0  # seconds between two looks at the database's fingerprint
-FORMAT = 3  # bump when Catalog changes shape: older files on disk are rebuilt
+FORMAT = 4  # bump when Catalog changes shape: older files on disk are rebuilt
 
 
 class CatalogHolder:

@@ -81,7 +81,8 @@ class ExplorerStore:
         docs = self.db.documents.find({}, DOC_LIST_FIELDS, batch_size=2000)
         clusters = self.db.clusters.find({}, {"content_sha": 0}, batch_size=500)
         derivations = (self.db.derivations.find({}, {"_id": 0, "a_doc_id": 1, "b_doc_id": 1, "a_coverage": 1,
-                                                     "b_coverage": 1, "source_doc_id": 1, "derivation": 1},
+                                                     "b_coverage": 1, "source_doc_id": 1, "derived_doc_id": 1,
+                                                     "derivation": 1},
                                                 batch_size=5000)
                        if self.has_derivations() else None)
         return docs, clusters, derivations
