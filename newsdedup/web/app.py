@@ -189,6 +189,7 @@ class Explorer:
         self.store = store or ExplorerStore(settings)
         self.holder = CatalogHolder(self.store, cache_dir)
         self.fonts = font_files()
+        self._ui: tuple[str | None, float] | None = None
         self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                                autoescape=select_autoescape(["html", "svg", "xml"], default=True),
                                trim_blocks=True, lstrip_blocks=True)
@@ -196,6 +197,13 @@ class Explorer:
                                 day_str=day_str, claim_href=lambda cid: claim_url("", cid),
                                 doc_href=lambda d: document_url("", d), safe_href=safe_href, duration=duration, ts=ts,
                                 version=__version__, db_name=settings.db_name, heat=charts.heat, ink=charts.ink)
+
+    def prefect_ui(self) -> str | None:
+        """:func:`prefect_ui_url`, looked up at most every 30 s (it may ask the local Prefect server's health)."""
+        now = time.monotonic()
+        if self._ui is None or now - self._ui[1] > 30:
+            self._ui = (prefect_ui_url(self.settings), now)
+        return self._ui[0]
 
     def render(self, request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
         cat = self.holder._catalog  # noqa: SLF001 - the banner shows the state of the last catalog
@@ -363,7 +371,7 @@ def create_app(settings: Settings, *, cache_dir: Path | None = None, prepare: bo
         drows.sort(key=lambda r: (order[r["direction"]], -(r["this_cov"] or 0), r["other"] or ""))
         mrows.sort(key=lambda r: (-r["best"], r["other"]))
         run = ex.store.run(d["run_id"]) if d.get("run_id") else None
-        ui = prefect_ui_url(settings)
+        ui = ex.prefect_ui()
         return ex.render(request, "document.html", {
             "d": d, "pieces": pieces, "clusters": clusters, "drows": drows, "mrows": mrows,
             "has_derivations": derivs is not None, "odocs": odocs, "run": run, "dups": dups, "dup_of": dup_of,
@@ -388,7 +396,7 @@ def create_app(settings: Settings, *, cache_dir: Path | None = None, prepare: bo
     # ------------------------------------------------------------------ runs
     def runs(request: Request) -> Response:
         parse(_query_pairs(request), ())
-        ui = prefect_ui_url(settings)
+        ui = ex.prefect_ui()
         rows = [{"r": r, "url": flow_run_url(ui, r.get("flow_run_id"))} for r in ex.store.runs()]
         return ex.render(request, "runs.html", {"rows": rows, "ui": ui})
 

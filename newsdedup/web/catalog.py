@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,8 @@ from ..tasks.normalize import WORD_RE, normalize_text
 KINDS = ("claim", "self", "template", "formula")
 DERIVED = ("wholly", "partially")
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+SEARCHES_KEPT = 32
+_SEARCH_LOCK = threading.Lock()
 REPRESENTATIVE_CHARS = 600  # shown in the list; the claim page reads the whole cluster
 
 
@@ -123,8 +126,28 @@ class Catalog:
     def is_claim(self, row: ClaimRow) -> bool:
         return row.kind == "claim" if self.kinds_computed else row.n_outlets >= 2
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_searches", None)  # answers to recent searches are not saved with the catalog
+        return state
+
     def search(self, text: str, min_score: float = SEARCH_MIN_SCORE) -> dict[int, float]:
-        """Best score per claim row (by ``idx``) of the passages that contain ``text``."""
+        """Best score per claim row (by ``idx``) of the passages that contain ``text``; the last
+        :data:`SEARCHES_KEPT` answers are kept (the next page of a search does not search again)."""
+        key = (text, min_score)
+        with _SEARCH_LOCK:  # request threads share the catalog
+            cache: OrderedDict = self.__dict__.setdefault("_searches", OrderedDict())
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        best = self._search(text, min_score)
+        with _SEARCH_LOCK:
+            cache[key] = best
+            while len(cache) > SEARCHES_KEPT:
+                cache.popitem(last=False)
+        return best
+
+    def _search(self, text: str, min_score: float) -> dict[int, float]:
         qn, qwords = query_terms(text)
         if not qn:
             return {}
