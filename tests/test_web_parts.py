@@ -58,9 +58,18 @@ def test_word_diff_marks_shared_dropped_added_changed_on_the_received_text():
     kinds_r = {p.text: p.kind for p in d.right}
     assert kinds_l["موقع ديبكا الإسرائيلي"] == "shared"  # alef with hamza folds: not a change
     assert kinds_r['موقع "ديبكا" الاسرائيلي'] == "shared"
-    assert kinds_l["الروسي"] == "dropped" and kinds_r["قد"] == "added"
-    assert kinds_l["يرى"] == "changed" and kinds_r["كشف"] == "changed"
-    assert d.counts == {"dropped": 1, "added": 1, "changed": 1} and d.shared_words == 5
+    assert kinds_l["الروسي"] == "dropped"  # at the end, nothing added in its place
+    assert kinds_l["يرى"] == "changed" and kinds_r["قد كشف"] == "changed"  # a short rewording
+    assert d.counts == {"dropped": 1, "added": 0, "changed": 2} and d.shared_words == 5
+
+
+def test_word_diff_long_runs_are_dropped_and_added():
+    left = "one two three four five six seven end"
+    right = "alpha beta gamma delta epsilon zeta end more"
+    d = word_diff(left, right)
+    assert [p.kind for p in d.left] == ["dropped", "plain", "shared"]
+    assert [p.kind for p in d.right] == ["added", "plain", "shared", "plain", "added"]
+    assert d.counts == {"dropped": 7, "added": 7, "changed": 0}
 
 
 def test_word_diff_of_identical_and_empty_texts():
@@ -197,3 +206,11 @@ def test_spark_and_heat():
     assert "5 documents over 3 days" in s.label and "1 without a date" in s.label
     assert charts.heat(0, 10) == "#ffffff" and charts.heat(10, 10) == "#005a6e"
     assert charts.ink(10, 10) == "#ffffff" and charts.ink(1, 100) == "#1a1a1a"
+
+
+def test_word_diff_folds_a_stray_shared_word_into_the_difference():
+    left = "قال الوزير أمس في مؤتمر صحفي عقده بالعاصمة"
+    right = "أعلنت الشركة اليوم في بيان نشرته على موقعها"
+    d = word_diff(left, right)
+    assert d.shared_words == 0  # «في» inside two different sentences is not shared text
+    assert {p.kind for p in d.left} <= {"dropped", "plain"} and {p.kind for p in d.right} <= {"added", "plain"}

@@ -267,6 +267,7 @@ def create_app(settings: Settings, *, cache_dir: Path | None = None, prepare: bo
         fs = c.get("first_seen") or {}
         order = sorted(range(len(members)), key=lambda i: (charts.when(published(members[i])) is None,
                                                            charts.when(published(members[i])) or 0.0,
+                                                           members[i]["doc_id"] != fs.get("doc_id"),
                                                            members[i].get("outlet") or "", members[i]["doc_id"],
                                                            members[i].get("start", 0)))
         tl = charts.timeline([(m["doc_id"], m.get("outlet"), published(m)) for m in members], fs.get("doc_id"))

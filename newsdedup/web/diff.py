@@ -4,22 +4,22 @@ Both texts are compared as sequences of *normalized* words (the same folding the
 matcher uses, :mod:`newsdedup.tasks.normalize`), so an alef with hamza or a
 diacritic does not count as a change, while what is shown is the text as
 received: every word is mapped back through the normalizer's offset map.
-rapidfuzz's Levenshtein opcodes over the word lists give the shared runs
-(``equal``) and the differences: ``delete`` = words the other side dropped,
-``insert`` = words it added, ``replace`` = words it changed.
+rapidfuzz's Indel opcodes over the word lists (the longest common subsequence of
+words: as many shared words as there can be) give the shared runs and the
+differences; a short run dropped right where a short run was added (up to
+:data:`CHANGED_MAX` words each) is a change of wording, longer runs are words
+dropped and words added.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import Indel
 
 from ..tasks.normalize import normalize, token_spans
 
-# Class of a piece of text on each side, by opcode tag.
-LEFT_KIND = {"equal": "shared", "delete": "dropped", "replace": "changed"}
-RIGHT_KIND = {"equal": "shared", "insert": "added", "replace": "changed"}
+CHANGED_MAX = 4  # words on each side of a dropped+added pair still read as one changed wording
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,34 @@ def _pieces(text: str, spans: list[tuple[int, int]], kinds: list[str]) -> list[P
     return out
 
 
+def _runs(lw: list[str], rw: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """Shared runs (``equal``) and the gaps between them (``gap``: words dropped on the left, added on the
+    right), as ``(tag, left start, left end, right start, right end)``.
+
+    A shared run of one or two words between two longer gaps (an «في» or «على» the longest common
+    subsequence found inside two different sentences) is no shared text for a reader: it is folded into
+    the gaps around it, as diff tools' semantic clean-up does."""
+    runs: list[list] = []
+    for op in Indel.opcodes(lw, rw):
+        tag = "equal" if op.tag == "equal" else "gap"
+        if runs and runs[-1][0] == tag == "gap":
+            runs[-1][2], runs[-1][4] = op.src_end, op.dest_end
+        else:
+            runs.append([tag, op.src_start, op.src_end, op.dest_start, op.dest_end])
+    size = lambda r: max(r[2] - r[1], r[4] - r[3])  # noqa: E731
+    changed = True
+    while changed:
+        changed = False
+        for k in range(1, len(runs) - 1):
+            eq, before, after = runs[k], runs[k - 1], runs[k + 1]
+            if eq[0] == "equal" and before[0] == after[0] == "gap" and size(eq) <= 2 \
+                    and size(eq) < size(before) and size(eq) < size(after):
+                runs[k - 1:k + 2] = [["gap", before[1], after[2], before[3], after[4]]]
+                changed = True
+                break
+    return [tuple(r) for r in runs]
+
+
 def word_diff(left: str, right: str) -> WordDiff:
     """How ``right`` differs from ``left`` word by word (``left`` is the reference, e.g. first seen)."""
     lw, ls = _words(left)
@@ -82,17 +110,19 @@ def word_diff(left: str, right: str) -> WordDiff:
     rk = ["plain"] * len(rw)
     counts = {"dropped": 0, "added": 0, "changed": 0}
     shared = 0
-    for op in Levenshtein.opcodes(lw, rw):
-        for i in range(op.src_start, op.src_end):
-            lk[i] = LEFT_KIND[op.tag]
-        for j in range(op.dest_start, op.dest_end):
-            rk[j] = RIGHT_KIND[op.tag]
-        if op.tag == "equal":
-            shared += op.src_end - op.src_start
-        elif op.tag == "delete":
-            counts["dropped"] += op.src_end - op.src_start
-        elif op.tag == "insert":
-            counts["added"] += op.dest_end - op.dest_start
+    for tag, l0, l1, r0, r1 in _runs(lw, rw):
+        if tag == "equal":
+            shared += l1 - l0
+            lk[l0:l1] = ["shared"] * (l1 - l0)
+            rk[r0:r1] = ["shared"] * (r1 - r0)
+            continue
+        nl, nr = l1 - l0, r1 - r0
+        changed = 0 < nl <= CHANGED_MAX and 0 < nr <= CHANGED_MAX
+        lk[l0:l1] = ["changed" if changed else "dropped"] * nl
+        rk[r0:r1] = ["changed" if changed else "added"] * nr
+        if changed:
+            counts["changed"] += max(nl, nr)
         else:
-            counts["changed"] += max(op.src_end - op.src_start, op.dest_end - op.dest_start)
+            counts["dropped"] += nl
+            counts["added"] += nr
     return WordDiff(_pieces(left, ls, lk), _pieces(right, rs, rk), len(lw), len(rw), shared, counts)
