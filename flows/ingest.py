@@ -41,6 +41,7 @@ from newsdedup.tasks.readers import (InputEntry, ReadContext, digest_file, diges
                                      read_inputs)
 from newsdedup.tasks.records import expand_passages
 from newsdedup.tasks.report import top_claims_markdown
+from newsdedup.web.links import claim_url, configured_base_url
 
 SEEDS_DIR = Path(os.environ.get("NEWSDEDUP_SEEDS") or Path(__file__).resolve().parent.parent / "seeds")
 INSERT_BATCH = 500
@@ -296,7 +297,10 @@ def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str) ->
     rows = [{"what": k, "this run": counts.get(k, 0), "in database": totals.get(k, "")}
             for k in ("documents", "passages", "boilerplate", "matches", "clusters", "rejects")]
     create_table_artifact(key="ingest-counts", table=rows, description=f"newsdedup run {run_id}: counts")
-    create_markdown_artifact(key="top-claims", markdown=top_claims_markdown(store.top_clusters(10, members=False), run_id),
+    web = configured_base_url()  # NEWSDEDUP_WEB_URL: the claim explorer, linked from each claim
+    top = store.top_clusters(10, members=False)
+    create_markdown_artifact(key="top-claims", markdown=top_claims_markdown(
+        top, run_id, link=(lambda cid: claim_url(web, cid)) if web else None),
                              description="Most widely reused passages")
 
 

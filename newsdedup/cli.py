@@ -194,6 +194,16 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    from .web.server import ServeError, serve
+
+    try:
+        serve(load_settings(args.db), host=args.host, port=args.port)
+    except ServeError as exc:
+        raise CliError(str(exc)) from exc
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .tasks.readers import parse_map
 
@@ -267,6 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--name", default="newsdedup-ingest", help="deployment name")
     s.add_argument("--limit", type=int, default=1, help="concurrent runs at most")
     s.set_defaults(func=cmd_serve)
+
+    w = sub.add_parser("web", parents=[common], help="serve the claim explorer (read-only web pages) and print its URL")
+    w.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    w.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    w.set_defaults(func=cmd_web)
     return p
 
 
