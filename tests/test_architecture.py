@@ -157,3 +157,13 @@ def test_the_flow_module_only_wires():
                 isinstance(d, ast.Call) and getattr(d.func, "id", None) == "task" for d in node.decorator_list):
             body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
             assert len(body) <= 12, f"task {node.name} holds {len(body)} statements: move its logic into a stage"
+
+
+def test_every_package_folder_is_packaged():
+    """``pip install .`` (the Docker image) ships only the packages pyproject lists: a new sub-package
+    (tasks/readers, newsdedup/web) must be listed, or the installed product fails on import."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {m for m, p in _modules().items() if p.name == "__init__.py"}
+    assert found <= listed, f"packages missing from pyproject.toml: {sorted(found - listed)}"
