@@ -430,6 +430,12 @@ class Store:
         for d in self.db.documents.find(query, {"outlet": 1, "ingest_seq": 1, "line_keys": 1, "_id": 0}):
             yield d.get("outlet"), d.get("ingest_seq"), d.get("line_keys") or []
 
+    def documents_after_seq(self, after_seq: int, projection: Mapping[str, int]) -> Iterator[dict]:
+        """Stored documents with an ``ingest_seq`` above ``after_seq`` (a range on its index), in
+        ``ingest_seq`` order: what an index kept outside the database has not seen yet."""
+        yield from self.db.documents.find({"ingest_seq": {"$gt": int(after_seq)}}, dict(projection),
+                                          sort=[("ingest_seq", 1)], batch_size=500)
+
     def delete_passages_of(self, doc_ids: Sequence[str]) -> None:
         """Delete the passages of these documents (a killed run's, before they are written again)."""
         n = n_bp = 0
@@ -492,10 +498,11 @@ class Store:
         self._bump({"clusters": upserts - deleted})
         return shas, gone
 
-    def top_clusters(self, limit: int, *, min_outlets: int = 1, members: bool = True) -> list[dict]:
+    def top_clusters(self, limit: int, *, min_outlets: int = 1, members: bool = True,
+                     filt: Mapping[str, Any] | None = None) -> list[dict]:
         """Clusters with at least ``min_outlets`` outlets, the most outlets first, then the most
         members, then by id; the first ``limit`` (all if ``limit`` <= 0). No ``_id``; no members
-        unless asked.
+        unless asked. ``filt``: further conditions (outlet, members' dates).
 
         Asks for ``n_outlets >= k`` with k halving until enough come back: the embedded server sorts
         by reading every cluster (1.5 s at 13,000), while a range of the few widest costs ms."""
@@ -503,7 +510,7 @@ class Store:
         rows: list[dict] = []
         steps = [k for k in (32, 16, 8, 4, 2) if k > min_outlets] if limit > 0 else []
         for k in (*steps, int(min_outlets)):
-            rows = list(self.db.clusters.find({"n_outlets": {"$gte": k}}, proj))
+            rows = list(self.db.clusters.find({"n_outlets": {"$gte": k}, **(filt or {})}, proj))
             if len(rows) >= limit > 0:
                 break
         rows.sort(key=lambda c: (-(c.get("n_outlets") or 0), -(c.get("size") or 0), c.get("cluster_id") or ""))
@@ -600,3 +607,38 @@ def uri_with_database(uri: str, db_name: str) -> str:
 def uri_for_display(settings: Settings, redact: bool) -> str:
     uri = uri_with_database(resolve_uri(settings), settings.db_name)
     return redact_uri(uri) if redact else uri
+
+
+def hosts_of(uri: str) -> str:
+    """``host:port[,host:port]`` of a connection string, without credentials or options (for messages)."""
+    rest = uri.split("://", 1)[-1]
+    hosts = rest.split("/", 1)[0].split("?", 1)[0]
+    return hosts.rsplit("@", 1)[-1] or "(no host)"
+
+
+def ping_server(uri: str, *, timeout_s: float = 5.0) -> dict[str, Any]:
+    """Ask the server at ``uri`` to answer ``ping`` and ``buildInfo`` within ``timeout_s``.
+
+    Returns ``{"answers": True, "version": ...}`` or ``{"answers": False, "error": one line}``;
+    never raises. Commands check this first so that an unreachable server is one line naming its
+    host within seconds, not pymongo's topology dump after the flow's retries (85 s)."""
+    from pymongo.errors import ConfigurationError, PyMongoError
+
+    ms = max(100, int(timeout_s * 1000))
+    try:
+        client: MongoClient = MongoClient(uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms,
+                                          socketTimeoutMS=ms, appname="newsdedup-check")
+    except (ConfigurationError, ValueError, TypeError) as exc:
+        return {"answers": False, "error": f"not a valid MongoDB connection string: {exc}", "usage": True}
+    try:
+        client.admin.command("ping")
+        version = client.admin.command("buildInfo").get("version")
+        return {"answers": True, "version": version}
+    except PyMongoError as exc:
+        reason = str(exc).split(", Timeout:", 1)[0].split(" (configured timeouts", 1)[0]
+        reason = reason.strip().splitlines()[0] if reason.strip() else type(exc).__name__
+        if "Topology Description" in reason or len(reason) > 200:
+            reason = type(exc).__name__
+        return {"answers": False, "error": reason}
+    finally:
+        client.close()

@@ -468,7 +468,7 @@ def _start(home: Path, timeout: float) -> dict[str, Any]:
             "-X",
             "faulthandler",
             "-m",
-            "secantus",
+            "newsdedup.secantus_server",  # SecantusDB's launcher; getLog answers like mongod (see there)
             "--config",
             str(paths["config"].resolve()),
             "--host",

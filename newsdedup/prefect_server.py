@@ -28,6 +28,7 @@ from .embedded import (
     _children,
     _DetachedPopen,
     _free_port,
+    _last_port,
     _locked,
     _log_tail,
     _pid_alive,
@@ -66,8 +67,9 @@ def api_url(port: int) -> str:
     return f"http://{HOST}:{port}/api"
 
 
-def ensure_prefect_server(home: Path, *, timeout: float = 90.0) -> str:
-    """API URL of the local Prefect server for ``home``, starting it if needed."""
+def ensure_prefect_server(home: Path, *, timeout: float = 90.0, quiet: bool = False) -> str:
+    """API URL of the local Prefect server for ``home``, starting it if needed (on the port it had
+    last time, so the UI's address survives ``db stop``)."""
     d = _dir(home)
     with _locked(d):
         state = _read_state(d)
@@ -77,12 +79,17 @@ def ensure_prefect_server(home: Path, *, timeout: float = 90.0) -> str:
             if _pid_alive(state["pid"]) and _is_prefect(state["pid"]):
                 _terminate(state["pid"], 10.0)
             _remove_state(d)
-        port = _free_port()
+        port = _free_port(_last_port(d))
         env = dict(os.environ)
         env.update({
             "PREFECT_HOME": str(d.resolve()),
             "PREFECT_UI_API_URL": api_url(port),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            # the server's own errors (a failing scheduler loop…) go to server.log, whatever level
+            # the command that started it keeps for its console
+            "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
+            "PREFECT_LOGGING_SERVER_LEVEL": "WARNING",
             "PREFECT_API_URL": "",
         })
         env.pop("PREFECT_API_URL")
@@ -107,7 +114,10 @@ def ensure_prefect_server(home: Path, *, timeout: float = 90.0) -> str:
                                  "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
                                  "start_seconds": round(time.monotonic() - t0, 2)}
         _write_state(d, state)
-        print(f"newsdedup: started a local Prefect server, UI at http://{HOST}:{port}", file=sys.stderr)
+        with contextlib.suppress(OSError):
+            (d / "server.port").write_text(f"{port}\n", encoding="utf-8")
+        if not quiet:
+            print(f"newsdedup: started a local Prefect server, UI at http://{HOST}:{port}", file=sys.stderr)
         return api_url(port)
 
 
