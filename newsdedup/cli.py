@@ -329,7 +329,12 @@ def cmd_db(args: argparse.Namespace) -> int:
     out["prefect"] = ({"api_url": os.environ["PREFECT_API_URL"], "local": False} if os.environ.get("PREFECT_API_URL")
                       else {"local": True, "running": bool(pst), **({"ui_url": pst["ui_url"]} if pst else {})})
     print(_dump(out))
-    return 0 if got["answers"] else EXIT_UNAVAILABLE
+    if not got["answers"]:
+        where = (f"the embedded database under {settings.home}" if settings.embedded
+                 else f"MongoDB at {out['server']['hosts']} (MONGODB_URI)")
+        print(f"newsdedup: cannot reach {where}: {got['error']}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
