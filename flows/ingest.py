@@ -11,6 +11,7 @@ run that was killed is completed by the next one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import platform
@@ -26,24 +27,33 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
+from prefect.exceptions import TerminationSignal
 from prefect.runtime import flow_run as runtime_flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote as _prefect_quote
 from pymongo.errors import AutoReconnect, ConnectionFailure, DuplicateKeyError, ServerSelectionTimeoutError
 
-from newsdedup import __version__
+from newsdedup import __version__, progress
 from newsdedup.config import Settings, load_settings, redact_uri
 from newsdedup.db import Store, process_identity, resolve_uri, segment_rows, stable_id
 from newsdedup.tasks import analyze as analyze_mod
 from newsdedup.tasks import reuse as reuse_mod
+from newsdedup.tasks import run_report
 from newsdedup.tasks.candidates import CandidateIndex
 from newsdedup.tasks.cluster import build_clusters, connected_matches, grow_clusters, match_ends, span_nodes
 from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
 from newsdedup.tasks.ingest import Document, InputFile, Reject, iter_inputs
+from newsdedup.tasks.inputs import RejectTally, documents_per_file, input_key, reading_options
+from newsdedup.tasks.recovery import RecoveryPlan, aligned_prefix_seq, plan_recovery
 from newsdedup.tasks.line_stats import LineStats, merged
 
 SEEDS_DIR = Path(os.environ.get("NEWSDEDUP_SEEDS") or Path(__file__).resolve().parent.parent / "seeds")
@@ -188,7 +198,13 @@ def outlet_statistics(store: Store, files: list[str], label: str, manifest: str 
             run_counts[o] = (n + 1, c)
         pending.clear()
 
-    for item in iter_inputs(files, field_map=field_map, manifest=manifest, default_outlet=outlet):
+    opened: list[InputFile] = []
+    n_opened = 0
+    progress.stage("scan", len(files))
+    for item in iter_inputs(files, field_map=field_map, manifest=manifest, default_outlet=outlet, input_files=opened):
+        if len(opened) > n_opened:
+            progress.advance("scan", len(opened) - n_opened)
+            n_opened = len(opened)
         if isinstance(item, Reject) or item.doc_id in seen:
             continue
         seen.add(item.doc_id)
@@ -196,6 +212,7 @@ def outlet_statistics(store: Store, files: list[str], label: str, manifest: str 
         if len(pending) >= INSERT_BATCH:
             flush()
     flush()
+    progress.finish("scan")
     stored, reused = LineStats.current(directory / LINE_STATS, (store.get_meta("line_stats") or {}).get("token"),
                                        store.line_key_rows, store.counts()["documents"])
     return {"new_keys": new_keys, "stats": merged(stored.of(run_counts), run_counts), "stored": stored,
@@ -337,13 +354,21 @@ def _rebuild_clusters(store: Store, state: ClusterState, fresh_set: set[str], to
 
 
 @task(name="store-passages", task_run_name="store-passages-{label}", **DB_TASK)
-def store_passages(store: Store, doc_ids: list[str], spans: dict, redo: bool, label: str) -> tuple[int, int]:
-    """Write the passages of documents from their stored segments, with their cluster ids."""
+def store_passages(store: Store, doc_ids: list[str], spans: dict, mode: str, label: str) -> tuple[int, int]:
+    """Write the passages of documents from their stored segments, with their cluster ids.
+
+    ``mode``: ``new`` (this run's documents), ``redo`` (an unfinished run's documents whose clusters
+    were recomputed: any passages they have are deleted in bulk and written again) or ``missing``
+    (an unfinished run's documents whose clusters were done: only those without passages)."""
+    if mode != "new":
+        have = store.doc_ids_with_passages(doc_ids)
+        if mode == "redo" and have:
+            store.delete_passages_of(sorted(have))
+        elif mode == "missing":
+            doc_ids = [i for i in doc_ids if i not in have]
     docs = store.get_documents(doc_ids, {"doc_id": 1, "external_id": 1, "outlet": 1, "text": 1, "segments": 1})
     passages = [p for i in doc_ids if i in docs
                 for p in analyze_mod.expand_passages(docs[i], spans.get(i, ()))]
-    if redo:
-        store.delete_passages_of(doc_ids)  # written by a run that was killed: rewrite them whole
     store.insert_new("passages", passages)
     return len(passages), sum(p["boilerplate"] for p in passages)
 
@@ -367,6 +392,10 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
     input_files: list[InputFile] = []
     counts = Counter()
     inserted: list[str] = []
+    inserted_seqs: list[int] = []
+    tally = RejectTally()
+    source_paths: list[str] = []  # of every document read, new or stored: which files gave documents
+    progress.stage("analyze", len(new_keys))
     rejects: list[dict] = []
     batch: list[dict] = []
     futures: list[tuple[str, Any]] = []
@@ -393,6 +422,8 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
             done = store_documents(store, quote(records), label)
             inserted.extend(done)
             done_set = set(done)
+            inserted_seqs.extend(r["ingest_seq"] for r in records if r["_id"] in done_set)
+            progress.advance("analyze", len(records))
             line_stats.add_all((r["outlet"], r["ingest_seq"], r["line_keys"]) for r in records if r["_id"] in done_set)
 
     for item in iter_inputs(files, field_map=field_map, manifest=manifest, default_outlet=outlet,
@@ -401,6 +432,7 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
             if skipped and "manifest" in item.reason and any(name in item.reason for name in skipped):
                 continue  # the manifest names a file already ingested by an earlier run
             counts["rejects"] += 1
+            tally.add(item.source_path, item.reason)
             rid = stable_id(item.source_path, item.record, item.reason)
             rejects.append({"_id": rid, "reject_id": rid, "source_path": item.source_path, "record": item.record,
                             "reason": item.reason, "run_id": run_id})
@@ -410,6 +442,7 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
             continue
         doc: Document = item
         counts["documents_read"] += 1
+        source_paths.append(doc.source_path)
         if doc.doc_id in seen or doc.doc_id not in new_keys:
             counts["documents_known" if doc.doc_id not in seen else "documents_duplicate_in_run"] += 1
             continue
@@ -430,6 +463,7 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
             drain(2)
     submit()
     drain(0)
+    progress.finish("analyze")
     if rejects:
         counts["rejects_new"] += store_rejects(store, quote(rejects))
     counts["documents_new"] = len(inserted)
@@ -437,8 +471,11 @@ def _read_stage(store: Store, files: list[str], run_id: str, manifest: str | Non
     if inserted or not first["stored_from_file"]:
         _save_with_token(store, "line_stats", lambda token: line_stats.save(directory / LINE_STATS, token),
                          documents=line_stats.n_docs, max_seq=line_stats.max_seq)
-    return {"stats": dict(counts), "inserted": inserted,
-            "input_files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in input_files]}
+    per_file = documents_per_file([f.path for f in input_files], source_paths)
+    return {"stats": dict(counts), "inserted": inserted, "inserted_seqs": inserted_seqs,
+            "rejects_by_reason": tally.summary(),
+            "input_files": [{"path": f.path, "size": f.size, "sha256": f.sha256, "documents": per_file.get(f.path, 0)}
+                            for f in input_files]}
 
 
 def _load_index(store: Store, directory: Path, exclude: set[str], logger) -> tuple[CandidateIndex, Any]:
@@ -492,19 +529,23 @@ def _save_cluster_state(store: Store, state: ClusterState, directory: Path) -> N
 
 
 def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], batch_size: int,
-                 workers: int, logger) -> dict:
+                 workers: int, logger, index_first: Sequence[str] = (), on_batch: Any = None) -> dict:
     """Index ``work`` documents, align them with their candidates, store the matches.
 
     Two passes. First every document of the run is prepared (once, appended to the prepared
     store on disk next to the index) and indexed, so that document frequencies, caps and the stock-phrase list are
     those of the whole corpus whatever the batch order. Then batch after batch: candidate
     partners among documents indexed up to the end of the batch (each pair once), their
-    alignment, the matches stored. Memory holds a bounded LRU of prepared documents."""
+    alignment, the matches stored. Memory holds a bounded LRU of prepared documents.
+
+    ``index_first``: documents of an unfinished run that are aligned already: indexed before ``work``
+    (they are candidates for it) but not aligned again. ``on_batch(k)`` is called once the matches of
+    the first ``k`` batches are stored (the run records how far it got)."""
     times = {"reuse_prepare_index": 0.0, "reuse_candidates": 0.0, "reuse_partners": 0.0, "reuse_align": 0.0,
              "reuse_store": 0.0}
-    if not work:
+    if not work and not index_first:
         return {"matches_new": 0, "pairs": 0, "rows": [], "pending": None, "saved": None, "timings": times}
-    index, spill = _load_index(store, directory, set(work), logger)
+    index, spill = _load_index(store, directory, set(work) | set(index_first), logger)
     cache: OrderedDict[str, Any] = OrderedDict()  # prepared documents, least recently used first
     rows: list[dict] = []  # this run's matches, as the cluster stage reads them
     writing = None  # the previous batch's matches, being stored
@@ -512,6 +553,7 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
     ext_ids: dict[str, str] = {}
     fields = {**reuse_mod.DOC_FIELDS, "external_id": 1}
     batches = [list(ids) for ids in _chunks(work, batch_size)]
+    to_index = [list(ids) for ids in _chunks(list(index_first), batch_size)] + batches
 
     def keep(p: Any) -> None:
         cache[p.doc_id] = p
@@ -521,7 +563,8 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
 
     try:
         t = time.monotonic()
-        for b, ids in enumerate(batches):
+        progress.stage("index", sum(len(ids) for ids in to_index))
+        for b, ids in enumerate(to_index):
             docs = store.get_documents(ids, fields)
             batch_docs = [docs[i] for i in ids if i in docs]
             prepared = prepare_batch(quote(batch_docs), workers, f"index-b{b + 1}")
@@ -530,7 +573,10 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
                 keep(p)
                 ext_ids[d["doc_id"]] = d["external_id"]
             index.add([p for p in prepared if p.doc_id not in index], commit=False)
+            progress.advance("index", len(ids))
         index.commit()
+        progress.finish("index")
+        progress.stage("align", len(work))
         common = index.common_shingles()
         times["reuse_prepare_index"] += time.monotonic() - t
 
@@ -565,6 +611,8 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
             t3 = time.monotonic()
             if writing is not None:
                 matches_new += writing.result()
+                if on_batch is not None:
+                    on_batch(b)  # the matches of the batches before this one are stored
             batch_rows = reuse_mod.match_rows(found, ext_ids, run_id)
             # written while the next batch aligns: the database server works while the aligner does
             writing = _write_behind(store_matches, store, quote(batch_rows))
@@ -574,6 +622,7 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
             times["reuse_partners"] += t2 - t1
             times["reuse_align"] += t3 - t2
             times["reuse_store"] += t4 - t3
+            progress.advance("align", len(ids))
     except BaseException:
         spill.close()
         raise
@@ -618,44 +667,75 @@ def _cached(doc_id: str, cache: OrderedDict, spill: Any, keep: Any) -> Any:
     return p
 
 
-def _passage_stage(store: Store, work: list[str], redo: set[str], clusters: list[dict]) -> tuple[int, int]:
-    """Write the passages of this run's documents (and of killed runs') with their final cluster ids."""
-    spans = reuse_mod.cluster_spans(clusters)
+def _passage_stage(store: Store, groups: Sequence[tuple[str, list[str]]], spans: dict) -> tuple[int, int]:
+    """Write the passages of this run's documents (and of unfinished runs') with their final cluster ids.
+
+    ``groups``: ``(mode, documents)`` in order (see :func:`store_passages`); ``spans``: every
+    document's cluster spans. The ``doc_id`` index is dropped while a run writes many passages."""
     n = n_bp = 0
-    writing: deque = deque()  # two batches in flight: one is read and expanded while the server inserts the other
-    chunks = [list(ids) for ids in _chunks(work, PASSAGE_BATCH)]
-    for k, ids in enumerate(chunks):
-        sub = {i: spans[i] for i in ids if i in spans}
-        writing.append(_write_behind(store_passages, store, ids, quote(sub), any(i in redo for i in ids),
-                                     f"docs-{k * PASSAGE_BATCH + 1}-{k * PASSAGE_BATCH + len(ids)}"))
-        while len(writing) > 1 or (writing and k + 1 == len(chunks)):
-            a, bp = writing.popleft().result()
-            n += a
-            n_bp += bp
+    total = sum(len(ids) for _, ids in groups)
+    progress.stage("passages", total)
+    with store.passage_index_for_bulk(total):
+        writing: deque = deque()  # two batches in flight: one is read and expanded while the server inserts the other
+        jobs = [(mode, list(ids)) for mode, docs in groups for ids in _chunks(docs, PASSAGE_BATCH)]
+        k0 = {mode: 0 for mode, _ in groups}
+        for j, (mode, ids) in enumerate(jobs):
+            sub = {i: spans[i] for i in ids if i in spans}
+            k = k0[mode]
+            k0[mode] += len(ids)
+            label = f"docs-{k + 1}-{k + len(ids)}" if mode == "new" else f"{mode}-docs-{k + 1}-{k + len(ids)}"
+            writing.append((len(ids), _write_behind(store_passages, store, ids, quote(sub), mode, label)))
+            while len(writing) > 1 or (writing and j + 1 == len(jobs)):
+                n_docs, fut = writing.popleft()
+                a, bp = fut.result()
+                n += a
+                n_bp += bp
+                progress.advance("passages", n_docs)
+    progress.finish("passages")
     return n, n_bp
 
 
-def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str) -> None:
+def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str, clusters: list[dict],
+                       fresh: set[str]) -> None:
     rows = [{"what": k, "this run": counts.get(k, 0), "in database": totals.get(k, "")}
             for k in ("documents", "passages", "boilerplate", "matches", "clusters", "rejects")]
     create_table_artifact(key="ingest-counts", table=rows, description=f"newsdedup run {run_id}: counts")
+    found = run_report.run_claims(clusters, fresh, limit=10)
     top = store.top_clusters(10, members=False)
-    lines = [f"# Top reused claims after run `{run_id}`", ""]
-    if not top:
-        lines.append("No passage is shared between documents yet.")
-    for i, c in enumerate(top, 1):
-        fs = c.get("first_seen") or {}
-        rep = (c.get("representative") or "").replace("\n", " ")
-        if len(rep) > 240:
-            rep = rep[:240] + "…"
-        lines += [f"## {i}. {c.get('n_outlets', 0)} outlets, {c.get('size', 0)} passages",
-                  f"> {rep}", "",
-                  f"- outlets: {', '.join(o or '(unknown)' for o in c.get('outlets') or [])}",
-                  f"- first seen: {fs.get('outlet') or '(unknown outlet)'} on {fs.get('published') or 'unknown date'}"
-                  f" (document `{fs.get('doc_id')}`)",
-                  f"- attribution: {c.get('attribution') or '—'}", ""]
-    create_markdown_artifact(key="top-claims", markdown="\n".join(lines),
-                             description="Most widely reused passages")
+    create_markdown_artifact(key="top-claims", markdown=run_report.claims_markdown(run_id, found, top),
+                             description="Claims this run added or spread, then the most widely reused")
+
+
+class _ProgressArtifact:
+    """Keeps the run's Prefect progress artifact (``ingest-progress``) at the run's overall fraction
+    (:meth:`newsdedup.progress.Tracker.overall`), updated at most every ``every`` seconds and when a
+    stage ends, from whichever thread reports."""
+
+    def __init__(self, every: float = 2.0):
+        self.every = every
+        self.last = 0.0
+        self.shown = -1.0
+        self.id = None
+        try:
+            self.id = create_progress_artifact(progress=0.0, key="ingest-progress",
+                                               description="newsdedup ingest: share of the run done")
+        except Exception:  # noqa: BLE001 - the UI's progress bar must never stop a run
+            self.id = None
+
+    def __call__(self, tracker: progress.Tracker, st: progress.StageState) -> None:
+        now = time.monotonic()
+        if self.id is None or (now - self.last < self.every and not st.finished):
+            return
+        pct = round(100.0 * tracker.overall(), 1)
+        if pct == self.shown:
+            return
+        self.last, self.shown = now, pct
+        update_progress_artifact(artifact_id=self.id, progress=pct)
+
+    def done(self) -> None:
+        if self.id is not None:
+            with contextlib.suppress(Exception):
+                update_progress_artifact(artifact_id=self.id, progress=100.0)
 
 
 def _deployment_id() -> str | None:
@@ -677,17 +757,19 @@ def _run_name() -> str:
       description="Ingest documents, flag boilerplate, find reused passages across outlets, store with provenance.")
 def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: str | None = None,
            field_map: dict[str, str] | None = None, db: str | None = None, batch_size: int = 1000,
-           workers: int = 1) -> dict:
+           workers: int = 1, reprocess: bool = False) -> dict:
     """Run the whole pipeline on ``paths`` (default: the bundled seeds) and return a summary.
 
     ``workers`` > 1 forks that many processes inside the analysis and alignment
     tasks (inputs are inherited, not shipped); with a Dask task runner keep it 1
-    and let the cluster provide the parallelism.
+    and let the cluster provide the parallelism. ``reprocess`` reads every input file
+    again, also those read before with the same options.
 
     Progress is tracked per run: documents are inserted complete, then matched,
-    clustered, and their passages written last. A run that was killed stays
-    ``killed`` in ``runs``; the next run redoes the reuse, cluster and passage
-    stages for its documents (every write is idempotent) and marks it recovered.
+    clustered, and their passages written last; the run records how far it got
+    (``runs.progress``). A run stopped by Ctrl-C or SIGTERM is recorded ``interrupted``,
+    one whose process died ``killed``; the next run does what they left
+    (:mod:`newsdedup.tasks.recovery`) and marks them recovered.
     """
     logger = get_run_logger()
     t0 = time.monotonic()
@@ -700,13 +782,20 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
     store = open_store(settings)
     store.counts()  # running totals: recounted here, before any write, if the database has none yet
     timings: dict[str, float] = {}
+    progress.reset()  # this run's stages only (a terminal display installed by the CLI stays)
+    bar = _ProgressArtifact()
+    progress.tracker().listeners.append(bar)
 
     files = list_files(paths)
+    options = reading_options(field_map, outlet, manifest)
     listed = [{"path": str(f), "sha256": file_sha256(f)} for f in files]
-    known = store.known_inputs([x["sha256"] for x in listed if x["sha256"]])
+    for x in listed:
+        x["key"] = input_key(x["sha256"], options) if x["sha256"] else None
+    known = set() if reprocess else store.known_inputs([x["key"] for x in listed if x["key"]])
     params = {"paths": paths, "manifest": manifest, "outlet": outlet, "field_map": field_map,
-              "batch_size": batch_size}
-    run_key = stable_id(params, sorted((x["path"], x["sha256"]) for x in listed), length=16)
+              "batch_size": batch_size, "reprocess": bool(reprocess)}
+    run_key = stable_id({k: v for k, v in params.items() if k != "reprocess"},
+                        sorted((x["path"], x["sha256"]) for x in listed), length=16)
     started = datetime.now(timezone.utc)
     run_id = record_run_start(store, {
         "run_key": run_key, "status": "running", "started_at": started, "ended_at": None,
@@ -714,39 +803,57 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
         "flow_run_name": runtime_flow_run.name, "deployment_id": _deployment_id(),
         "parameters": {**params, "db": settings.db_name},
         "database": {"uri": redact_uri(uri), "name": settings.db_name, "embedded": settings.embedded},
-        "inputs": [{**x, "skipped_as_known": x["sha256"] in known} for x in listed],
+        "inputs": [{**x, "skipped_as_known": x["key"] in known} for x in listed],
+        "progress": {"aligned_seq": None, "clusters_done": False},
         "versions": package_versions(), "host": socket.gethostname(), **process_identity(),
     })
-    logger.info("run %s: %d input files (%d already ingested)", run_id, len(files),
-                len(known & {x["sha256"] for x in listed}))
+    logger.info("run %s: %d input files (%d read before with the same options)", run_id, len(files),
+                len(known & {x["key"] for x in listed}))
     try:
-        todo = [str(f) for f, x in zip(files, listed) if x["sha256"] not in known]
-        skipped_names = [f.name for f, x in zip(files, listed) if x["sha256"] in known]
-        read = {"stats": {}, "input_files": [], "inserted": []}
+        todo = [str(f) for f, x in zip(files, listed) if x["key"] not in known]
+        skipped_names = [f.name for f, x in zip(files, listed) if x["key"] in known]
+        read = {"stats": {}, "input_files": [], "inserted": [], "inserted_seqs": [], "rejects_by_reason": []}
         if todo or not files:
             read = _read_stage(store, todo if files else paths, run_id, manifest, outlet, field_map,
                                skipped_names, batch_size, workers, index_dir(settings, uri))
         timings["read_analyze"] = round(time.monotonic() - t0, 3)
 
         with store.lock("reuse"):
-            # documents of runs that were killed before they finished are completed here
+            # what runs that did not finish left undone is done here (tasks/recovery.py)
             orphans = store.unfinished_runs(exclude=run_id)
-            redo = [i for i in store.doc_ids_of_runs(orphans) if i not in set(read["inserted"])]
-            work = list(read["inserted"]) + redo
+            plan = plan_recovery(orphans, {r["_id"]: store.doc_seqs_of_runs([r["_id"]]) for r in orphans},
+                                 exclude=set(read["inserted"]))
+            work = list(read["inserted"]) + plan.align
+            fresh = work + plan.index_only  # documents whose passages this run writes after clustering
             t = time.monotonic()
             directory = index_dir(settings, uri)
-            state = _load_cluster_state(store, directory, logger) if work else None
-            reuse = _reuse_stage(store, directory, run_id, work, batch_size, workers, logger)
+            state = _load_cluster_state(store, directory, logger) if (fresh or plan.passages_only) else None
+            own = read["inserted_seqs"]
+
+            def aligned(k: int) -> None:
+                seq = aligned_prefix_seq(k, batch_size, own)
+                if seq is not None:
+                    store.update_run(run_id, {"progress.aligned_seq": seq})
+
+            reuse = _reuse_stage(store, directory, run_id, work, batch_size, workers, logger,
+                                 index_first=plan.index_only, on_batch=aligned)
+            rows = reuse["rows"]
+            if plan.index_only:  # aligned before the interruption: their stored matches are clustered now
+                known_rows = {r["_id"] for r in rows}
+                rows = rows + [{k: m[k] for k in MATCH_KEYS} for m in store.matches_of_docs(plan.index_only)
+                               if m["_id"] not in known_rows]
             timings["reuse"] = round(time.monotonic() - t, 3)
             timings.update(reuse["timings"])
             t = time.monotonic()
             clusters: list[dict] = []
+            progress.stage("clusters", 1)
             try:
-                if state is not None:
-                    clusters, cluster_times = update_clusters(store, quote(state), quote(reuse["rows"]), quote(work))
+                if state is not None and fresh:
+                    clusters, cluster_times = update_clusters(store, quote(state), quote(rows), quote(fresh))
                     timings.update(cluster_times)
                 if reuse["pending"] is not None:
                     reuse["matches_new"] += reuse["pending"].result()
+                    aligned(-(-len(work) // batch_size))  # every batch's matches are stored
             finally:  # the index is saved before the lock is let go, even when clustering failed
                 if reuse["saved"] is not None:
                     wait([reuse["saved"]])
@@ -754,13 +861,26 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
                 reuse["saved"].result()
             if state is not None:
                 _save_cluster_state(store, state, directory)
+                for r in [run_id, *(o["_id"] for o in orphans)]:
+                    store.update_run(r, {"progress.clusters_done": True})
+            progress.finish("clusters")
             timings["cluster"] = round(time.monotonic() - t, 3)
             t = time.monotonic()
-            passages_new, boilerplate_new = _passage_stage(store, work, set(redo), clusters)
+            spans = reuse_mod.cluster_spans(clusters)
+            if state is not None and (plan.passages_only or plan.index_only):
+                for d, sp in state.cluster_spans_of([*plan.passages_only, *plan.index_only]).items():
+                    spans.setdefault(d, sp)
+            passages_new, boilerplate_new = _passage_stage(
+                store, [("new", list(read["inserted"])), ("redo", [*plan.align, *plan.index_only]),
+                        ("missing", plan.passages_only)], spans)
             timings["passages"] = round(time.monotonic() - t, 3)
             if orphans:
-                store.mark_runs_recovered(orphans, run_id)
-        store.mark_inputs_done(read["input_files"], run_id)
+                store.mark_runs_recovered([o["_id"] for o in orphans], run_id)
+        store.mark_inputs_done([{**f, "key": input_key(f["sha256"], options), "options": options}
+                                for f in read["input_files"] if f.get("documents")], run_id)
+        t = time.monotonic()
+        update_search_index(store, settings, uri)
+        timings["search_index"] = round(time.monotonic() - t, 3)
 
         st = read["stats"]
         counts = {"documents": st.get("documents_new", 0), "documents_read": st.get("documents_read", 0),
@@ -768,7 +888,7 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
                   "boilerplate": boilerplate_new, "matches": reuse["matches_new"],
                   "candidate_pairs": reuse["pairs"], "clusters": len(clusters), "rejects": st.get("rejects", 0),
                   "input_files_read": st.get("input_files", 0), "input_files_skipped": len(skipped_names),
-                  "recovered_runs": len(orphans), "recovered_documents": len(redo)}
+                  "recovered_runs": len(orphans), "recovered_documents": len(plan)}
         # a killed run may have stopped between a write and its running total: count anew after a recovery
         totals = store.recount() if orphans else store.counts()
         timings["total"] = round(time.monotonic() - t0, 3)
@@ -776,17 +896,35 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
         status = "completed" if not nothing_read else "completed-nothing-read"
         record_run_end(store, run_id, {"status": status, "ended_at": datetime.now(timezone.utc),
                                        "counts": counts, "totals": totals, "timings": timings,
+                                       "rejects_by_reason": read["rejects_by_reason"],
                                        "input_files": read["input_files"]})
-        _publish_artifacts(store, counts, totals, run_id)
+        _publish_artifacts(store, counts, totals, run_id, clusters, set(fresh))
+        bar.done()
         logger.info("run %s %s: %s", run_id, status, counts)
         return {"run_id": run_id, "status": status, "counts": counts, "totals": totals, "timings": timings,
-                "nothing_read": nothing_read, "database": settings.db_name}
+                "rejects_by_reason": read["rejects_by_reason"], "nothing_read": nothing_read,
+                "database": settings.db_name}
     except BaseException as exc:
+        stopped = isinstance(exc, (KeyboardInterrupt, TerminationSignal))
         try:
-            store.update_run(run_id, {"status": "failed", "ended_at": datetime.now(timezone.utc),
-                                      "error": f"{type(exc).__name__}: {exc}"[:2000], "timings": timings})
+            store.update_run(run_id, {"status": "interrupted" if stopped else "failed",
+                                      "ended_at": datetime.now(timezone.utc),
+                                      "error": ("stopped by Ctrl-C or a termination signal" if stopped else
+                                                f"{type(exc).__name__}: {exc}"[:2000]), "timings": timings})
         except Exception:  # noqa: BLE001 - the original error matters more
             pass
         raise
     finally:
+        with contextlib.suppress(ValueError):
+            progress.tracker().listeners.remove(bar)
         store.close()
+
+
+@task(name="update-search-index", **DB_TASK)
+def update_search_index(store: Store, settings: Settings, uri: str) -> None:
+    """Bring the word index of ``query search`` up to date with this run's documents, so the first
+    search after a run does not pay for it."""
+    from newsdedup.query import search_folder
+    from newsdedup.query import update_search_index as update
+
+    update(store, search_folder(settings, uri))

@@ -291,7 +291,12 @@ def cmd_db(args: argparse.Namespace) -> int:
         from .config import redact_uri
         from .db import uri_with_database
 
-        uri = uri_with_database(check_database(settings), settings.db_name)
+        if args.no_check:
+            from .db import resolve_uri
+
+            uri = uri_with_database(resolve_uri(settings), settings.db_name)
+        else:
+            uri = uri_with_database(check_database(settings), settings.db_name)
         print(redact_uri(uri) if args.redact else uri)
         return 0
     if args.action == "stop":
@@ -440,6 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
     du = ds.add_parser("uri", parents=[common],
                        help="print the MongoDB connection string, once the server answers (starts the embedded one)")
     du.add_argument("--redact", action="store_true", help="mask the password")
+    du.add_argument("--no-check", action="store_true",
+                    help="print it without asking the server to answer (the embedded server is still started)")
     ds.add_parser("stop", parents=[common], help="stop the embedded server (and the local Prefect server)")
     ds.add_parser("status", parents=[common],
                   help="whether the database answers (exit 3 if not), with the servers' state, as JSON")
