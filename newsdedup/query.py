@@ -20,15 +20,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from rapidfuzz import fuzz
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings, redact_uri
 from .db import IN_CHUNK, Store, stable_id
 from .tasks.dates import parse_date
 from .tasks.normalize import WORD_RE, normalize_text
-from .tasks.search_index import SearchIndex
+
+if TYPE_CHECKING:  # numpy and rapidfuzz are imported by search only: `query doc` starts faster without them
+    from .tasks.search_index import SearchIndex
 
 SEARCH_MIN_SCORE = 70.0
 SEARCH_CANDIDATES = 400  # entries aligned with rapidfuzz per query
@@ -185,13 +185,15 @@ def _folder_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def update_search_index(store: Store, folder: Path) -> SearchIndex:
+def update_search_index(store: Store, folder: Path) -> "SearchIndex":
     """The search index in ``folder``, first brought up to date with the database.
 
     Trusted while the database's ``meta.search_index`` names its token and the documents it covers
     are all the stored ones; extended with the documents stored since (an ``ingest_seq`` range);
     rebuilt from all documents otherwise (a new or replaced database, a run that stored documents
     out of order)."""
+    from .tasks.search_index import SearchIndex
+
     with _folder_lock(folder):
         index = SearchIndex(folder)
         meta = store.get_meta("search_index") or {}
@@ -219,6 +221,8 @@ def claim_score(query_norm: str, candidate_norm: str) -> float:
     rapidfuzz's partial alignment finds the claim inside a longer passage; a passage shorter than
     the claim can hold at most its own length of it, so its score is scaled by that share (else a
     one-word passage such as «الرياض», found whole inside the claim, would score 100)."""
+    from rapidfuzz import fuzz
+
     if not candidate_norm or not query_norm:
         return 0.0
     partial = fuzz.partial_ratio(query_norm, candidate_norm)
@@ -228,7 +232,7 @@ def claim_score(query_norm: str, candidate_norm: str) -> float:
     return round(0.8 * base + 0.2 * min(words, base), 2)
 
 
-def search(store: Store, index: SearchIndex, text: str, *, limit: int = 10, min_score: float = SEARCH_MIN_SCORE,
+def search(store: Store, index: "SearchIndex", text: str, *, limit: int = 10, min_score: float = SEARCH_MIN_SCORE,
            filters: Filters = NO_FILTERS) -> list[dict]:
     """Clusters and unclustered passages that contain the claim, best first.
 
@@ -292,7 +296,7 @@ def search(store: Store, index: SearchIndex, text: str, *, limit: int = 10, min_
     return out
 
 
-def open_search_index(store: Store, settings: Settings, uri: str) -> tuple[SearchIndex, Path | None]:
+def open_search_index(store: Store, settings: Settings, uri: str) -> tuple["SearchIndex", Path | None]:
     """The up-to-date search index of this database, and a temporary folder to delete afterwards
     when ``NEWSDEDUP_HOME`` cannot hold it (a read-only home with ``MONGODB_URI`` set)."""
     folder = search_folder(settings, uri)
