@@ -35,7 +35,7 @@ from common import RESULTS, ROOT, code_fingerprint, write_json  # noqa: E402
 
 from newsdedup.config import load_settings  # noqa: E402
 from newsdedup.db import Store, resolve_uri  # noqa: E402
-from newsdedup.query import search, search_folder, update_search_index  # noqa: E402
+from newsdedup.query import claim_score, search, search_folder, update_search_index  # noqa: E402
 from newsdedup.tasks.normalize import normalize_text  # noqa: E402
 
 
@@ -86,8 +86,9 @@ def main() -> None:
         secs, proc = _cli("query", "search", claim, "--json", "--db", args.db)
         rows = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
         top = rows[0] if rows else {}
-        exact_first = bool(top) and (top.get("cluster_id") == c["_id"] or normalize_text(
-            top["matched_passage"]["text"]) == normalize_text(claim))
+        # the first result holds the exact claim: its cluster, or a passage containing the claim whole
+        exact_first = bool(top) and (top.get("cluster_id") == c["_id"] or claim_score(
+            normalize_text(claim), normalize_text(top["matched_passage"]["text"])) >= 97)
         rank = next((i + 1 for i, r in enumerate(rows) if r.get("cluster_id") == c["_id"]), None)
         search_rows.append({"cluster_id": c["_id"], "n_outlets": c["n_outlets"], "seconds": round(secs, 3),
                             "exact_claim_first": exact_first, "rank_of_its_cluster": rank,

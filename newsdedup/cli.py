@@ -171,6 +171,17 @@ def _run_flow(args: argparse.Namespace) -> int:
             for line in _rejects_lines(summary):
                 print(line)
             print("  all rejects: newsdedup export rejects" + (f" --db {args.db}" if args.db else ""))
+    with contextlib.suppress(Exception):  # a run left unfinished by another process: say so
+        from .db import Store
+        from .query import incomplete_run_note
+
+        store = Store.open(settings)
+        try:
+            note = incomplete_run_note(store)
+        finally:
+            store.close()
+        if note:
+            print(note, file=sys.stderr)
     if summary.get("nothing_read"):
         reasons = "; ".join(f"{r['count']} × {r['reason']}" for r in (summary.get("rejects_by_reason") or ())[:3])
         raise CommandError(f"nothing could be read from the inputs (all rejected: {reasons or 'see export rejects'})",
@@ -478,7 +489,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsdedup: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
-        print("newsdedup: interrupted", file=sys.stderr)
+        if getattr(args, "func", None) is _run_flow:
+            print("newsdedup: interrupted; the run is recorded as interrupted and the same command again "
+                  "completes it", file=sys.stderr)
+        else:
+            print("newsdedup: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `newsdedup export documents | head`
         with contextlib.suppress(OSError):

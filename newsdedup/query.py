@@ -215,6 +215,14 @@ def update_search_index(store: Store, folder: Path) -> "SearchIndex":
         return index
 
 
+class _Widened:
+    """A hit widened to neighbouring passages (:meth:`SearchIndex.around`) that remembers its own entry."""
+
+    def __init__(self, window: Any, entry: Any):
+        self.__dict__.update({k: getattr(window, k) for k in ("doc_id", "start", "end", "outlet", "published", "norm")})
+        self.entry_start = entry.start
+
+
 def claim_score(query_norm: str, candidate_norm: str) -> float:
     """How much of the claim a stored passage holds (0-100).
 
@@ -243,11 +251,22 @@ def search(store: Store, index: "SearchIndex", text: str, *, limit: int = 10, mi
     if not qn or not WORD_RE.search(qn):
         return []
     hits = index.candidates(qn, limit=SEARCH_CANDIDATES, keep=filters.keep if filters.active else None)
-    scored = sorted(((claim_score(qn, h.norm), h) for h in hits), key=lambda x: (-x[0], x[1].doc_id, x[1].start))
+    scored = []
+    for h in hits:
+        s = claim_score(qn, h.norm)
+        if len(h.norm) < 0.9 * len(qn):  # a claim of several sentences: score it with its neighbours too
+            entry = h
+            for direction in ("after", "before", "both"):
+                w = index.around(entry, len(qn), direction)
+                sw = claim_score(qn, w.norm) if w is not entry else 0.0
+                if sw > s:
+                    s, h = sw, _Widened(w, entry)
+        scored.append((s, h))
+    scored.sort(key=lambda x: (-x[0], x[1].doc_id, x[1].start))
     scored = [(s, h) for s, h in scored if s >= min_score]
     from .tasks.ids import passage_id
 
-    pids = [passage_id(h.doc_id, h.start) for _, h in scored]
+    pids = [passage_id(h.doc_id, getattr(h, "entry_start", h.start)) for _, h in scored]
     stored: dict[str, dict] = {}
     for i in range(0, len(pids), IN_CHUNK):
         for p in store.db.passages.find({"_id": {"$in": pids[i:i + IN_CHUNK]}},
@@ -272,6 +291,13 @@ def search(store: Store, index: "SearchIndex", text: str, *, limit: int = 10, mi
             best.setdefault(pid, (s, h, {"passage_id": pid, "doc_id": h.doc_id, "external_id": d.get("external_id"),
                                          "outlet": h.outlet, "start": h.start, "end": h.end,
                                          "text": (d.get("text") or "")[h.start:h.end], "cluster_id": None}))
+    widened = [k for k, v in best.items() if isinstance(v[1], _Widened)]
+    if widened:  # the text shown is the whole window, as received
+        texts = store.get_documents({best[k][1].doc_id for k in widened}, {"text": 1})
+        for k in widened:
+            s, h, p = best[k]
+            text = (texts.get(h.doc_id, {}).get("text") or "")[h.start:h.end]
+            best[k] = (s, h, {**p, "start": h.start, "end": h.end, "text": text or p.get("text")})
     clusters = _clusters_by_id(store, [k for k, v in best.items() if v[2].get("cluster_id")], {"members": 0})
 
     def n_outlets(key: str) -> int:

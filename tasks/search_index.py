@@ -146,7 +146,7 @@ def _write_segment(folder: Path, entries: Sequence[Entry], vocab: dict[str, int]
 
 @dataclass(slots=True)
 class Hit:
-    """A candidate entry with its word-weight coverage of the query (0-1)."""
+    """A candidate entry with its word-weight coverage of the query (0-1); ``where`` = (segment, entry)."""
 
     doc_id: str
     start: int
@@ -155,6 +155,7 @@ class Hit:
     published: str | None
     norm: str
     coverage: float
+    where: tuple[int, int] = (-1, -1)
 
 
 class SearchIndex:
@@ -268,6 +269,32 @@ class SearchIndex:
                 if keep is not None and not keep(s.outlets[k], s.published[k]):
                     continue
                 hits.append(Hit(s.docs[k], int(s.start[i]), int(s.end[i]), s.outlets[k], s.published[k],
-                                s.norm(int(i)), float(cov[i])))
+                                s.norm(int(i)), float(cov[i]), (j, int(i))))
         hits.sort(key=lambda h: (-h.coverage, h.doc_id, h.start))
         return hits[:limit]
+
+    def around(self, hit: Hit, length: int, direction: str = "both") -> Hit:
+        """``hit`` widened to the neighbouring passages of its document (``after`` it, ``before`` it or
+        ``both``) until its text is about ``length`` characters: a claim of several sentences is several
+        entries, each holding a piece."""
+        j, i = hit.where
+        if j < 0:
+            return hit
+        seg = self.segments[j]
+        k = int(seg.doc_idx[i])
+        lo = hi = i
+        size = len(hit.norm)
+        while size < length:
+            grew = False
+            for cand in {"both": (hi + 1, lo - 1), "after": (hi + 1,), "before": (lo - 1,)}[direction]:
+                if 0 <= cand < seg.n and int(seg.doc_idx[cand]) == k and size < length:
+                    size += 1 + len(seg.norm(cand))
+                    lo, hi = min(lo, cand), max(hi, cand)
+                    grew = True
+            if not grew:
+                break
+        if lo == hi:
+            return hit
+        norm = " ".join(seg.norm(x) for x in range(lo, hi + 1))
+        return Hit(hit.doc_id, int(seg.start[lo]), int(seg.end[hi]), hit.outlet, hit.published, norm, hit.coverage,
+                   hit.where)

@@ -248,3 +248,19 @@ def test_on_a_terminal_progress_is_shown_and_no_usage_data_notice(prefect_api, m
     assert "eta" in out
     quiet_code, quiet = _in_terminal(["run", "--db", f"tty_{os.getpid()}", "--quiet"], env)
     assert quiet_code == 0 and "scan inputs" not in quiet and "run " in quiet
+
+
+def test_the_prefect_ui_keeps_its_port_across_db_stop(tmp_path):
+    from newsdedup.prefect_server import ensure_prefect_server, prefect_server_status
+
+    home = tmp_path / "home"
+    env = {"NEWSDEDUP_HOME": str(home), "MONGODB_URI": ""}
+    try:
+        first = ensure_prefect_server(home, quiet=True)
+        assert prefect_server_status(home)
+        stop = cli("db", "stop", env=env)
+        assert "local Prefect server stopped" in stop.stderr and prefect_server_status(home) is None
+        again = ensure_prefect_server(home, quiet=True)
+        assert again == first  # same port: a bookmarked UI address still works
+    finally:
+        cli("db", "stop", env=env, check=False)

@@ -589,14 +589,14 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
 
 
 def _interrupt_when(proc: subprocess.Popen, condition, timeout: float = 300) -> float | None:
-    """Ctrl-C (a real SIGINT) to ``proc`` once ``condition()`` holds; seconds until it exited, None if it
-    ended first."""
+    """Ctrl-C once ``condition()`` holds: a real SIGINT to the run's whole process group, as a terminal sends
+    it (the forked workers get it too); seconds until it exited, None if it ended first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return None
         if condition():
-            proc.send_signal(signal.SIGINT)
+            os.killpg(proc.pid, signal.SIGINT)
             t = time.monotonic()
             proc.wait(60)
             return time.monotonic() - t
@@ -612,7 +612,8 @@ def test_ctrl_c_is_recorded_and_the_next_run_does_only_what_is_left(reference, c
     client = _client(mongo_uri)
     db = client[db_name]
     try:
-        first = _popen_run(*args)
+        first = subprocess.Popen([sys.executable, "-m", "newsdedup.cli", "run", *args], cwd=str(ROOT),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         # interrupted in the reuse stage, once some batches' matches are stored
         waited = _interrupt_when(first, lambda: (db.runs.find_one({"pid": first.pid}, {"progress": 1}) or {})
                                  .get("progress", {}).get("aligned_seq") is not None)
@@ -620,7 +621,8 @@ def test_ctrl_c_is_recorded_and_the_next_run_does_only_what_is_left(reference, c
         out, err = first.communicate(timeout=30)
         assert first.returncode == 130, err
         assert waited < 30
-        assert "Traceback" not in err and err.strip().splitlines()[-1] == "newsdedup: interrupted", err
+        assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("newsdedup: interrupted; the run "
+                                                                                 "is recorded as interrupted"), err
         run = db.runs.find_one({"pid": first.pid})
         assert run["status"] == "interrupted" and run["progress"]["aligned_seq"] is not None
         assert run["progress"]["clusters_done"] is False
