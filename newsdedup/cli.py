@@ -117,8 +117,8 @@ def _rejects_lines(summary: dict) -> list[str]:
     out = []
     for r in summary.get("rejects_by_reason") or ():
         files = ", ".join(r.get("files") or ())
-        more = r["count"] - len(r.get("files") or ())
-        out.append(f"    {r['count']} × {r['reason']}" + (f"  ({files}{f', … {more} more' if more > 0 else ''})"
+        more = int(r.get("n_files") or 0) - len(r.get("files") or ())
+        out.append(f"    {r['count']} × {r['reason']}" + (f"  ({files}{f', … {more} more files' if more > 0 else ''})"
                                                           if files else ""))
     return out
 

@@ -79,16 +79,19 @@ class RejectTally:
         self.first = first
         self.counts: Counter[str] = Counter()
         self.files: dict[str, list[str]] = {}
+        self.all_files: dict[str, set[str]] = {}
 
     def add(self, source_path: str | None, reason: str | None) -> None:
         kind = reason_kind(str(reason or "unknown"))
         self.counts[kind] += 1
         got = self.files.setdefault(kind, [])
         name = str(source_path or "?")
+        self.all_files.setdefault(kind, set()).add(name)
         if name not in got and len(got) < self.first:
             got.append(name)
 
     def summary(self) -> list[dict]:
-        """``[{reason, count, files}]``, the most frequent first."""
-        return [{"reason": k, "count": n, "files": self.files[k]}
+        """``[{reason, count, files, n_files}]``, the most frequent first: ``files`` are the first few of
+        the ``n_files`` files (or archive members) the reason came from."""
+        return [{"reason": k, "count": n, "files": self.files[k], "n_files": len(self.all_files[k])}
                 for k, n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))]

@@ -27,7 +27,7 @@ def test_a_mistyped_map_does_not_block_the_corrected_run(prefect_api, db_name, t
     assert typo.returncode == 1
     err = typo.stderr.strip().splitlines()
     assert len(err) == 1 and "20 ×" in err[0] and "contnt" in err[0], typo.stderr
-    assert "rejected inputs by reason" in typo.stdout and "day.jsonl" in typo.stdout
+    assert "rejected inputs by reason" in typo.stdout and "day.jsonl)" in typo.stdout and "more" not in typo.stdout
 
     fixed = _summary(cli(*base, "--map", "text=content,outlet=source", "--json"))
     assert fixed["counts"]["documents"] == 20 and fixed["counts"]["input_files_read"] == 1
@@ -56,7 +56,7 @@ def test_rejects_by_reason_in_the_summary(prefect_api, db_name, tmp_path):
     assert proc.returncode == 1
     err = proc.stderr.strip().splitlines()
     assert len(err) == 1 and "4 × unsupported file type (.pdf)" in err[0] and "path does not exist" in err[0], err
-    assert "report0.pdf" in proc.stdout and "… 1 more" in proc.stdout
+    assert "report0.pdf" in proc.stdout and "… 1 more files" in proc.stdout
     summary = _summary(cli("run", str(pdfs), str(missing), "--db", db_name, "--json", check=False))
     by = {r["reason"].split(";")[0]: r for r in summary["rejects_by_reason"]}
     assert by["unsupported file type (.pdf)"]["count"] == 4 and len(by["unsupported file type (.pdf)"]["files"]) == 3
