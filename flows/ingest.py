@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 import platform
 import shutil
 import socket
@@ -708,34 +709,48 @@ def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str, cl
 
 class _ProgressArtifact:
     """Keeps the run's Prefect progress artifact (``ingest-progress``) at the run's overall fraction
-    (:meth:`newsdedup.progress.Tracker.overall`), updated at most every ``every`` seconds and when a
-    stage ends, from whichever thread reports."""
+    (:meth:`newsdedup.progress.Tracker.overall`), updated every ``every`` seconds while it changes.
+
+    The API calls are made by a daemon thread of its own, never by the thread that reports progress:
+    a Ctrl-C that reached the main thread inside Prefect's synchronous API bridge came out of it as
+    an ``AssertionError``, which a progress display must swallow, and the run went on."""
 
     def __init__(self, every: float = 2.0):
         self.every = every
-        self.last = 0.0
+        self.pending: float | None = None
         self.shown = -1.0
         self.id = None
+        self._stop = threading.Event()
         try:
             self.id = create_progress_artifact(progress=0.0, key="ingest-progress",
                                                description="newsdedup ingest: share of the run done")
         except Exception:  # noqa: BLE001 - the UI's progress bar must never stop a run
             self.id = None
+        self._thread = threading.Thread(target=self._push, name="progress-artifact", daemon=True)
+        if self.id is not None:
+            self._thread.start()
 
     def __call__(self, tracker: progress.Tracker, st: progress.StageState) -> None:
-        now = time.monotonic()
-        if self.id is None or (now - self.last < self.every and not st.finished):
-            return
-        pct = round(100.0 * tracker.overall(), 1)
-        if pct == self.shown:
-            return
-        self.last, self.shown = now, pct
-        update_progress_artifact(artifact_id=self.id, progress=pct)
+        self.pending = round(100.0 * tracker.overall(), 1)
 
-    def done(self) -> None:
-        if self.id is not None:
+    def _send(self) -> None:
+        pct = self.pending
+        if pct is not None and pct != self.shown:
             with contextlib.suppress(Exception):
-                update_progress_artifact(artifact_id=self.id, progress=100.0)
+                update_progress_artifact(artifact_id=self.id, progress=pct)
+                self.shown = pct
+
+    def _push(self) -> None:
+        while not self._stop.wait(self.every):
+            self._send()
+
+    def done(self, complete: bool = True) -> None:
+        self._stop.set()
+        if self.id is not None and self._thread.is_alive():
+            self._thread.join(timeout=10)
+        if self.id is not None and complete:
+            self.pending = 100.0
+            self._send()
 
 
 def _deployment_id() -> str | None:
@@ -917,6 +932,7 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
     finally:
         with contextlib.suppress(ValueError):
             progress.tracker().listeners.remove(bar)
+        bar.done(complete=False)  # stops its thread (a finished run has set 100 % already)
         store.close()
 
 
