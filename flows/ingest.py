@@ -43,6 +43,8 @@ from newsdedup.tasks import reuse as reuse_mod
 from newsdedup.tasks.candidates import CandidateIndex
 from newsdedup.tasks.cluster import build_clusters, connected_matches, grow_clusters, match_ends, span_nodes
 from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
+from newsdedup.tasks.derivation import derivation_rows
+from newsdedup.tasks.rewrite import REWRITE, Rarity
 from newsdedup.tasks.ingest import Document, InputFile, Reject, iter_inputs
 from newsdedup.tasks.line_stats import LineStats, merged
 
@@ -234,11 +236,12 @@ def prepare_batch(docs: list[dict], workers: int, label: str) -> list:
 
 
 @task(name="align-batch", task_run_name="align-{label}", **COMPUTE_TASK)
-def align_batch(pairs: list, common: Any, workers: int, label: str) -> list:
-    """Align prepared pairs; ``common`` (the index's stock n-grams) never counts as phrase evidence."""
+def align_batch(pairs: list, common: Any, workers: int, label: str, rarity: Any = None) -> list:
+    """Align prepared pairs; ``common`` (the index's stock n-grams) never counts as phrase evidence;
+    ``rarity`` (the index's document frequencies) weighs the words of retold sentences."""
     from newsdedup.tasks.align import align_pairs
 
-    return align_pairs(pairs, common=common, workers=workers)
+    return align_pairs(pairs, common=common, workers=workers, rarity=rarity)
 
 
 @task(name="store-matches", **DB_TASK)
@@ -334,6 +337,23 @@ def _rebuild_clusters(store: Store, state: ClusterState, fresh_set: set[str], to
     stale = {cid for d, sp in state.cluster_spans_of(earlier).items() for s, e, cid in sp if (d, s, e) in old_nodes}
     times["cluster_build"] = round(time.monotonic() - t, 3)
     return clusters, stale, earlier, meta
+
+
+@task(name="update-derivations", **DB_TASK)
+def update_derivations(store: Store, state: ClusterState, new_rows: list[dict], run_id: str) -> int:
+    """The derivation of every document pair this run's matches name, from all the pair's matches
+    (:mod:`~newsdedup.tasks.derivation`); returns how many pairs were new.
+
+    A pair is aligned once, when its later document is matched, so its matches are all among this
+    run's (or a killed run's, redone here): only those pairs change. The retold-sentence matches,
+    which clustering never sees, are added to ``state`` here."""
+    state.add_matches(r for r in new_rows if r["method"] == REWRITE)
+    pairs = state.pair_matches({(r["a_doc_id"], r["b_doc_id"]) for r in new_rows})
+    docs = store.get_documents({d for p in pairs for d in p}, {"external_id": 1, "published": 1, "segments": 1})
+    rows = derivation_rows(pairs, docs)
+    for r in rows:
+        r["run_id"] = run_id
+    return store.write_derivations(rows)
 
 
 @task(name="store-passages", task_run_name="store-passages-{label}", **DB_TASK)
@@ -448,7 +468,10 @@ def _load_index(store: Store, directory: Path, exclude: set[str], logger) -> tup
     token_file = directory / "TOKEN"
     token = token_file.read_text().strip() if token_file.exists() else None
     if meta.get("token") and token == meta.get("token"):
-        return CandidateIndex.load(directory), reuse_mod.PreparedStore(directory / "prepared")
+        try:
+            return CandidateIndex.load(directory), reuse_mod.PreparedStore(directory / "prepared")
+        except ValueError as exc:  # written by an older version (e.g. without token counts): rebuilt
+            logger.info("candidate index not usable (%s)", exc)
     shutil.rmtree(directory / "prepared", ignore_errors=True)
     prepared = reuse_mod.PreparedStore(directory / "prepared")
     index = CandidateIndex()
@@ -532,6 +555,7 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
             index.add([p for p in prepared if p.doc_id not in index], commit=False)
         index.commit()
         common = index.common_shingles()
+        rarity = Rarity(*index.token_df())
         times["reuse_prepare_index"] += time.monotonic() - t
 
         for b, ids in enumerate(batches):
@@ -559,7 +583,7 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
             # in-process workers fork inside one task per batch; otherwise chunks go to the task runner
             size = max(1, len(todo)) if workers > 1 else ALIGN_CHUNK
             futures = [align_batch.submit(quote([(live[x], live[y]) for x, y in chunk]), quote(common), workers,
-                                          f"b{b + 1}-pairs-{k * size + 1}")
+                                          f"b{b + 1}-pairs-{k * size + 1}", quote(rarity))
                        for k, chunk in enumerate(_chunks(todo, size))]
             found = [m for fut in futures for m in fut.result()]
             t3 = time.monotonic()
@@ -637,7 +661,7 @@ def _passage_stage(store: Store, work: list[str], redo: set[str], clusters: list
 
 def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str) -> None:
     rows = [{"what": k, "this run": counts.get(k, 0), "in database": totals.get(k, "")}
-            for k in ("documents", "passages", "boilerplate", "matches", "clusters", "rejects")]
+            for k in ("documents", "passages", "boilerplate", "matches", "clusters", "derivations", "rejects")]
     create_table_artifact(key="ingest-counts", table=rows, description=f"newsdedup run {run_id}: counts")
     top = store.top_clusters(10, members=False)
     lines = [f"# Top reused claims after run `{run_id}`", ""]
@@ -741,10 +765,15 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
             timings.update(reuse["timings"])
             t = time.monotonic()
             clusters: list[dict] = []
+            derivations_new = 0
             try:
                 if state is not None:
-                    clusters, cluster_times = update_clusters(store, quote(state), quote(reuse["rows"]), quote(work))
+                    copied = [r for r in reuse["rows"] if r["method"] != REWRITE]  # retold sentences: not clustered
+                    clusters, cluster_times = update_clusters(store, quote(state), quote(copied), quote(work))
                     timings.update(cluster_times)
+                    t_d = time.monotonic()
+                    derivations_new = update_derivations(store, quote(state), quote(reuse["rows"]), run_id)
+                    timings["derivations"] = round(time.monotonic() - t_d, 3)
                 if reuse["pending"] is not None:
                     reuse["matches_new"] += reuse["pending"].result()
             finally:  # the index is saved before the lock is let go, even when clustering failed
@@ -766,7 +795,8 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
         counts = {"documents": st.get("documents_new", 0), "documents_read": st.get("documents_read", 0),
                   "documents_known": st.get("documents_known", 0), "passages": passages_new,
                   "boilerplate": boilerplate_new, "matches": reuse["matches_new"],
-                  "candidate_pairs": reuse["pairs"], "clusters": len(clusters), "rejects": st.get("rejects", 0),
+                  "candidate_pairs": reuse["pairs"], "clusters": len(clusters), "derivations": derivations_new,
+                  "rejects": st.get("rejects", 0),
                   "input_files_read": st.get("input_files", 0), "input_files_skipped": len(skipped_names),
                   "recovered_runs": len(orphans), "recovered_documents": len(redo)}
         # a killed run may have stopped between a write and its running total: count anew after a recovery

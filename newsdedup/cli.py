@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from . import __version__
 from .config import load_settings
 
-EXPORT_KINDS = ("documents", "passages", "matches", "clusters", "rejects")
+EXPORT_KINDS = ("documents", "passages", "matches", "clusters", "derivations", "rejects")
 
 
 class CliError(Exception):
@@ -102,7 +102,7 @@ def _run_flow(args: argparse.Namespace) -> int:
         print(f"  read {c['documents_read']} documents: {c['documents']} new, {c['documents_known']} already stored; "
               f"{c['rejects']} rejected")
         print(f"  passages {c['passages']} ({c['boilerplate']} boilerplate), matches {c['matches']}, "
-              f"clusters updated {c['clusters']}")
+              f"clusters updated {c['clusters']}, document pairs {c.get('derivations', 0)} new")
         if c["rejects"]:
             print("  see rejects: newsdedup export rejects" + (f" --db {args.db}" if args.db else ""))
     if summary.get("nothing_read"):

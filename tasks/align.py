@@ -27,7 +27,7 @@ Everything is deterministic: numpy stable sorts, no sets iterated for output.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from hashlib import blake2b
 from typing import Iterable, Sequence
 
@@ -37,6 +37,7 @@ from rapidfuzz.distance import Indel
 
 from .parallel import fork_map, shared
 from .normalize import normalize, normalize_text, token_spans
+from .rewrite import REWRITE, REWRITE_PARAMS, Rarity, rare_shared, retold_sentences, words_shared
 
 __all__ = ["ReuseDoc", "Match", "Prepared", "AlignParams", "PARAMS", "prepare", "align_pair", "align_pairs"]
 
@@ -58,6 +59,11 @@ class Match:
     b_end: int
     score: float
     method: str
+    # rarity-weighted share of each document's body vocabulary found in the other (the same on every
+    # match of a pair; None when no corpus statistics were given): see rewrite.words_shared
+    a_words: float | None = None
+    b_words: float | None = None
+    rare_words: int | None = None  # story-specific words both bodies share (rewrite.rare_shared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +110,8 @@ _STOP_RAW = """
 """
 STOPWORDS = frozenset(normalize_text(w) for w in _STOP_RAW.split())
 
-_SENT_END = re.compile(r"[.!?؟;؛…]+(?=\s|$|[\"'»”)\]])|\n\s*")
+# sentence ends; the Urdu full stop «۔» ends a sentence even when the next one follows without a space
+_SENT_END = re.compile(r"[.!?؟;؛…।]+(?=\s|$|[\"'»”)\]])|۔+|\n\s*")
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -154,6 +161,7 @@ class Prepared:
     _sorted: tuple | None = field(default=None, repr=False)
     _rare: tuple | None = field(default=None, repr=False)
     _sents: tuple | None = field(default=None, repr=False)
+    _vocab: tuple | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -584,11 +592,14 @@ def _to_match(a: Prepared, b: Prepared, pc: _Piece) -> Match:
 
 
 def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
-               common: np.ndarray | None = None) -> list[Match]:
+               common: np.ndarray | None = None, rarity: Rarity | None = None) -> list[Match]:
     """Verified, merged span pairs between two different documents (a_doc_id < b_doc_id).
 
     ``common``: optional sorted int64 array of corpus-common shingle hashes (e.g. the
-    candidate index's stop list); they still align but never count as phrase evidence."""
+    candidate index's stop list); they still align but never count as phrase evidence.
+    ``rarity``: corpus document frequencies; with them, sentences retold without a shared
+    phrase are found too (method ``rewrite``, :mod:`~newsdedup.tasks.rewrite`) and every
+    match carries both documents' :func:`~newsdedup.tasks.rewrite.words_shared`."""
     if a.doc_id == b.doc_id:
         return []
     if a.doc_id > b.doc_id:
@@ -649,9 +660,23 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
             pc = _verify(a, b, a0, a1, b0, b1, p, rare_pts=len(g))
             if pc is not None:
                 pieces.append(pc)
-    if not pieces:
+    merged = _merge(pieces, p, a, b) if pieces else []
+    if rarity is None:
+        return [_to_match(a, b, pc) for pc in merged]
+    # a rewrite that copied no passage: its retold sentences are what links the documents (looked
+    # for only then: next to copied passages they would only split them, and the derivation of a pair
+    # with copied passages is decided from its words and copies, not from retold sentences)
+    retold = [] if merged else [
+        _Piece(a0, a1, b0, b1, sc, REWRITE)
+        for a0, a1, b0, b1, sc in retold_sentences(a, b, rarity, covered_a, covered_b, REWRITE_PARAMS)]
+    if retold:
+        retold = _merge(retold, p, a, b)  # neighbouring retold sentences are one retold passage
+    if not merged and not retold:
         return []
-    return [_to_match(a, b, pc) for pc in _merge(pieces, p, a, b)]
+    wa, wb = round(words_shared(a, b, rarity), 4), round(words_shared(b, a, rarity), 4)
+    nr = rare_shared(a, b, rarity)
+    found = sorted(merged + retold, key=lambda x: (x.a0, x.b0))
+    return [replace(_to_match(a, b, pc), a_words=wa, b_words=wb, rare_words=nr) for pc in found]
 
 
 def _order_key(m: Match) -> tuple:
@@ -659,15 +684,16 @@ def _order_key(m: Match) -> tuple:
 
 
 def _align_chunk(chunk: Sequence[tuple[int, int]]) -> list[Match]:
-    docs, params, common = shared["docs"], shared["params"], shared["common"]
+    docs, params, common, rarity = shared["docs"], shared["params"], shared["common"], shared.get("rarity")
     out: list[Match] = []
     for i, j in chunk:
-        out.extend(align_pair(docs[i], docs[j], params, common))
+        out.extend(align_pair(docs[i], docs[j], params, common, rarity))
     return out
 
 
 def align_pairs(pairs: Iterable[tuple[Prepared, Prepared]], params: AlignParams = PARAMS,
-                common: np.ndarray | None = None, workers: int = 1, chunk_size: int = 2000) -> list[Match]:
+                common: np.ndarray | None = None, workers: int = 1, chunk_size: int = 2000,
+                rarity: Rarity | None = None) -> list[Match]:
     """Batch form of :func:`align_pair`; the result is sorted, so order of pairs does not matter.
 
     ``workers > 1`` forks that many processes (:func:`parallel.fork_map`: the prepared
@@ -682,7 +708,7 @@ def align_pairs(pairs: Iterable[tuple[Prepared, Prepared]], params: AlignParams 
                 docs.append(d)
         work.append((num[id(a)], num[id(b)]))
     parts = fork_map(_align_chunk, work, workers=workers, chunk_size=chunk_size,
-                     state={"docs": docs, "params": params, "common": common})
+                     state={"docs": docs, "params": params, "common": common, "rarity": rarity})
     out = [m for part in parts for m in part]
     out.sort(key=_order_key)
     return out

@@ -11,6 +11,11 @@ It also keeps, per member span of the clusters it knows whole, the attributions 
 member's text (:func:`~newsdedup.tasks.attribution.attributions`), so a cluster that gains members
 is voted on again without reading its old members' texts (:func:`~newsdedup.tasks.cluster.grow_clusters`).
 
+Matches of method ``rewrite`` (retold sentences, :mod:`~newsdedup.tasks.rewrite`) are kept
+apart: they are evidence of document derivation, not copied passages, so clustering never sees
+them; :meth:`ClusterState.pair_matches` gives a document pair's matches of both sorts, which is
+what the derivations of a run's new pairs are computed from (:mod:`~newsdedup.tasks.derivation`).
+
 It is derived data, like the index: :meth:`save` writes it with a token, and the flow trusts
 the file only while the database's ``meta`` holds the same token. The flow clears that token
 before it writes any match and sets it after the clusters are written, so a run killed in
@@ -26,11 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from .persist import load_pickle, save_pickle
+from .rewrite import REWRITE
 
 __all__ = ["ClusterState", "MATCH_KEYS"]
 
-MATCH_KEYS = ("_id", "a_doc_id", "a_start", "a_end", "b_doc_id", "b_start", "b_end", "score", "method")
-_FORMAT = 2
+MATCH_KEYS = ("_id", "a_doc_id", "a_start", "a_end", "b_doc_id", "b_start", "b_end", "score", "method",
+              "a_words", "b_words", "rare_words")
+_METHOD = MATCH_KEYS.index("method")
+_FORMAT = 3
 Attribs = Mapping[tuple[str, int, int], Sequence[tuple[int, str]]]
 
 
@@ -40,6 +48,8 @@ class ClusterState:
     def __init__(self) -> None:
         self._matches: dict[str, tuple] = {}  # match id -> values in MATCH_KEYS order
         self._of_doc: dict[str, list[str]] = defaultdict(list)  # doc id -> ids of its matches
+        self._side: dict[str, tuple] = {}  # ``rewrite`` matches (never clustered): id -> values
+        self._side_of_doc: dict[str, list[str]] = defaultdict(list)
         self._members: dict[str, list[tuple[str, int, int]]] = {}  # cluster id -> member spans
         self._spans_of: dict[str, dict[tuple[int, int], str]] = defaultdict(dict)  # doc id -> member span -> cluster
         self.sha: dict[str, str | None] = {}  # cluster id -> content hash as stored
@@ -51,7 +61,7 @@ class ClusterState:
     def from_rows(cls, matches: Iterable[Mapping[str, Any]],
                   clusters: Iterable[tuple[str, str | None, Sequence[tuple[str, int, int]]]]) -> "ClusterState":
         """A state from stored match rows and ``(cluster_id, content_sha, member spans)`` of stored clusters."""
-        return cls._from_values((tuple(r[k] for k in MATCH_KEYS) for r in matches), clusters)
+        return cls._from_values((tuple(r.get(k) for k in MATCH_KEYS) for r in matches), clusters)
 
     @classmethod
     def _from_values(cls, matches: Iterable[Sequence[Any]],
@@ -68,17 +78,18 @@ class ClusterState:
 
     def add_matches(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Add match rows (known ids are skipped); returns how many were new."""
-        return sum(self._add(tuple(r[k] for k in MATCH_KEYS)) for r in rows)
+        return sum(self._add(tuple(r.get(k) for k in MATCH_KEYS)) for r in rows)
 
     def _add(self, v: tuple) -> bool:
         """Add one match given as values in ``MATCH_KEYS`` order (False if its id is known)."""
         mid, a_doc, b_doc = v[0], v[1], v[4]
-        if mid in self._matches:
+        if mid in self._matches or mid in self._side:
             return False
-        self._matches[mid] = v
-        self._of_doc[a_doc].append(mid)
+        store, of_doc = (self._side, self._side_of_doc) if v[_METHOD] == REWRITE else (self._matches, self._of_doc)
+        store[mid] = v
+        of_doc[a_doc].append(mid)
         if b_doc != a_doc:
-            self._of_doc[b_doc].append(mid)
+            of_doc[b_doc].append(mid)
         return True
 
     def set_cluster(self, cid: str, sha: str | None, members: Sequence[tuple[str, int, int]],
@@ -111,7 +122,8 @@ class ClusterState:
     # ------------------------------------------------------------ reading
     @property
     def n_matches(self) -> int:
-        return len(self._matches)
+        """Every match known, retold sentences included."""
+        return len(self._matches) + len(self._side)
 
     @property
     def n_clusters(self) -> int:
@@ -141,7 +153,23 @@ class ClusterState:
         return [dict(zip(MATCH_KEYS, self._matches[m])) for m in ids]
 
     def all_matches(self) -> list[dict]:
+        """Every match clustering reads (not the retold sentences), sorted by id."""
         return [dict(zip(MATCH_KEYS, self._matches[m])) for m in sorted(self._matches)]
+
+    def pair_matches(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:
+        """Every match (retold sentences included) of each document pair ``(a_doc_id, b_doc_id)``,
+        sorted by id; a pair with none is left out."""
+        out: dict[tuple[str, str], list[dict]] = {}
+        for a, b in sorted(set(pairs)):
+            rows = []
+            for store, of_doc in ((self._matches, self._of_doc), (self._side, self._side_of_doc)):
+                for mid in of_doc.get(a, ()):
+                    v = store[mid]
+                    if {v[1], v[4]} == {a, b}:
+                        rows.append(dict(zip(MATCH_KEYS, v)))
+            if rows:
+                out[(a, b)] = sorted(rows, key=lambda r: r["_id"])
+        return out
 
     def cluster_spans_of(self, doc_ids: Iterable[str]) -> dict[str, list[tuple[int, int, str]]]:
         """Per document, ``(start, end, cluster_id)`` of its spans in every stored cluster."""
@@ -160,7 +188,7 @@ class ClusterState:
     def save(self, path: Path, token: str) -> None:
         """Write the state with ``token`` (atomic rename)."""
         save_pickle(path, {"format": _FORMAT, "token": token, "keys": MATCH_KEYS,
-                           "matches": list(self._matches.values()),
+                           "matches": [*self._matches.values(), *self._side.values()],
                            "clusters": [(cid, self.sha.get(cid), m) for cid, m in self._members.items()],
                            "attrib": self._attrib, "attrib_known": sorted(self._attrib_known)})
 

@@ -1,0 +1,219 @@
+"""Retold sentences: what a rewritten article keeps of its source when no phrase survives.
+
+A newspaper writing from agency copy often keeps the facts and changes every phrase:
+«ترکی کے قریب بحیرہ روم میں مچھیروں کی کشتی میں سوار 250 شامی تارکین وطن کو بچا لیا گیا»
+becomes «ترک میڈیا کے مطابق ... کشتی قبرص کے قریب طوفان میں گھر گئی». Word n-gram seeds
+(:mod:`~newsdedup.tasks.align`) find nothing, yet a journalist calls the article derived.
+What survives is the *rare* vocabulary: the names, numbers and uncommon words of the story.
+
+Why rarity, and why a document-level gate first: two unrelated reports share common words
+(«said», «government», a president's name), and two independent reports of one event share
+its names. How rare a shared word is in the whole corpus (its document frequency, kept by
+the candidate index: :meth:`~newsdedup.tasks.candidates.CandidateIndex.token_df`) measures
+how much it tells; and only when one document's rare vocabulary is largely found in the
+other (:func:`words_shared` ≥ ``gate``) are its sentences paired with the other's. A
+sentence pair is *retold* when the rare words they share are a large part of the smaller one
+(``share``) and carry real weight on their own (``mass``, in units of a word seen in one
+document only). Each retold pair becomes a match of method ``rewrite``.
+
+Those matches say "this sentence retells that one"; they are evidence that one document is
+derived from the other (:mod:`~newsdedup.tasks.derivation`), not copied passages, so they are
+kept out of clusters. Everything here is language-independent: no word lists, only counts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # no import cycle: align imports this module
+    from .align import Prepared
+
+__all__ = ["REWRITE", "Rarity", "RewriteParams", "REWRITE_PARAMS", "vocabulary", "words_shared", "rare_shared",
+           "retold_sentences"]
+
+REWRITE = "rewrite"  # the method of a retold-sentence match
+
+
+@dataclass(frozen=True, slots=True)
+class RewriteParams:
+    """Thresholds of the retold-sentence rule (chosen on counter-dev, see bench/derivation.py)."""
+
+    gate: float = 0.3  # one document's rare vocabulary found in the other, at least this share
+    share: float = 0.4  # a sentence pair shares at least this share of the smaller one's weight
+    mass: float = 1.0  # ... and at least this weight (1.0 = one word found in a single document)
+    rare: float = 0.7  # a word this rare or rarer is "story-specific" (weight; see Rarity)
+    min_rare: int = 1  # a retold sentence pair shares at least this many story-specific words
+    doc_rare: int = 2  # ... and its documents at least this many
+    max_ratio: float = 8.0  # the larger sentence of a pair weighs at most this many times the smaller
+    min_cover: float = 0.1  # the retold sentences hold at least this share of one document's body weight
+    max_sentences: int = 400  # longer documents pair their sentences only with this many of the other
+
+
+REWRITE_PARAMS = RewriteParams()
+
+
+class Rarity:
+    """Rarity weights of tokens from their document frequencies.
+
+    ``w = ln((N + prior) / (df + 0.5)) / ln((N + prior) / 1.5)``, clipped to 0–1: 1 for a token
+    seen in one document, 0 for a token in (almost) every document. ``prior`` empty
+    pseudo-documents keep a tiny corpus from calling every shared word common (with two
+    documents, every shared word is in "all" of them, which says nothing)."""
+
+    __slots__ = ("keys", "counts", "n_docs", "prior", "_scale")
+
+    def __init__(self, keys: np.ndarray, counts: np.ndarray, n_docs: int, prior: int = 20) -> None:
+        self.keys = np.asarray(keys, dtype=np.int64)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        self.n_docs = int(n_docs)
+        self.prior = int(prior)
+        self._scale = math.log((self.n_docs + self.prior) / 1.5)
+
+    def df(self, ids: np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(self.keys) or not len(ids):
+            return np.zeros(len(ids), dtype=np.int64)
+        k = np.searchsorted(self.keys, ids)
+        k[k == len(self.keys)] = 0
+        return np.where(self.keys[k] == ids, self.counts[k], 0)
+
+    def weights(self, ids: np.ndarray) -> np.ndarray:
+        df = np.maximum(self.df(ids), 1).astype(np.float64)
+        w = np.log((self.n_docs + self.prior) / (df + 0.5)) / self._scale
+        return np.clip(w, 0.0, 1.0)
+
+
+def _body_tokens(p: "Prepared") -> np.ndarray:
+    """Positions of the tokens that can carry evidence: body (not boilerplate), not a function word."""
+    return np.flatnonzero(p.content & ~p.excluded)
+
+
+def vocabulary(p: "Prepared", rarity: Rarity) -> tuple[np.ndarray, np.ndarray]:
+    """The document's body vocabulary: sorted unique token ids and their rarity weights (cached)."""
+    cached = p._vocab
+    if cached is not None and cached[0] is rarity:
+        return cached[1]
+    ids = np.unique(p.ids[_body_tokens(p)])
+    out = (ids, rarity.weights(ids))
+    p._vocab = (rarity, out)
+    return out
+
+
+def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    if not len(sorted_values):
+        return np.zeros(len(x), dtype=bool)
+    k = np.searchsorted(sorted_values, x)
+    k[k == len(sorted_values)] = 0
+    return sorted_values[k] == x
+
+
+def words_shared(x: "Prepared", y: "Prepared", rarity: Rarity) -> float:
+    """Rarity-weighted share of ``x``'s body vocabulary that also occurs in ``y`` (0–1).
+
+    "How much of what ``x`` says can be found in ``y``": near 1 for an article rewritten
+    from ``y`` alone, low for one that adds much of its own or reports independently."""
+    ix, wx = vocabulary(x, rarity)
+    total = float(wx.sum())
+    if total <= 0:
+        return 0.0
+    iy, _ = vocabulary(y, rarity)
+    return float(wx[_member(ix, iy)].sum()) / total
+
+
+def rare_shared(x: "Prepared", y: "Prepared", rarity: Rarity, rare: float = REWRITE_PARAMS.rare) -> int:
+    """How many story-specific words (rarity weight >= ``rare``: names, numbers, uncommon words)
+    the two documents' bodies share. Two reports of different stories share few or none."""
+    ix, wx = vocabulary(x, rarity)
+    iy, _ = vocabulary(y, rarity)
+    return int((_member(ix, iy) & (wx >= rare)).sum())
+
+
+def _sentence_vocab(p: "Prepared", rarity: Rarity) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Unique (sentence, token id) pairs of the body vocabulary, sorted by id: sentence numbers,
+    ids, weights; and every sentence's total weight."""
+    pos = _body_tokens(p)
+    sent = p.sent[pos].astype(np.int64)
+    ids = p.ids[pos]
+    n_s = len(p.sent_len)
+    if not len(pos):
+        z = np.zeros(0, np.int64)
+        return z, z, np.zeros(0), np.zeros(n_s)
+    code = np.unique(np.stack([ids, sent]), axis=1)  # sorted by id, then sentence
+    ids, sent = code[0], code[1]
+    w = rarity.weights(ids)
+    total = np.bincount(sent, weights=w, minlength=n_s)
+    return sent, ids, w, total
+
+
+def retold_sentences(a: "Prepared", b: "Prepared", rarity: Rarity, covered_a: np.ndarray, covered_b: np.ndarray,
+                     params: RewriteParams = REWRITE_PARAMS) -> list[tuple[int, int, int, int, float]]:
+    """Sentence pairs of ``a`` and ``b`` that retell each other: ``(a first token, a last token,
+    b first token, b last token, score 0–100)``, in ``a`` order.
+
+    Only when one document's rare vocabulary is largely in the other (``gate``); sentences
+    already explained by other matches (``covered_*``: more than half of their tokens) or
+    touching boilerplate are left out; each sentence is paired at most once, the best pairs
+    first (ties by position, so the result is deterministic)."""
+    p = params
+    if max(words_shared(a, b, rarity), words_shared(b, a, rarity)) < p.gate or rare_shared(a, b, rarity, p.rare) < p.doc_rare:
+        return []
+    sa, ia, wa, ta = _sentence_vocab(a, rarity)
+    sb, ib, wb, tb = _sentence_vocab(b, rarity)
+    n_a, n_b = len(ta), len(tb)
+    if not n_a or not n_b or n_a * n_b > p.max_sentences * p.max_sentences:
+        return []
+    # every shared id: all (sentence of a, sentence of b) pairs holding it, with its weight
+    ua, first_a, cnt_a = np.unique(ia, return_index=True, return_counts=True)
+    ub, first_b, cnt_b = np.unique(ib, return_index=True, return_counts=True)
+    _, xa, xb = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
+    if not len(xa):
+        return []
+    na, nb = cnt_a[xa], cnt_b[xb]
+    tot = na * nb
+    rep = np.repeat(np.arange(len(xa)), tot)
+    t = np.arange(int(tot.sum())) - np.repeat(np.cumsum(tot) - tot, tot)
+    ra = first_a[xa][rep] + t // nb[rep]
+    rb = first_b[xb][rep] + t % nb[rep]
+    shared = np.zeros((n_a, n_b))
+    np.add.at(shared, (sa[ra], sb[rb]), wa[ra])
+    n_rare = np.zeros((n_a, n_b), dtype=np.int64)
+    np.add.at(n_rare, (sa[ra], sb[rb]), (wa[ra] >= p.rare).astype(np.int64))
+    smaller = np.minimum.outer(ta, tb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(smaller > 0, shared / smaller, 0.0)
+    larger = np.maximum.outer(ta, tb)
+    ok = (share >= p.share) & (shared >= p.mass) & (n_rare >= p.min_rare) & (larger <= p.max_ratio * smaller)
+    if not ok.any():
+        return []
+    first_tok_a = np.searchsorted(a.sent, np.arange(n_a), "left")
+    first_tok_b = np.searchsorted(b.sent, np.arange(n_b), "left")
+    last_tok_a = first_tok_a + a.sent_len - 1
+    last_tok_b = first_tok_b + b.sent_len - 1
+
+    def free(d: "Prepared", covered: np.ndarray, f: int, l: int) -> bool:
+        return not d.excluded[f : l + 1].any() and covered[f : l + 1].mean() <= 0.5
+
+    cand = np.argwhere(ok)
+    order = sorted(range(len(cand)), key=lambda k: (-share[tuple(cand[k])], int(cand[k][0]), int(cand[k][1])))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    out = []
+    for k in order:
+        i, j = int(cand[k][0]), int(cand[k][1])
+        if i in used_a or j in used_b:
+            continue
+        fa, la, fb, lb = int(first_tok_a[i]), int(last_tok_a[i]), int(first_tok_b[j]), int(last_tok_b[j])
+        if not (free(a, covered_a, fa, la) and free(b, covered_b, fb, lb)):
+            continue
+        used_a.add(i)
+        used_b.add(j)
+        out.append((fa, la, fb, lb, round(100.0 * min(1.0, float(share[i, j])), 2)))
+    # a sentence or two of a long text that happen to share names do not make a rewrite
+    if not out or max(ta[sorted(used_a)].sum() / max(ta.sum(), 1e-9), tb[sorted(used_b)].sum() / max(tb.sum(), 1e-9)) < p.min_cover:
+        return []
+    out.sort()
+    return out
