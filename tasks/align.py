@@ -37,7 +37,7 @@ from rapidfuzz.distance import Indel
 
 from .parallel import fork_map, shared
 from .normalize import normalize, normalize_text, token_spans
-from .rewrite import REWRITE, REWRITE_PARAMS, Rarity, rare_shared, retold_sentences, words_shared
+from .rewrite import REWRITE, REWRITE_PARAMS, Rarity, retold_sentences, shared_vocabulary
 
 __all__ = ["ReuseDoc", "Match", "Prepared", "AlignParams", "PARAMS", "prepare", "align_pair", "align_pairs"]
 
@@ -162,6 +162,7 @@ class Prepared:
     _rare: tuple | None = field(default=None, repr=False)
     _sents: tuple | None = field(default=None, repr=False)
     _vocab: tuple | None = field(default=None, repr=False)
+    _sent_vocab: tuple | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -666,15 +667,15 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
     # a rewrite that copied no passage: its retold sentences are what links the documents (looked
     # for only then: next to copied passages they would only split them, and the derivation of a pair
     # with copied passages is decided from its words and copies, not from retold sentences)
+    vocab = shared_vocabulary(a, b, rarity)
     retold = [] if merged else [
         _Piece(a0, a1, b0, b1, sc, REWRITE)
-        for a0, a1, b0, b1, sc in retold_sentences(a, b, rarity, covered_a, covered_b, REWRITE_PARAMS)]
+        for a0, a1, b0, b1, sc in retold_sentences(a, b, rarity, covered_a, covered_b, REWRITE_PARAMS, vocab)]
     if retold:
         retold = _merge(retold, p, a, b)  # neighbouring retold sentences are one retold passage
     if not merged and not retold:
         return []
-    wa, wb = round(words_shared(a, b, rarity), 4), round(words_shared(b, a, rarity), 4)
-    nr = rare_shared(a, b, rarity)
+    wa, wb, nr = round(vocab[0], 4), round(vocab[1], 4), vocab[2]
     found = sorted(merged + retold, key=lambda x: (x.a0, x.b0))
     return [replace(_to_match(a, b, pc), a_words=wa, b_words=wb, rare_words=nr) for pc in found]
 

@@ -198,7 +198,7 @@ def build_clusters(matches: Sequence[Match], docs: Mapping[str, dict],
             members.append({"doc_id": d, "external_id": info.get("external_id"), "outlet": info.get("outlet"),
                             "start": s, "end": e, "text": text[s:e] if text is not None else None,
                             "score": round(best[i], 2)})
-        found = [tuple(attributions(m["text"] or "")) for m in members]
+        found = [tuple(attributions(m["text"] or "", m["outlet"])) for m in members]
         if attribs is not None:
             attribs.update(((m["doc_id"], m["start"], m["end"]), f) for m, f in zip(members, found) if f)
         clusters.append(_cluster_doc(members, members, docs, found))
@@ -364,7 +364,7 @@ def grow_clusters(state: Any, new_ids: Sequence[str], fresh: set[str],
             earlier.update(d for d, _, _ in order if d not in fresh)
             continue
         member_list = [members[k] for k in order]
-        found = [tuple(attributions(members[k]["text"] or "")) if k in changed else state.attributions_of(k)
+        found = [tuple(attributions(members[k]["text"] or "", members[k]["outlet"])) if k in changed else state.attributions_of(k)
                  for k in order]
         attribs.update((k, f) for k, f in zip(order, found) if f)
         # the smallest of the old members were the stored first-seen and anchor: only the members in their

@@ -159,17 +159,19 @@ class ClusterState:
     def pair_matches(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:
         """Every match (retold sentences included) of each document pair ``(a_doc_id, b_doc_id)``,
         sorted by id; a pair with none is left out."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for a, b in pairs:
+            wanted[a].add(b)
         out: dict[tuple[str, str], list[dict]] = {}
-        for a, b in sorted(set(pairs)):
-            rows = []
+        for a in sorted(wanted):  # each document's matches walked once, however many pairs it is in
+            others = wanted[a]
             for store, of_doc in ((self._matches, self._of_doc), (self._side, self._side_of_doc)):
                 for mid in of_doc.get(a, ()):
                     v = store[mid]
-                    if {v[1], v[4]} == {a, b}:
-                        rows.append(dict(zip(MATCH_KEYS, v)))
-            if rows:
-                out[(a, b)] = sorted(rows, key=lambda r: r["_id"])
-        return out
+                    other = v[4] if v[1] == a else v[1]
+                    if other in others:
+                        out.setdefault((a, other), []).append(dict(zip(MATCH_KEYS, v)))
+        return {k: sorted(v, key=lambda r: r["_id"]) for k, v in sorted(out.items())}
 
     def cluster_spans_of(self, doc_ids: Iterable[str]) -> dict[str, list[tuple[int, int, str]]]:
         """Per document, ``(start, end, cluster_id)`` of its spans in every stored cluster."""

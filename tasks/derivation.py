@@ -83,9 +83,14 @@ def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(s, e) for s, e in out]
 
 
+def _is_union(spans: Sequence[tuple[int, int]]) -> bool:
+    """Sorted, non-empty and disjoint already (the union of itself)."""
+    return all(s < e for s, e in spans) and all(spans[i][1] < spans[i + 1][0] for i in range(len(spans) - 1))
+
+
 def coverage(spans: Iterable[tuple[int, int]], body: Sequence[tuple[int, int]]) -> float:
     """Share of the body's characters inside the union of ``spans`` (0–1)."""
-    body = _union(body)
+    body = body if _is_union(body) else _union(body)
     total = sum(e - s for s, e in body)
     if not total:
         return 0.0
@@ -187,11 +192,19 @@ def derivation_rows(pair_matches: Mapping[tuple[str, str], Sequence[Mapping[str,
     ``external_id``, ``published`` and ``segments`` (or ``body``); a pair whose document is missing
     is left out (it is computed again when the document is back)."""
     rows = []
+    sides: dict[str, dict] = {}  # each document's body worked out once
+
+    def side(doc_id: str) -> dict:
+        got = sides.get(doc_id)
+        if got is None:
+            got = sides[doc_id] = _side(doc_id, docs[doc_id])
+        return got
+
     for a_id, b_id in sorted(pair_matches):
         ms = pair_matches[(a_id, b_id)]
         if not ms or a_id not in docs or b_id not in docs:
             continue
-        a, b = (_side(a_id, docs[a_id]), _side(b_id, docs[b_id]))
+        a, b = side(a_id), side(b_id)
         rows.append(derivation_row(a, b, [m if m["a_doc_id"] == a_id else _swap(m) for m in ms], params))
     rows.sort(key=lambda r: (r["a_doc_id"], r["b_doc_id"]))
     return rows
@@ -199,4 +212,4 @@ def derivation_rows(pair_matches: Mapping[tuple[str, str], Sequence[Mapping[str,
 
 def _side(doc_id: str, doc: Mapping[str, Any]) -> dict:
     return {"doc_id": doc_id, "external_id": doc.get("external_id"), "published": doc.get("published"),
-            "body": doc["body"] if "body" in doc else body_spans(doc)}
+            "body": _union(doc["body"] if "body" in doc else body_spans(doc))}

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # no import cycle: align imports this module
     from .align import Prepared
 
 __all__ = ["REWRITE", "Rarity", "RewriteParams", "REWRITE_PARAMS", "vocabulary", "words_shared", "rare_shared",
-           "retold_sentences"]
+           "shared_vocabulary", "retold_sentences"]
 
 REWRITE = "rewrite"  # the method of a retold-sentence match
 
@@ -98,17 +98,28 @@ def vocabulary(p: "Prepared", rarity: Rarity) -> tuple[np.ndarray, np.ndarray]:
     if cached is not None and cached[0] is rarity:
         return cached[1]
     ids = np.unique(p.ids[_body_tokens(p)])
-    out = (ids, rarity.weights(ids))
+    w = rarity.weights(ids)
+    out = (ids, w, float(w.sum()))
     p._vocab = (rarity, out)
     return out
 
 
-def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    if not len(sorted_values):
-        return np.zeros(len(x), dtype=bool)
-    k = np.searchsorted(sorted_values, x)
-    k[k == len(sorted_values)] = 0
-    return sorted_values[k] == x
+def shared_vocabulary(x: "Prepared", y: "Prepared", rarity: Rarity,
+                      rare: float | None = None) -> tuple[float, float, int]:
+    """``(words_shared(x, y), words_shared(y, x), rare_shared(x, y))`` from one comparison of the two
+    vocabularies (it runs for every candidate pair, so once rather than three times)."""
+    rare = REWRITE_PARAMS.rare if rare is None else rare
+    ix, wx, tx = vocabulary(x, rarity)
+    iy, wy, ty = vocabulary(y, rarity)
+    if not len(ix) or not len(iy):
+        return 0.0, 0.0, 0
+    k = np.searchsorted(iy, ix)
+    k[k == len(iy)] = 0
+    hit = iy[k] == ix
+    shared_w = wx[hit]
+    sx = float(shared_w.sum()) / tx if tx > 0 else 0.0
+    sy = float(wy[k[hit]].sum()) / ty if ty > 0 else 0.0
+    return sx, sy, int((shared_w >= rare).sum())
 
 
 def words_shared(x: "Prepared", y: "Prepared", rarity: Rarity) -> float:
@@ -116,59 +127,59 @@ def words_shared(x: "Prepared", y: "Prepared", rarity: Rarity) -> float:
 
     "How much of what ``x`` says can be found in ``y``": near 1 for an article rewritten
     from ``y`` alone, low for one that adds much of its own or reports independently."""
-    ix, wx = vocabulary(x, rarity)
-    total = float(wx.sum())
-    if total <= 0:
-        return 0.0
-    iy, _ = vocabulary(y, rarity)
-    return float(wx[_member(ix, iy)].sum()) / total
+    return shared_vocabulary(x, y, rarity)[0]
 
 
 def rare_shared(x: "Prepared", y: "Prepared", rarity: Rarity, rare: float = REWRITE_PARAMS.rare) -> int:
     """How many story-specific words (rarity weight >= ``rare``: names, numbers, uncommon words)
     the two documents' bodies share. Two reports of different stories share few or none."""
-    ix, wx = vocabulary(x, rarity)
-    iy, _ = vocabulary(y, rarity)
-    return int((_member(ix, iy) & (wx >= rare)).sum())
+    return shared_vocabulary(x, y, rarity, rare)[2]
 
 
-def _sentence_vocab(p: "Prepared", rarity: Rarity) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Unique (sentence, token id) pairs of the body vocabulary, sorted by id: sentence numbers,
-    ids, weights; and every sentence's total weight."""
+def _sentence_vocab(p: "Prepared", rarity: Rarity) -> tuple:
+    """The body vocabulary by sentence, cached: ``(u, first, count, sent, weight, total)`` where the
+    unique (token id, sentence) pairs are sorted by id (``sent``/``weight`` per pair), ``u`` are their
+    distinct ids with the ``first`` pair and ``count`` of pairs of each, ``total`` every sentence's weight."""
+    cached = p._sent_vocab
+    if cached is not None and cached[0] is rarity:
+        return cached[1]
     pos = _body_tokens(p)
-    sent = p.sent[pos].astype(np.int64)
-    ids = p.ids[pos]
     n_s = len(p.sent_len)
-    if not len(pos):
-        z = np.zeros(0, np.int64)
-        return z, z, np.zeros(0), np.zeros(n_s)
-    code = np.unique(np.stack([ids, sent]), axis=1)  # sorted by id, then sentence
-    ids, sent = code[0], code[1]
+    ids, sent = p.ids[pos], p.sent[pos].astype(np.int64)
+    order = np.lexsort((sent, ids))
+    ids, sent = ids[order], sent[order]
+    if len(ids):
+        keep = np.ones(len(ids), dtype=bool)
+        keep[1:] = (ids[1:] != ids[:-1]) | (sent[1:] != sent[:-1])
+        ids, sent = ids[keep], sent[keep]
+    u, first, cnt = np.unique(ids, return_index=True, return_counts=True)
     w = rarity.weights(ids)
-    total = np.bincount(sent, weights=w, minlength=n_s)
-    return sent, ids, w, total
+    total = np.bincount(sent, weights=w, minlength=n_s) if len(ids) else np.zeros(n_s)
+    out = (u, first, cnt, sent, w, total)
+    p._sent_vocab = (rarity, out)
+    return out
 
 
 def retold_sentences(a: "Prepared", b: "Prepared", rarity: Rarity, covered_a: np.ndarray, covered_b: np.ndarray,
-                     params: RewriteParams = REWRITE_PARAMS) -> list[tuple[int, int, int, int, float]]:
+                     params: RewriteParams = REWRITE_PARAMS,
+                     shared: tuple[float, float, int] | None = None) -> list[tuple[int, int, int, int, float]]:
     """Sentence pairs of ``a`` and ``b`` that retell each other: ``(a first token, a last token,
     b first token, b last token, score 0–100)``, in ``a`` order.
 
     Only when one document's rare vocabulary is largely in the other (``gate``); sentences
     already explained by other matches (``covered_*``: more than half of their tokens) or
-    touching boilerplate are left out; each sentence is paired at most once, the best pairs
+    touching boilerplate are left out (``shared``: the pair's :func:`shared_vocabulary`, if known); each sentence is paired at most once, the best pairs
     first (ties by position, so the result is deterministic)."""
     p = params
-    if max(words_shared(a, b, rarity), words_shared(b, a, rarity)) < p.gate or rare_shared(a, b, rarity, p.rare) < p.doc_rare:
+    sx, sy, n_rare = shared if shared is not None else shared_vocabulary(a, b, rarity, p.rare)
+    if max(sx, sy) < p.gate or n_rare < p.doc_rare:
         return []
-    sa, ia, wa, ta = _sentence_vocab(a, rarity)
-    sb, ib, wb, tb = _sentence_vocab(b, rarity)
+    ua, first_a, cnt_a, sa, wa, ta = _sentence_vocab(a, rarity)
+    ub, first_b, cnt_b, sb, _, tb = _sentence_vocab(b, rarity)
     n_a, n_b = len(ta), len(tb)
     if not n_a or not n_b or n_a * n_b > p.max_sentences * p.max_sentences:
         return []
     # every shared id: all (sentence of a, sentence of b) pairs holding it, with its weight
-    ua, first_a, cnt_a = np.unique(ia, return_index=True, return_counts=True)
-    ub, first_b, cnt_b = np.unique(ib, return_index=True, return_counts=True)
     _, xa, xb = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
     if not len(xa):
         return []
@@ -178,10 +189,9 @@ def retold_sentences(a: "Prepared", b: "Prepared", rarity: Rarity, covered_a: np
     t = np.arange(int(tot.sum())) - np.repeat(np.cumsum(tot) - tot, tot)
     ra = first_a[xa][rep] + t // nb[rep]
     rb = first_b[xb][rep] + t % nb[rep]
-    shared = np.zeros((n_a, n_b))
-    np.add.at(shared, (sa[ra], sb[rb]), wa[ra])
-    n_rare = np.zeros((n_a, n_b), dtype=np.int64)
-    np.add.at(n_rare, (sa[ra], sb[rb]), (wa[ra] >= p.rare).astype(np.int64))
+    cell = sa[ra] * n_b + sb[rb]
+    shared = np.bincount(cell, weights=wa[ra], minlength=n_a * n_b).reshape(n_a, n_b)
+    n_rare = np.bincount(cell, weights=(wa[ra] >= p.rare), minlength=n_a * n_b).reshape(n_a, n_b)
     smaller = np.minimum.outer(ta, tb)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(smaller > 0, shared / smaller, 0.0)

@@ -73,8 +73,8 @@ def test_running_totals_follow_every_write(mongo_uri, db_name):
 
     store = Store.open(load_settings(db_name))
     try:
-        assert store.counts() == {"documents": 0, "passages": 0, "matches": 0, "clusters": 0, "rejects": 0,
-                                  "boilerplate": 0}
+        assert store.counts() == {"documents": 0, "passages": 0, "matches": 0, "clusters": 0, "derivations": 0,
+                                  "rejects": 0, "boilerplate": 0}
         assert store.next_ingest_seq() == 0
         def doc(i: int) -> dict:
             return {"_id": f"d{i}", "doc_id": f"d{i}", "external_id": f"e{i}", "text": "نص", "content_sha256": "0",
@@ -101,7 +101,12 @@ def test_running_totals_follow_every_write(mongo_uri, db_name):
                    "representative": "", "attribution": None, "members": []}
         shas, _ = store.write_clusters([cluster, {**cluster, "cluster_id": "d2:00000000-00000040"}], set(), {})
         store.write_clusters([{**cluster, "size": 3}], {"d1:00000000-00000040", "d2:00000000-00000040"}, shas)
-        want = {"documents": 3000, "passages": 10, "matches": 0, "clusters": 1, "rejects": 1, "boilerplate": 4}
+        pair = {"_id": "d1~d2", "a_doc_id": "d1", "b_doc_id": "d2", "derivation": "non"}
+        assert store.write_derivations([pair, {**pair, "_id": "d1~d3", "b_doc_id": "d3"}]) == 2
+        assert store.write_derivations([{**pair, "derivation": "wholly"}]) == 0  # replaced, not added
+        assert store.db.derivations.find_one({"_id": "d1~d2"})["derivation"] == "wholly"
+        want = {"documents": 3000, "passages": 10, "matches": 0, "clusters": 1, "derivations": 2, "rejects": 1,
+                "boilerplate": 4}
         assert store.counts() == want
         assert store.recount() == want
         store.db.meta.delete_one({"_id": "totals"})  # a database written before running totals existed
