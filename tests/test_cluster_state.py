@@ -136,3 +136,24 @@ def test_top_clusters_equal_a_sorted_query(mongo_uri, db_name):
     finally:
         store.client.drop_database(db_name)
         store.close()
+
+
+def test_retold_sentence_matches_are_kept_apart_from_clustering(tmp_path):
+    """Matches of method ``rewrite`` link documents for their derivation only: clustering never sees
+    them, a document pair's matches include them, and they survive a save and a load."""
+    from newsdedup.tasks.cluster_state import ClusterState
+
+    rows = [_row("m1", "a", 0, 40, "b", 0, 40), {**_row("m2", "a", 50, 90, "b", 60, 99), "method": "rewrite"},
+            {**_row("m3", "a", 100, 140, "c", 0, 40), "method": "rewrite", "a_words": 0.5, "b_words": 0.7}]
+    st = ClusterState.from_rows(rows[:1], [])
+    assert st.add_matches(rows) == 2 and st.add_matches(rows) == 0
+    assert [m["_id"] for m in st.all_matches()] == ["m1"] and [m["_id"] for m in st.matches_of(["a", "c"])] == ["m1"]
+    assert sorted(st.documents()) == ["a", "b"] and st.n_matches == 3
+    pairs = st.pair_matches([("a", "b"), ("a", "c"), ("b", "c")])
+    assert {k: [m["_id"] for m in v] for k, v in pairs.items()} == {("a", "b"): ["m1", "m2"], ("a", "c"): ["m3"]}
+    assert pairs[("a", "c")][0]["b_words"] == 0.7
+    path = tmp_path / "clusters.pkl"
+    st.save(path, "T")
+    back = ClusterState.load(path, "T")
+    assert back.pair_matches([("a", "b"), ("a", "c")]) == st.pair_matches([("a", "b"), ("a", "c")])
+    assert back.all_matches() == st.all_matches()
