@@ -41,10 +41,10 @@ from newsdedup.db import Store, process_identity, resolve_uri, segment_rows, sta
 from newsdedup.tasks import analyze as analyze_mod
 from newsdedup.tasks import reuse as reuse_mod
 from newsdedup.tasks.candidates import CandidateIndex
-from newsdedup.tasks.cluster import build_clusters, connected_matches, grow_clusters, match_ends, span_nodes
+from newsdedup.tasks.cluster import build_clusters, connected_matches, grow_clusters, match_ends, stale_clusters
 from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
 from newsdedup.tasks.derivation import derivation_rows
-from newsdedup.tasks.rewrite import REWRITE, Rarity
+from newsdedup.tasks.rewrite import REWRITE
 from newsdedup.tasks.ingest import Document, InputFile, Reject, iter_inputs
 from newsdedup.tasks.line_stats import LineStats, merged
 
@@ -236,12 +236,11 @@ def prepare_batch(docs: list[dict], workers: int, label: str) -> list:
 
 
 @task(name="align-batch", task_run_name="align-{label}", **COMPUTE_TASK)
-def align_batch(pairs: list, common: Any, workers: int, label: str, rarity: Any = None) -> list:
-    """Align prepared pairs; ``common`` (the index's stock n-grams) never counts as phrase evidence;
-    ``rarity`` (the index's document frequencies) weighs the words of retold sentences."""
+def align_batch(pairs: list, rarity: Any, workers: int, label: str) -> list:
+    """Align prepared pairs; ``rarity`` (the index's word frequencies and stock n-grams) weighs the evidence."""
     from newsdedup.tasks.align import align_pairs
 
-    return align_pairs(pairs, common=common, workers=workers, rarity=rarity)
+    return align_pairs(pairs, rarity=rarity, workers=workers)
 
 
 @task(name="store-matches", **DB_TASK)
@@ -332,9 +331,8 @@ def _rebuild_clusters(store: Store, state: ClusterState, fresh_set: set[str], to
     clusters = build_clusters(objs, meta, attribs)
     # the passages these components had before this run: the stored clusters naming one are replaced
     old = [m for m in objs if m.a_doc_id not in fresh_set and m.b_doc_id not in fresh_set]
-    old_nodes = set(span_nodes(old)[0])
     earlier = sorted(docs_in - fresh_set)
-    stale = {cid for d, sp in state.cluster_spans_of(earlier).items() for s, e, cid in sp if (d, s, e) in old_nodes}
+    stale = stale_clusters(old, state.cluster_spans_of)
     times["cluster_build"] = round(time.monotonic() - t, 3)
     return clusters, stale, earlier, meta
 
@@ -470,8 +468,8 @@ def _load_index(store: Store, directory: Path, exclude: set[str], logger) -> tup
     if meta.get("token") and token == meta.get("token"):
         try:
             return CandidateIndex.load(directory), reuse_mod.PreparedStore(directory / "prepared")
-        except ValueError as exc:  # written by an older version (e.g. without token counts): rebuilt
-            logger.info("candidate index not usable (%s)", exc)
+        except ValueError as exc:  # written by an older version: rebuilt below
+            logger.info("%s", exc)
     shutil.rmtree(directory / "prepared", ignore_errors=True)
     prepared = reuse_mod.PreparedStore(directory / "prepared")
     index = CandidateIndex()
@@ -554,8 +552,7 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
                 ext_ids[d["doc_id"]] = d["external_id"]
             index.add([p for p in prepared if p.doc_id not in index], commit=False)
         index.commit()
-        common = index.common_shingles()
-        rarity = Rarity(*index.token_df())
+        rarity = index.rarity()  # document frequencies of the whole corpus, this run's documents included
         times["reuse_prepare_index"] += time.monotonic() - t
 
         for b, ids in enumerate(batches):
@@ -582,8 +579,8 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
             t2 = time.monotonic()
             # in-process workers fork inside one task per batch; otherwise chunks go to the task runner
             size = max(1, len(todo)) if workers > 1 else ALIGN_CHUNK
-            futures = [align_batch.submit(quote([(live[x], live[y]) for x, y in chunk]), quote(common), workers,
-                                          f"b{b + 1}-pairs-{k * size + 1}", quote(rarity))
+            futures = [align_batch.submit(quote([(live[x], live[y]) for x, y in chunk]), quote(rarity), workers,
+                                          f"b{b + 1}-pairs-{k * size + 1}")
                        for k, chunk in enumerate(_chunks(todo, size))]
             found = [m for fut in futures for m in fut.result()]
             t3 = time.monotonic()
@@ -663,7 +660,7 @@ def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str) ->
     rows = [{"what": k, "this run": counts.get(k, 0), "in database": totals.get(k, "")}
             for k in ("documents", "passages", "boilerplate", "matches", "clusters", "derivations", "rejects")]
     create_table_artifact(key="ingest-counts", table=rows, description=f"newsdedup run {run_id}: counts")
-    top = store.top_clusters(10, members=False)
+    top = store.top_clusters(10, members=False, kind="claim")  # claims: not templates, formulae, own reuse
     lines = [f"# Top reused claims after run `{run_id}`", ""]
     if not top:
         lines.append("No passage is shared between documents yet.")
@@ -672,7 +669,9 @@ def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str) ->
         rep = (c.get("representative") or "").replace("\n", " ")
         if len(rep) > 240:
             rep = rep[:240] + "…"
-        lines += [f"## {i}. {c.get('n_outlets', 0)} outlets, {c.get('size', 0)} passages",
+        conf = c.get("confidence")
+        lines += [f"## {i}. {c.get('n_outlets', 0)} outlets, {c.get('size', 0)} passages"
+                  + (f", confidence {conf:.2f}" if conf is not None else ""),
                   f"> {rep}", "",
                   f"- outlets: {', '.join(o or '(unknown)' for o in c.get('outlets') or [])}",
                   f"- first seen: {fs.get('outlet') or '(unknown outlet)'} on {fs.get('published') or 'unknown date'}"

@@ -143,7 +143,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         if args.what == "clusters":
-            rows = query.top_clusters(store, min_outlets=args.min_outlets, limit=args.limit)
+            rows = query.top_clusters(store, min_outlets=args.min_outlets, limit=args.limit, kind=query.kind_arg(args.kind))
             text = query.format_clusters(rows)
         elif args.what == "doc":
             rows = query.document(store, args.external_id)
@@ -151,7 +151,7 @@ def cmd_query(args: argparse.Namespace) -> int:
                 raise CliError(f"no document with external_id {args.external_id!r}")
             text = query.format_document(rows)
         else:
-            rows = query.search(store, args.text, limit=args.limit)
+            rows = query.search(store, args.text, limit=args.limit, kind=query.kind_arg(args.kind))
             text = query.format_search(rows)
         if args.json:
             for r in rows:
@@ -245,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     qq = qs.add_parser("search", parents=[common], help="fuzzy search for a claim (literal text)")
     qq.add_argument("text")
     qq.add_argument("--limit", type=int, default=10)
+    for x in (qc, qq):
+        x.add_argument("--kind", choices=("claim", "self", "template", "formula", "any"), default="claim",
+                       help="clusters of this kind (default: claim, text copied between outlets; any: every kind)")
     for x in (qc, qd, qq):
         x.add_argument("--json", action="store_true", help="JSONL output")
         x.set_defaults(func=cmd_query)

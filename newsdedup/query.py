@@ -15,10 +15,17 @@ from .db import Store
 from .tasks.normalize import normalize_text, tokenize
 
 SEARCH_MIN_SCORE = 70.0
+KINDS = ("claim", "self", "template", "formula")
 
 
-def top_clusters(store: Store, *, min_outlets: int = 1, limit: int = 20) -> list[dict]:
-    return store.top_clusters(int(limit), min_outlets=int(min_outlets))
+def kind_arg(kind: str | None) -> str | None:
+    """``--kind`` as the store takes it: None for ``any``."""
+    return None if kind in (None, "any") else kind
+
+
+def top_clusters(store: Store, *, min_outlets: int = 1, limit: int = 20, kind: str | None = "claim") -> list[dict]:
+    """The widest clusters of ``kind`` (``claim`` by default; None: every kind)."""
+    return store.top_clusters(int(limit), min_outlets=int(min_outlets), kind=kind)
 
 
 def _derivations(store: Store, doc_id: str) -> list[dict]:
@@ -76,8 +83,11 @@ def _score(query_norm: str, candidate_norm: str) -> float:
     return round(0.7 * partial + 0.3 * min(words, partial), 2)
 
 
-def search(store: Store, text: str, *, limit: int = 10, min_score: float = SEARCH_MIN_SCORE) -> list[dict]:
-    """Clusters and unclustered passages that contain the claim, best first.
+def search(store: Store, text: str, *, limit: int = 10, min_score: float = SEARCH_MIN_SCORE,
+           kind: str | None = "claim") -> list[dict]:
+    """Clusters of ``kind`` (``claim`` by default, None: any) and unclustered passages that contain the
+    claim, best first. A passage of a cluster of another kind (a template, an outlet's own reuse) is
+    not listed.
 
     Candidates are passages sharing at least one informative word of the query
     (found with a literal, escaped regex-free scan of the normalized text); the
@@ -119,16 +129,24 @@ def search(store: Store, text: str, *, limit: int = 10, min_score: float = SEARC
         if len(batch) >= 5000:
             flush()
     flush()
-    ranked = sorted(hits.items(), key=lambda kv: (-kv[1]["score"], kv[0]))[: max(0, int(limit))]
-    cids = [k for k, v in ranked if v["passage"].get("cluster_id")]
-    clusters = {c["cluster_id"]: c for c in store.db.clusters.find({"cluster_id": {"$in": cids}}, {"_id": 0})}
+    ranked = sorted(hits.items(), key=lambda kv: (-kv[1]["score"], kv[0]))
+    cids = sorted({v["passage"]["cluster_id"] for _, v in ranked if v["passage"].get("cluster_id")})
+    clusters = {}
+    for i in range(0, len(cids), 25):  # short $in lists (see db.IN_CHUNK)
+        for c in store.db.clusters.find({"cluster_id": {"$in": cids[i:i + 25]}}, {"_id": 0}):
+            clusters[c["cluster_id"]] = c
+    if kind is not None:  # clusters stored before kinds existed count as claims
+        ranked = [(k, v) for k, v in ranked if not v["passage"].get("cluster_id")
+                  or (clusters.get(v["passage"]["cluster_id"]) or {}).get("kind", "claim") == kind]
+    ranked = ranked[: max(0, int(limit))]
     docs = store.get_documents({v["passage"]["doc_id"] for _, v in ranked}, {"published": 1, "outlet": 1})
     out = []
     for key, v in ranked:
         p = v["passage"]
         c = clusters.get(p.get("cluster_id") or "")
         if c:
-            out.append({"kind": "cluster", "score": v["score"], "cluster_id": c["cluster_id"],
+            out.append({"kind": "cluster", "cluster_kind": c.get("kind", "claim"), "confidence": c.get("confidence"),
+                        "score": v["score"], "cluster_id": c["cluster_id"],
                         "outlets": c["outlets"], "n_outlets": c["n_outlets"], "first_seen": c["first_seen"],
                         "attribution": c.get("attribution"), "representative": c["representative"],
                         "matched_passage": {k: p[k] for k in ("doc_id", "external_id", "outlet", "start", "end", "text")}})
@@ -158,7 +176,8 @@ def format_clusters(rows: list[dict]) -> str:
         return "no reused passages found"
     out = []
     for c in rows:
-        out.append(f"{c['cluster_id']}  {c['n_outlets']} outlets / {c['size']} passages"
+        out.append(f"{c['cluster_id']}  {c.get('kind', 'claim')}  {c['n_outlets']} outlets / {c['size']} passages"
+                   + (f"  confidence {c['confidence']:.2f}" if c.get("confidence") is not None else "")
                    + (f"  source: {c['attribution']}" if c.get("attribution") else ""))
         out.append(f"  first seen: {_first_seen(c.get('first_seen'))}")
         out.append(f"  outlets: {', '.join(o or '(unknown)' for o in c['outlets'])}")
@@ -177,7 +196,8 @@ def format_document(rows: list[dict]) -> str:
             flag = f"[{p['boilerplate_reason']}]" if p.get("boilerplate") else ("[reused]" if p.get("cluster_id") else "")
             out.append(f"  {p['start']:>6}-{p['end']:<6} {flag:<16} {_short(p['text'], 110)}")
         for c in r["clusters"]:
-            out.append(f"  cluster {c['cluster_id']}: {c['n_outlets']} outlets, first seen {_first_seen(c.get('first_seen'))}")
+            out.append(f"  cluster {c['cluster_id']} ({c.get('kind', 'claim')}): {c['n_outlets']} outlets, "
+                       f"first seen {_first_seen(c.get('first_seen'))}")
         for x in r.get("derivations") or ():
             o = x["other"]
             who = f"{o.get('external_id')} ({o.get('outlet') or 'unknown outlet'}, {o.get('published') or 'date unknown'})"
@@ -200,7 +220,7 @@ def format_search(rows: list[dict]) -> str:
     for r in rows:
         head = f"{r['score']:5.1f}  {r['kind']}"
         if r["cluster_id"]:
-            head += f" {r['cluster_id']}"
+            head += f" {r['cluster_id']} ({r.get('cluster_kind', 'claim')})"
         head += f"  {r['n_outlets']} outlet(s): {', '.join(o or '(unknown)' for o in r['outlets'])}"
         out.append(head)
         out.append(f"       first seen: {_first_seen(r.get('first_seen'))}"

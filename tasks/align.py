@@ -35,9 +35,10 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
+from .evidence import Rarity, assess
 from .parallel import fork_map, shared
 from .normalize import normalize, normalize_text, token_spans
-from .rewrite import REWRITE, REWRITE_PARAMS, Rarity, retold_sentences, shared_vocabulary
+from .rewrite import REWRITE, REWRITE_PARAMS, retold_sentences, shared_vocabulary
 
 __all__ = ["ReuseDoc", "Match", "Prepared", "AlignParams", "PARAMS", "prepare", "align_pair", "align_pairs"]
 
@@ -59,6 +60,8 @@ class Match:
     b_end: int
     score: float
     method: str
+    evidence: float | None = None  # rare-word equivalents of shared text (tasks/evidence.py); None: not assessed
+    kind: str = "reuse"  # "reuse" | "template"
     # rarity-weighted share of each document's body vocabulary found in the other (the same on every
     # match of a pair; None when no corpus statistics were given): see rewrite.words_shared
     a_words: float | None = None
@@ -95,6 +98,9 @@ class AlignParams:
     phrase_each: int = 2  # ... each phrase with at least this many content words
     phrase_window: int = 60  # ... all within this many tokens in both docs
     phrase_gap: int = 30  # clustering gap for the phrase rule
+    # evidence (tasks/evidence.py): a match must share at least this many rare words' worth of text ...
+    evidence_min: float = 6.0  # ... as ordered runs (verbatim, fuzzy, sentence, merged pieces)
+    evidence_min_islands: float = 6.5  # ... as separate shared phrases or order-free (bag-of-words) words
 
 
 PARAMS = AlignParams()
@@ -587,24 +593,44 @@ def _merge(pieces: list[_Piece], p: AlignParams, a: Prepared | None = None, b: P
     return pieces
 
 
-def _to_match(a: Prepared, b: Prepared, pc: _Piece) -> Match:
+def _to_match(a: Prepared, b: Prepared, pc: _Piece, evidence: float | None = None, kind: str = "reuse") -> Match:
     return Match(a.doc_id, int(a.orig_start[pc.a0]), int(a.orig_end[pc.a1]), b.doc_id, int(b.orig_start[pc.b0]),
-                 int(b.orig_end[pc.b1]), float(pc.score), pc.method)
+                 int(b.orig_end[pc.b1]), float(pc.score), pc.method, evidence, kind)
+
+
+def _assessed(a: Prepared, b: Prepared, pieces: list[_Piece], p: AlignParams, rarity: Rarity | None) -> list[Match]:
+    """Matches of the merged pieces that share enough information (tasks/evidence.py), with their kind.
+
+    Ordered runs need ``evidence_min``; pieces found as separate shared phrases or as order-free
+    words need ``evidence_min_islands``: two articles about one event share names, titles and a
+    few stock phrases without either copying the other, and islands of them are what that looks like."""
+    out = []
+    for pc in pieces:
+        got = assess(a, b, pc.a0, pc.a1, pc.b0, pc.b1, rarity, order_free=pc.method == "bag-of-words", ngram=p.ngram)
+        need = p.evidence_min_islands if pc.method in ("phrases", "bag-of-words") else p.evidence_min
+        if got.evidence >= need:
+            out.append(_to_match(a, b, pc, got.evidence, got.kind))
+    return out
 
 
 def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
                common: np.ndarray | None = None, rarity: Rarity | None = None) -> list[Match]:
-    """Verified, merged span pairs between two different documents (a_doc_id < b_doc_id).
+    """Verified, merged span pairs between two different documents (a_doc_id < b_doc_id), each
+    with its evidence and kind; pairs sharing too little information are no match.
 
-    ``common``: optional sorted int64 array of corpus-common shingle hashes (e.g. the
-    candidate index's stop list); they still align but never count as phrase evidence.
-    ``rarity``: corpus document frequencies; with them, sentences retold without a shared
-    phrase are found too (method ``rewrite``, :mod:`~newsdedup.tasks.rewrite`) and every
-    match carries both documents' :func:`~newsdedup.tasks.rewrite.words_shared`."""
+    ``rarity``: the corpus statistics evidence is weighed with (:meth:`CandidateIndex.rarity`);
+    None weighs every shared word 1. ``common``: sorted int64 hashes of corpus-common shingles
+    (default: ``rarity.common``); they still align but never count as phrase evidence.
+    With ``rarity``, a pair no copied passage links is also checked for sentences retold
+    without a shared phrase (method ``rewrite``, :mod:`~newsdedup.tasks.rewrite`), and every
+    match carries both documents' :func:`~newsdedup.tasks.rewrite.words_shared` and the
+    story-specific words they share (what their derivation is decided from)."""
     if a.doc_id == b.doc_id:
         return []
     if a.doc_id > b.doc_id:
         a, b = b, a
+    if common is None and rarity is not None:
+        common = rarity.common
     p = params
     pieces: list[_Piece] = []
     covered_a = np.zeros(len(a), dtype=bool)
@@ -661,23 +687,30 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
             pc = _verify(a, b, a0, a1, b0, b1, p, rare_pts=len(g))
             if pc is not None:
                 pieces.append(pc)
-    merged = _merge(pieces, p, a, b) if pieces else []
+    found = _assessed(a, b, _merge(pieces, p, a, b), p, rarity) if pieces else []
     if rarity is None:
-        return [_to_match(a, b, pc) for pc in merged]
+        return found
     # a rewrite that copied no passage: its retold sentences are what links the documents (looked
     # for only then: next to copied passages they would only split them, and the derivation of a pair
-    # with copied passages is decided from its words and copies, not from retold sentences)
+    # with copied passages is decided from its words and copies, not from retold sentences). Pieces
+    # the evidence test rejected explain nothing, so every sentence may be retold.
     vocab = shared_vocabulary(a, b, rarity)
-    retold = [] if merged else [
-        _Piece(a0, a1, b0, b1, sc, REWRITE)
-        for a0, a1, b0, b1, sc in retold_sentences(a, b, rarity, covered_a, covered_b, REWRITE_PARAMS, vocab)]
-    if retold:
-        retold = _merge(retold, p, a, b)  # neighbouring retold sentences are one retold passage
+    retold: list[Match] = []
+    if not found:
+        none_a, none_b = np.zeros(len(a), dtype=bool), np.zeros(len(b), dtype=bool)
+        sentences = [_Piece(a0, a1, b0, b1, sc, REWRITE)
+                     for a0, a1, b0, b1, sc in retold_sentences(a, b, rarity, none_a, none_b, REWRITE_PARAMS, vocab)]
+        for pc in _merge(sentences, p, a, b) if sentences else ():  # neighbouring retold sentences: one passage
+            # evidence and kind as for any match (a retold weather report is a template), never a filter:
+            # what makes a retelling is the pair's rare vocabulary, weighed above
+            got = assess(a, b, pc.a0, pc.a1, pc.b0, pc.b1, rarity, order_free=True, ngram=p.ngram)
+            retold.append(_to_match(a, b, pc, got.evidence, got.kind))
+    merged = found
     if not merged and not retold:
         return []
     wa, wb, nr = round(vocab[0], 4), round(vocab[1], 4), vocab[2]
-    found = sorted(merged + retold, key=lambda x: (x.a0, x.b0))
-    return [replace(_to_match(a, b, pc), a_words=wa, b_words=wb, rare_words=nr) for pc in found]
+    return sorted((replace(m, a_words=wa, b_words=wb, rare_words=nr) for m in merged + retold),
+                  key=lambda m: (m.a_start, m.b_start, m.a_end, m.b_end))
 
 
 def _order_key(m: Match) -> tuple:

@@ -17,9 +17,9 @@ Why this shape:
 - Word shuffling destroys n-grams, so a second, order-free channel indexes the
   document's rare content words (unigrams, own and much lower DF cap); a pair that
   shares at least ``min_shared_words`` of them is a candidate too.
-- Every token's document frequency is counted too (:meth:`CandidateIndex.token_df`, no cap):
-  how rare a shared word is in the corpus is the evidence :mod:`~newsdedup.tasks.rewrite`
-  weighs ("Brisbane" and "250" tell more than "said" and "government").
+- A word document-frequency table (every token, no cap) gives the aligner the corpus
+  rarity its evidence is weighed with (:meth:`CandidateIndex.rarity`,
+  :mod:`~newsdedup.tasks.evidence`).
 - ``save``/``load`` write plain ``.npy`` files plus a JSON list of doc ids, so the next
   run indexes only new documents and queries them against everything stored.
 """
@@ -34,11 +34,11 @@ from typing import Sequence
 import numpy as np
 
 from .align import Prepared
+from .evidence import COMMON_DF, Rarity
 
 __all__ = ["CandidateIndex", "doc_shingles"]
 
-_FORMAT = 1
-_TOKEN_FILES = ("token_keys.npy", "token_counts.npy")
+_FORMAT = 2  # 2: the word document-frequency table
 
 
 def doc_shingles(p: Prepared) -> np.ndarray:
@@ -50,42 +50,6 @@ def doc_words(p: Prepared, min_len: int = 4) -> np.ndarray:
     """Sorted unique ids of the content words (>= ``min_len`` chars, not excluded) of a document."""
     ok = p.content & ~p.excluded & (p.wlen >= min_len)
     return np.unique(p.ids[ok])
-
-
-def doc_tokens(p: Prepared) -> np.ndarray:
-    """Sorted unique ids of every token of a document (what its document frequencies count)."""
-    return np.unique(p.ids)
-
-
-class TokenCounts:
-    """Document frequency of every token id: sorted unique ``keys`` and their ``counts`` (no cap)."""
-
-    def __init__(self) -> None:
-        self.keys = np.zeros(0, dtype=np.int64)
-        self.counts = np.zeros(0, dtype=np.int64)
-
-    def add(self, keys: np.ndarray) -> None:
-        """Count the tokens of new documents (``keys``: each document's unique ids, concatenated)."""
-        if not len(keys):
-            return
-        u, c = np.unique(keys, return_counts=True)
-        if len(self.keys):
-            allk = np.union1d(self.keys, u)
-            cnt = np.zeros(len(allk), dtype=np.int64)
-            cnt[np.searchsorted(allk, self.keys)] += self.counts
-            cnt[np.searchsorted(allk, u)] += c
-            self.keys, self.counts = allk, cnt
-        else:
-            self.keys, self.counts = u.astype(np.int64), c.astype(np.int64)
-
-    def of(self, ids: np.ndarray) -> np.ndarray:
-        """Document frequency of each id (0 for ids never counted)."""
-        ids = np.asarray(ids, dtype=np.int64)
-        if not len(self.keys):
-            return np.zeros(len(ids), dtype=np.int64)
-        k = np.searchsorted(self.keys, ids)
-        k[k == len(self.keys)] = 0
-        return np.where(self.keys[k] == ids, self.counts[k], 0)
 
 
 def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -212,6 +176,39 @@ class _Postings:
         self.stop = np.load(d / f"{prefix}stop.npy")
 
 
+class _DocFreq:
+    """Documents containing each token id: sorted ``keys`` with their ``counts`` (no cap)."""
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.counts = np.zeros(0, dtype=np.int64)
+
+    def add(self, ids: np.ndarray) -> None:
+        """Count ``ids``: the concatenated unique token ids of some new documents."""
+        if not len(ids):
+            return
+        u, c = np.unique(ids, return_counts=True)
+        if not len(self.keys):
+            self.keys, self.counts = u, c.astype(np.int64)
+            return
+        keys = np.union1d(self.keys, u)
+        counts = np.zeros(len(keys), dtype=np.int64)
+        counts[np.searchsorted(keys, self.keys)] += self.counts
+        counts[np.searchsorted(keys, u)] += c
+        self.keys, self.counts = keys, counts
+
+    def save(self, d: Path, prefix: str) -> None:
+        for name, arr in (("keys", self.keys), ("counts", self.counts)):
+            tmp = d / f"{prefix}{name}.npy.tmp"
+            with open(tmp, "wb") as fh:
+                np.save(fh, arr)
+            os.replace(tmp, d / f"{prefix}{name}.npy")
+
+    def load(self, d: Path, prefix: str) -> None:
+        self.keys = np.load(d / f"{prefix}keys.npy")
+        self.counts = np.load(d / f"{prefix}counts.npy")
+
+
 class CandidateIndex:
     """Inverted index over hashed normalized word shingles with a document-frequency cap; persistent."""
 
@@ -221,7 +218,7 @@ class CandidateIndex:
         self.shingle = _Postings(df_cap, min_shared, rare_df, common_weight)
         self.word = _Postings(word_df_cap, min_shared_words)
         self.word_min_len = int(word_min_len)
-        self.tokens = TokenCounts()
+        self.df = _DocFreq()
         self.chunk = int(chunk)
         self.doc_ids: list[str] = []
         self._pos: dict[str, int] = {}
@@ -242,13 +239,14 @@ class CandidateIndex:
         return {"docs": len(self.doc_ids),
                 "shingle_postings": int(len(self.shingle.keys)), "stopped_shingles": int(len(self.shingle.stop)),
                 "word_postings": int(len(self.word.keys)), "stopped_words": int(len(self.word.stop)),
+                "vocabulary": int(len(self.df.keys)),
                 "df_cap": self.shingle.df_cap, "word_df_cap": self.word.df_cap}
 
-    def token_df(self) -> tuple[np.ndarray, np.ndarray, int]:
-        """``(token ids, document frequencies, documents indexed)``: the corpus statistics rarity
-        weights are computed from (every committed document counted once per token)."""
+    def rarity(self, min_df: int = COMMON_DF) -> Rarity:
+        """The corpus statistics the aligner weighs evidence with: document frequencies of every
+        word of the indexed documents and the stock n-grams (:meth:`common_shingles`)."""
         self.commit()
-        return self.tokens.keys, self.tokens.counts, len(self.doc_ids)
+        return Rarity(len(self.doc_ids), self.df.keys, self.df.counts, self.common_shingles(min_df))
 
     def _entries(self, prepared: Sequence[Prepared], numbers: Sequence[int]):
         hs = [doc_shingles(p) for p in prepared]
@@ -295,7 +293,7 @@ class CandidateIndex:
             self._pos[p.doc_id] = base + k
             self.doc_ids.append(p.doc_id)
         self._pending.append((*self._entries(new, range(base, base + len(new))),
-                              np.concatenate([doc_tokens(p) for p in new])))
+                              np.concatenate([np.unique(p.ids) for p in new])))
         if commit:
             self.commit()
 
@@ -306,7 +304,7 @@ class CandidateIndex:
         parts, self._pending = self._pending, []
         for k, chan in enumerate((self.shingle, self.word)):
             chan.add(np.concatenate([p[k][0] for p in parts]), np.concatenate([p[k][1] for p in parts]))
-        self.tokens.add(np.concatenate([p[2] for p in parts]))
+        self.df.add(np.concatenate([p[2] for p in parts]))
 
     # ------------------------------------------------------------ querying
     def candidates(self, prepared: Sequence[Prepared], upto: int | None = None) -> list[tuple[str, str]]:
@@ -367,11 +365,7 @@ class CandidateIndex:
         d.mkdir(parents=True, exist_ok=True)
         self.shingle.save(d, "shingle_")
         self.word.save(d, "word_")
-        for name, arr in zip(_TOKEN_FILES, (self.tokens.keys, self.tokens.counts)):
-            tmp = d / f"{name}.tmp"
-            with open(tmp, "wb") as fh:
-                np.save(fh, arr)
-            os.replace(tmp, d / name)
+        self.df.save(d, "df_")
         meta = {"format": _FORMAT, "df_cap": self.shingle.df_cap, "min_shared": self.shingle.min_shared,
                 "rare_df": self.shingle.rare_df, "common_weight": self.shingle.common_weight,
                 "word_df_cap": self.word.df_cap, "min_shared_words": self.word.min_shared,
@@ -399,7 +393,7 @@ class CandidateIndex:
             idx._pos = {x: i for i, x in enumerate(idx.doc_ids)}
             idx.shingle.load(d, "shingle_")
             idx.word.load(d, "word_")
-            idx.tokens.keys, idx.tokens.counts = (np.load(d / name) for name in _TOKEN_FILES)
+            idx.df.load(d, "df_")
         except (KeyError, FileNotFoundError) as exc:  # written by an early development version
             raise ValueError(f"{d}: incomplete or outdated candidate index ({exc}); delete it to rebuild") from exc
         return idx

@@ -9,7 +9,8 @@ What survives is the *rare* vocabulary: the names, numbers and uncommon words of
 Why rarity, and why a document-level gate first: two unrelated reports share common words
 («said», «government», a president's name), and two independent reports of one event share
 its names. How rare a shared word is in the whole corpus (its document frequency, kept by
-the candidate index: :meth:`~newsdedup.tasks.candidates.CandidateIndex.token_df`) measures
+the candidate index: :meth:`~newsdedup.tasks.candidates.CandidateIndex.rarity`, weighed as
+:class:`~newsdedup.tasks.evidence.Rarity` says) measures
 how much it tells; and only when one document's rare vocabulary is largely found in the
 other (:func:`words_shared` ≥ ``gate``) are its sentences paired with the other's. A
 sentence pair is *retold* when the rare words they share are a large part of the smaller one
@@ -23,16 +24,17 @@ kept out of clusters. Everything here is language-independent: no word lists, on
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .evidence import Rarity
+
 if TYPE_CHECKING:  # no import cycle: align imports this module
     from .align import Prepared
 
-__all__ = ["REWRITE", "Rarity", "RewriteParams", "REWRITE_PARAMS", "vocabulary", "words_shared", "rare_shared",
+__all__ = ["REWRITE", "RewriteParams", "REWRITE_PARAMS", "vocabulary", "words_shared", "rare_shared",
            "shared_vocabulary", "retold_sentences"]
 
 REWRITE = "rewrite"  # the method of a retold-sentence match
@@ -43,7 +45,7 @@ class RewriteParams:
     """Thresholds of the retold-sentence rule (chosen on counter-dev, see bench/derivation.py)."""
 
     gate: float = 0.3  # one document's rare vocabulary found in the other, at least this share
-    share: float = 0.4  # a sentence pair shares at least this share of the smaller one's weight
+    share: float = 0.3  # a sentence pair shares at least this share of the smaller one's weight
     mass: float = 1.0  # ... and at least this weight (1.0 = one word found in a single document)
     rare: float = 0.7  # a word this rare or rarer is "story-specific" (weight; see Rarity)
     min_rare: int = 1  # a retold sentence pair shares at least this many story-specific words
@@ -56,44 +58,14 @@ class RewriteParams:
 REWRITE_PARAMS = RewriteParams()
 
 
-class Rarity:
-    """Rarity weights of tokens from their document frequencies.
-
-    ``w = ln((N + prior) / (df + 0.5)) / ln((N + prior) / 1.5)``, clipped to 0–1: 1 for a token
-    seen in one document, 0 for a token in (almost) every document. ``prior`` empty
-    pseudo-documents keep a tiny corpus from calling every shared word common (with two
-    documents, every shared word is in "all" of them, which says nothing)."""
-
-    __slots__ = ("keys", "counts", "n_docs", "prior", "_scale")
-
-    def __init__(self, keys: np.ndarray, counts: np.ndarray, n_docs: int, prior: int = 20) -> None:
-        self.keys = np.asarray(keys, dtype=np.int64)
-        self.counts = np.asarray(counts, dtype=np.int64)
-        self.n_docs = int(n_docs)
-        self.prior = int(prior)
-        self._scale = math.log((self.n_docs + self.prior) / 1.5)
-
-    def df(self, ids: np.ndarray) -> np.ndarray:
-        ids = np.asarray(ids, dtype=np.int64)
-        if not len(self.keys) or not len(ids):
-            return np.zeros(len(ids), dtype=np.int64)
-        k = np.searchsorted(self.keys, ids)
-        k[k == len(self.keys)] = 0
-        return np.where(self.keys[k] == ids, self.counts[k], 0)
-
-    def weights(self, ids: np.ndarray) -> np.ndarray:
-        df = np.maximum(self.df(ids), 1).astype(np.float64)
-        w = np.log((self.n_docs + self.prior) / (df + 0.5)) / self._scale
-        return np.clip(w, 0.0, 1.0)
-
-
 def _body_tokens(p: "Prepared") -> np.ndarray:
     """Positions of the tokens that can carry evidence: body (not boilerplate), not a function word."""
     return np.flatnonzero(p.content & ~p.excluded)
 
 
-def vocabulary(p: "Prepared", rarity: Rarity) -> tuple[np.ndarray, np.ndarray]:
-    """The document's body vocabulary: sorted unique token ids and their rarity weights (cached)."""
+def vocabulary(p: "Prepared", rarity: Rarity) -> tuple[np.ndarray, np.ndarray, float]:
+    """The document's body vocabulary: sorted unique token ids, their rarity weights and the weights'
+    sum (cached on the prepared document for this ``rarity``)."""
     cached = p._vocab
     if cached is not None and cached[0] is rarity:
         return cached[1]

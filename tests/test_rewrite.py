@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from newsdedup.tasks.align import ReuseDoc, align_pair, prepare
-from newsdedup.tasks.candidates import CandidateIndex, TokenCounts
-from newsdedup.tasks.rewrite import REWRITE, Rarity, rare_shared, retold_sentences, words_shared
+from newsdedup.tasks.candidates import CandidateIndex
+from newsdedup.tasks.evidence import Rarity
+from newsdedup.tasks.rewrite import REWRITE, rare_shared, retold_sentences, words_shared
 
 # An agency item and a newspaper rewrite of it: the facts (names, numbers) survive, no phrase does.
 SOURCE = ("Ankara reported on Sunday that Turkish coastguards rescued 250 Syrian migrants near Cyprus after "
@@ -25,17 +26,10 @@ def _corpus():
     docs = [prepare(ReuseDoc(f"d{i:03d}", t)) for i, t in enumerate([SOURCE, REWRITE_TEXT, OTHER_STORY, *FILLER])]
     index = CandidateIndex()
     index.add(docs)
-    return docs, Rarity(*index.token_df())
+    return docs, index.rarity()
 
 
-def test_token_counts_count_each_document_once():
-    tc = TokenCounts()
-    tc.add(np.array([5, 7, 9], dtype=np.int64))
-    tc.add(np.array([7, 9, 9, 11], dtype=np.int64))  # two documents' unique ids, concatenated
-    assert tc.of(np.array([5, 7, 9, 11, 13])).tolist() == [1, 2, 3, 1, 0]
-
-
-def test_index_keeps_token_frequencies_across_save_and_load(tmp_path):
+def test_index_keeps_word_frequencies_across_save_and_load(tmp_path):
     docs, _ = _corpus()
     index = CandidateIndex()
     index.add(docs[:10])
@@ -44,8 +38,9 @@ def test_index_keeps_token_frequencies_across_save_and_load(tmp_path):
     back.add(docs[10:])
     full = CandidateIndex()
     full.add(docs)
-    for got, want in zip(back.token_df(), full.token_df()):
-        assert np.array_equal(np.asarray(got), np.asarray(want))
+    got, want = back.rarity(), full.rarity()
+    assert got.n_docs == want.n_docs and np.array_equal(got.word_keys, want.word_keys)
+    assert np.array_equal(got.word_df, want.word_df)
 
 
 def test_rarity_weights_rare_words_high_and_common_words_low():
@@ -55,7 +50,7 @@ def test_rarity_weights_rare_words_high_and_common_words_low():
     assert rarity.weights(np.array([words["famagusta"]]))[0] > 0.8
     assert rarity.weights(np.array([words["sunday"]]))[0] < 0.3
     assert rarity.weights(np.array([123456789]))[0] > 0.8  # never counted: as rare as it gets
-    tiny = Rarity(np.array([1, 2]), np.array([2, 1]), n_docs=2)  # two documents tell almost nothing
+    tiny = Rarity(2, np.array([1, 2]), np.array([2, 1]))  # two documents tell almost nothing
     assert 0.5 < tiny.weights(np.array([1]))[0] <= tiny.weights(np.array([2]))[0] <= 1.0
 
 
