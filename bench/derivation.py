@@ -140,6 +140,34 @@ def cross_validate(rows: list[tuple[str, dict | None]], folds: int, repeats: int
             "chosen_most_often": collections.Counter(f"{d:.2f}/{w:.2f}" for d, w in chosen).most_common(5)}
 
 
+def separation(out: Path) -> dict:
+    """ROC AUC, derived vs non-derived labelled pairs that have a row, of each measure of the derived
+    side (the truth's ``b``): words shared, copied coverage, coverage by every match, strength."""
+    docs = {d["external_id"]: d["doc_id"] for d in _load(out / "documents.jsonl")}
+    rows = {frozenset((r["a_external_id"], r["b_external_id"])): r for r in _load(out / "derivations.jsonl")}
+    vals: dict[str, list[tuple[bool, float]]] = collections.defaultdict(list)
+    for t in _load(COUNTER / "truth.jsonl"):
+        r = next((rows[frozenset((t["b"], s))] for s in t.get("sources") or [t["a"]]
+                  if frozenset((t["b"], s)) in rows), None)
+        if r is None:
+            continue
+        side = "a" if r["a_doc_id"] == docs.get(t["b"]) else "b"
+        derived = t["label"] != "non"
+        for name, key in (("words_shared", f"{side}_words"), ("copied_coverage", f"{side}_copied"),
+                          ("coverage", f"{side}_coverage"), ("strength", "strength")):
+            if r.get(key) is not None:
+                vals[name].append((derived, float(r[key])))
+
+    def auc(xs: list[tuple[bool, float]]) -> float | None:
+        pos = [v for d, v in xs if d]
+        neg = [v for d, v in xs if not d]
+        if not pos or not neg:
+            return None
+        return round(sum((p > q) + 0.5 * (p == q) for p in pos for q in neg) / (len(pos) * len(neg)), 4)
+
+    return {name: {"pairs": len(xs), "auc_derived_vs_non": auc(xs)} for name, xs in sorted(vals.items())}
+
+
 def far_pairs(out: Path) -> dict:
     """Rows of unlabelled pairs published more than a week apart (a proxy for different stories)."""
     docs = {d["doc_id"]: d for d in _load(out / "documents.jsonl")}
@@ -181,6 +209,7 @@ def main() -> None:
         "shipped_recomputed": {k: round(v, 4) if isinstance(v, float) else v for k, v in shipped.items()},
         "pairs_without_a_row": collections.Counter(g for g, r in rows if r is None),
         "cross_validation": cross_validate(rows, args.folds, args.repeats),
+        "separation": separation(out),
         "far_pairs": far_pairs(out),
     }
     name = f"derivation_{args.label}.json" if args.label else "derivation.json"
@@ -193,6 +222,7 @@ def main() -> None:
     print(f"cross-validated ({cv['repeats']}x{cv['folds']}-fold): macro-F1 {cv['held_out_macro_f1']['mean']} "
           f"± {cv['held_out_macro_f1']['sd']}, binary F1 {cv['held_out_binary_f1']['mean']} ± "
           f"{cv['held_out_binary_f1']['sd']}; thresholds derived {cv['chosen_derived']}, wholly {cv['chosen_wholly']}")
+    print("separation (ROC AUC, labelled pairs with a row):", result["separation"])
     print("pairs a week or more apart:", result["far_pairs"])
     print(f"wrote {RESULTS / name}")
     if tmp is not None:

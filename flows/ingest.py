@@ -347,7 +347,10 @@ def update_derivations(store: Store, state: ClusterState, new_rows: list[dict], 
     which clustering never sees, are added to ``state`` here."""
     state.add_matches(r for r in new_rows if r["method"] == REWRITE)
     pairs = state.pair_matches({(r["a_doc_id"], r["b_doc_id"]) for r in new_rows})
-    docs = store.get_documents({d for p in pairs for d in p}, {"external_id": 1, "published": 1, "segments": 1})
+    docs = store.get_documents({d for p in pairs for d in p}, {"external_id": 1, "published": 1, "body_chars": 1})
+    older = [d for d, doc in docs.items() if doc.get("body_chars") is None]  # analyzed before body_chars existed
+    for d, doc in store.get_documents(older, {"segments": 1, "text": 1}).items():
+        docs[d].update(segments=doc.get("segments"), text=doc.get("text"))
     rows = derivation_rows(pairs, docs)
     for r in rows:
         r["run_id"] = run_id

@@ -61,14 +61,20 @@ def derivation_id(a_doc_id: str, b_doc_id: str) -> str:
 
 
 def body_spans(doc: Mapping[str, Any]) -> list[tuple[int, int]]:
-    """The body of a stored document: ``(start, end)`` of its passages that are not boilerplate,
-    from its compact ``segments`` (``[start, end, line, sentence, lang, conf, boilerplate, reason]``);
-    the whole text when it has none."""
-    segs = doc.get("segments")
-    if segs is None:
-        text = doc.get("text") or ""
-        return [(0, len(text))] if text else []
-    return sorted((int(s[0]), int(s[1])) for s in segs if not s[6] and s[1] > s[0])
+    """The body of a stored document: ``(start, end)`` of the text outside its boilerplate passages
+    (from its compact ``segments``: ``[start, end, line, sentence, lang, conf, boilerplate, reason]``,
+    and its ``text`` or ``body_chars`` for the end); the whole text when nothing is flagged."""
+    segs = doc.get("segments") or ()
+    text = doc.get("text")
+    end = len(text) if text is not None else max((int(s[1]) for s in segs), default=0)
+    out, pos = [], 0
+    for s in sorted((int(s[0]), int(s[1])) for s in segs if s[6]):
+        if s[0] > pos:
+            out.append((pos, s[0]))
+        pos = max(pos, s[1])
+    if end > pos:
+        out.append((pos, end))
+    return out
 
 
 def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -88,8 +94,11 @@ def _is_union(spans: Sequence[tuple[int, int]]) -> bool:
     return all(s < e for s, e in spans) and all(spans[i][1] < spans[i + 1][0] for i in range(len(spans) - 1))
 
 
-def coverage(spans: Iterable[tuple[int, int]], body: Sequence[tuple[int, int]]) -> float:
-    """Share of the body's characters inside the union of ``spans`` (0–1)."""
+def coverage(spans: Iterable[tuple[int, int]], body: Sequence[tuple[int, int]] | int) -> float:
+    """Share of the body's characters inside the union of ``spans`` (0–1); ``body`` is its spans, or
+    its number of characters (``body_chars``) when the spans are known to lie inside it."""
+    if isinstance(body, int):  # the body's size only: the spans lie in it (matches never reach into boilerplate)
+        return min(1.0, sum(e - s for s, e in _union(spans)) / body) if body > 0 else 0.0
     body = body if _is_union(body) else _union(body)
     total = sum(e - s for s, e in body)
     if not total:
@@ -189,7 +198,8 @@ def derivation_rows(pair_matches: Mapping[tuple[str, str], Sequence[Mapping[str,
                     params: DerivationParams = DERIVATION_PARAMS) -> list[dict]:
     """Rows of every pair in ``pair_matches`` (``(a_doc_id, b_doc_id)`` -> match rows, as stored:
     ``a_*`` fields on the ``a_doc_id`` side), sorted by ``(a_doc_id, b_doc_id)``. ``docs``: doc_id ->
-    ``external_id``, ``published`` and ``segments`` (or ``body``); a pair whose document is missing
+    ``external_id``, ``published`` and ``body_chars`` (stored by the analysis; else ``segments`` and
+    ``text``, or ``body``: spans or a size); a pair whose document is missing
     is left out (it is computed again when the document is back)."""
     rows = []
     sides: dict[str, dict] = {}  # each document's body worked out once
@@ -211,5 +221,10 @@ def derivation_rows(pair_matches: Mapping[tuple[str, str], Sequence[Mapping[str,
 
 
 def _side(doc_id: str, doc: Mapping[str, Any]) -> dict:
-    return {"doc_id": doc_id, "external_id": doc.get("external_id"), "published": doc.get("published"),
-            "body": _union(doc["body"] if "body" in doc else body_spans(doc))}
+    if "body" in doc:
+        body = doc["body"] if isinstance(doc["body"], int) else _union(doc["body"])
+    elif doc.get("body_chars") is not None:
+        body = int(doc["body_chars"])
+    else:
+        body = _union(body_spans(doc))
+    return {"doc_id": doc_id, "external_id": doc.get("external_id"), "published": doc.get("published"), "body": body}

@@ -29,11 +29,13 @@ def test_coverage_counts_body_characters_once():
     assert coverage([(0, 10)], []) == 0.0
 
 
-def test_body_spans_leave_out_boilerplate_segments():
+def test_body_is_the_text_outside_boilerplate_passages():
     doc = {"segments": [[0, 10, 0, 0, "ar", 1.0, False, None], [11, 30, 1, 0, "ar", 1.0, True, "dateline"],
-                        [31, 60, 2, 0, "ar", 1.0, False, None]]}
-    assert body_spans(doc) == [(0, 10), (31, 60)]
-    assert body_spans({"text": "abc"}) == [(0, 3)]
+                        [31, 60, 2, 0, "ar", 1.0, False, None]], "text": "x" * 61}
+    assert body_spans(doc) == [(0, 11), (30, 61)]
+    assert body_spans({"text": "abc", "segments": []}) == [(0, 3)]
+    # the size alone serves when the spans lie inside the body (matches never reach into boilerplate)
+    assert coverage([(0, 11), (5, 20)], 40) == 0.5 and coverage([(0, 90)], 40) == 1.0 and coverage([(0, 1)], 0) == 0.0
 
 
 @pytest.mark.parametrize("a,b,want", [
