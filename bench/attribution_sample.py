@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import RESULTS, ROOT  # noqa: E402
 
-from newsdedup.tasks.attribution import attributions  # noqa: E402
+from newsdedup.tasks.attribution import attributions, vote_attribution  # noqa: E402
 from newsdedup.tasks.normalize import normalize_text  # noqa: E402
 
 CONTEXT = 110
@@ -60,8 +60,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--min-outlets", type=int, default=2)
     ap.add_argument("--out", default=str(RESULTS / "attribution_sample.md"))
+    ap.add_argument("--recompute", action="store_true",
+                    help="vote the attributions again from the members' texts with the current code (the functions the "
+                         "cluster stage calls) instead of reading the stored ones")
     args = ap.parse_args()
     cs = clusters_of(args.db)
+    if args.recompute:
+        for c in cs:
+            c["attribution"] = vote_attribution([attributions(m.get("text") or "", m.get("outlet")) for m in c["members"]])
     has_kind = any("kind" in c for c in cs)
     pool = [c for c in cs if (c.get("kind") == "claim" or not has_kind) and c["n_outlets"] >= args.min_outlets
             and c.get("attribution")]
@@ -76,7 +82,8 @@ def main() -> None:
     out = Path(args.out)
     lines = [f"# Attribution sample: {len(rows)} random claim clusters with ≥ {args.min_outlets} outlets and an "
              f"attribution (database `{args.db}`)", "",
-             f"`python bench/attribution_sample.py --db {args.db} --n {args.n} --seed {args.seed}` — "
+             f"`python bench/attribution_sample.py --db {args.db} --n {args.n} --seed {args.seed}"
+             f"{' --recompute' if args.recompute else ''}` — "
              f"{stats['with_attribution']} of {stats['claims_min_outlets']} such claims have an attribution "
              f"({stats['clusters']} clusters in all). Verdict: ✓ names the real source of the claim, ✗ does not "
              "(a name merely mentioned, a wrong span, the outlet's own name), ~ names it with extra or missing words.",

@@ -36,8 +36,8 @@ from .normalize import normalize_text
 
 __all__ = ["find_attribution", "attributions", "vote_attribution", "MAX_WORDS"]
 
-MAX_WORDS = 8  # a cited source is a short noun phrase
-UNBOUNDED_WORDS = 4  # ... of which this many are kept when no boundary ends it
+MAX_WORDS = 12  # a cited source is a noun phrase: a title, its body, a name («الناطق الإعلامي بقيادة حرس الحدود …»)
+UNBOUNDED_WORDS = 5  # ... of which this many are kept when no boundary ends it
 
 _Q = "\"'«»“”„‘’‹›"
 _PUNCT_END = "،,:;.!?؟؛…" + "۔"
@@ -53,11 +53,12 @@ def _n(words: str) -> set[str]:
 _AR_VERBS = _n("""
 قال قالت قالوا يقول تقول ذكر ذكرت ذكروا يذكر تذكر افاد افادت نقل نقلت ينقل تنقل اكد اكدت اكدوا يؤكد
 تؤكد اعلن اعلنت يعلن تعلن صرح صرحت يصرح تصرح اوضح اوضحت يوضح توضح كشف كشفت يكشف تكشف اشار اشارت يشير تشير
-اورد اوردت يورد تورد نشرت بثت رأي راي يري تري نشرته ذكرته اوردته نقلته اعلنته بثته زعم زعمت يزعم تزعم ابلغ
-ابلغت نفي نفت ينفي تنفي حذر حذرت يحذر تحذر روي روت يروي تروي اضاف اضافت يضيف تضيف ادعي ادعت اكدت
+اورد اوردت يورد تورد نشرت بثت رأي راي يري تري نشرته ذكرته اوردته نقلته اعلنته بثته زعم زعمت يزعم تزعم
+نفي نفت ينفي تنفي حذر حذرت يحذر تحذر اضاف اضافت يضيف تضيف ادعي ادعت اكدت
 """)
 _AR_PREPS = _n("بحسب حسب")  # «بحسب X» («وفق» is mostly "in line with" a plan or a rule)
-_AR_NEEDS_AN = _n("نقل نقلت ينقل تنقل")  # «نقل» is also "moved": a citing «نقل» names whom it cites («عن»)
+_AR_NEEDS_AN = _n("نقل نقلت ينقل تنقل")
+_AR_ADDS = _n("اضاف اضافت يضيف تضيف")  # «أضاف» also adds X to Y: never whom something was said to  # «نقل» is also "moved": a citing «نقل» names whom it cites («عن»)
 _AR_PREP_L = _n("وفقا طبقا استنادا")  # «وفقا لـX», «طبقا للوكالة», «استنادا إلى X»
 _AR_PAIRS = {("نقلا", "عن"), ("نقلا", "عنه"), ("علي", "لسان")}  # «نقلا عن X», «على لسان X»
 _AR_TOLD = _n("تصريح تصريحات حديث حوار مقابله لقاء")  # «في تصريح لـX»
@@ -80,8 +81,9 @@ _AR_STOP = _n("""
 اللذين ما لا لم لن قد كما او ثم حتي منذ عبر ضمن امام تجاه بين وفي ومن وعلي والي فيما بينما حيث اذ اذا كان كانت
 وكان وكانت يكون تكون ليس ليست هذا هذه ذلك تلك صباح مساء الاحد الاثنين الثلاثاء الاربعاء الخميس الجمعه السبت
 الليله لقد ولكن لكن انما فيها فيه فيهم له لها لهم عنه عنها عنهم منه منها عليه عليها اليه اليها به بها لدينا
-مجددا ايضا كذلك رسميا مؤخرا حاليا سابقا غدا الان عقب اثر وسط بشان بعدها بعده قبلها قبله خلالها خلاله
-عندها عنده حينها وهو وهي وهم وهما مما ومما اخيرا حصريا
+مجددا ايضا كذلك رسميا مؤخرا حاليا سابقا غدا الان عقب اثر وسط بشان بشكل بصوره بقوه بوضوح بشده قائلا قائله
+قائلين مضيفا مضيفه موضحا موضحه مشيرا مشيره مؤكدا مؤكده بعدها بعده قبلها قبله خلالها خلاله
+عندها عنده حينها وهو وهي وهم وهما مما ومما اخيرا حصريا بما
 """)
 _AR_CLAUSE = _n("و ف وكان وكانت كان كانت ثم لكن ولكن بينما فيما كما حيث اذ وقد فقد")  # a subject may follow these
 _UR_STOP = _n("اور کہ جبکہ میں سے پر کو نے کا کی کے بھی تو ہی یہ وہ جو جس ہے ہیں تھا تھی تھے گا گی گے")
@@ -109,7 +111,7 @@ _GENERIC = _n("""
 الماده القرار القرارات الاستطلاع الدراسه الاحصائيات الاحصاءات الارقام البيانات المعلومات الاتفاق الخطه التقارير
 الاختصاص الحاجه الاصول الطلب الظروف الجدول الترتيب التوقيت الشركه الهيئه الجمعيه الامانه البلديه الجامعه
 الاداره المديريه اللجنه المجلس الحكومه الشرطه السلطات البنك الاماره سموه معاليه سعادته فضيلته قوله قولها
-قولهم تعبيره تعبيرها الاتحاد المستشفي الصحفيين الصحافيين الاعلاميين الحضور الجميع
+قولهم تعبيره تعبيرها الاتحاد النادي المستشفي مدير المدير رئيس وزير المكتب الاتصالات المعطيات المؤشرات النتائج التقديرات التوقعات الصحفيين الصحافيين الاعلاميين الحضور الجميع
 تفصیلات اطلاعات اطلاع رپورٹ رپورٹس بیان خبر خبروں انہوں اس ان وہ آپ ہم میں ترجمان ابلاغ اخبار چینل
 the a an official officials spokesman spokeswoman spokesperson statement report reports media agency newspaper
 ministry government police minister president sources source
@@ -118,20 +120,40 @@ le la les un une source sources responsable porte-parole communiqué ministère 
 # a medium that is only a medium: «موقع ديبكا» -> «ديبكا»; kept when the rest is only descriptive («وكالة الأنباء ...»)
 _MEDIA = _n("موقع وكاله صحيفه قناه شبكه جريده مجله اذاعه تلفزيون راديو اخبار چینل ایجنسی "
             "agency newspaper site channel agence journal chaîne chaine site quotidien")
+# media nouns inside a name are part of it («هيئة الإذاعة البريطانية»), only a lone one is generic
+_MEDIA_NOUNS = _n("الموقع الصحيفه الوكاله القناه الشبكه الجريده المجله الاذاعه التلفزيون")
 _AGENCY_DESC = _n("الانباء انباء الصحافه الاعلام")  # «وكالة الأنباء السعودية», «وكالة الصحافة الفرنسية»
 # documents and rules, never a cited source: «وفقا لأحكام القانون», «طبقا للجدول الزمني», «حسب الاختصاص»
 _NOT_SOURCES = _n("""
 قانون القانون نظام النظام جدول الجدول برنامج البرنامج احكام الاحكام لائحه اللائحه ماده الماده خطه الخطه اتفاق
 الاتفاق قرار القرار اختصاص الاختصاص حاجه الحاجه اصول الاصول ظروف الظروف ترتيب الترتيب توقيت التوقيت تعليمات
-التعليمات توجيهات التوجيهات شروط الشروط معايير المعايير ضوابط الضوابط عملا طريق
+التعليمات توجيهات التوجيهات شروط الشروط معايير المعايير ضوابط الضوابط عملا طريق طلب رغبه الانظمه الانظمة القوانين
+اللوائح الاجراءات المهام الفصل الباب البند
 """)
 # documents: the source is whoever issued them («بيان صادر عن المقاومة» -> «المقاومة»), or nobody named
-_DOCUMENTS = _n("بيان البيان تقرير التقرير دراسه الدراسه استطلاع الاستطلاع احصائيه الاحصائيه نص")
+_ISSUED = _n("صادر الصادر صادره الصادره")  # «بيان صادر عن X»
+_DOCUMENTS = _n("بيان البيان تقرير التقرير دراسه الدراسه استطلاع الاستطلاع احصائيه الاحصائيه نص شكوي الشكوي "
+                "الدعوي الوثيقه الرساله المذكره")
+# heads of a phrase that names a body or an office (general vocabulary, any corpus)
+_BODIES = _n("""
+وزاره الوزاره هيئه الهيئه منظمه المنظمه مركز المركز مرصد المرصد مجلس المجلس لجنه اللجنه جامعه الجامعه شركه الشركه
+مؤسسه المؤسسه اداره الاداره مديريه المديريه مكتب المكتب حكومه الحكومه الامم الامانه امانه بنك البنك صندوق الصندوق
+جمعيه الجمعيه اتحاد الاتحاد نادي النادي حزب الحزب جيش الجيش شرطه الشرطه قياده القياده محكمه المحكمه نيابه النيابه
+سفاره السفاره وزير الوزير رئيس الرئيس مدير المدير متحدث المتحدث ناطق الناطق سفير السفير خبير الخبير محلل المحلل
+محللون المحللون مسؤولون المسؤولون مسؤول المسؤول مصادر مصدر شهود ناشطون سكان اطباء علماء باحثون تقارير تقرير
+ارقام احصاءات بيانات
+""")
 # anonymous kinds: kept only when nothing named is cited
 _ANON_HEADS = _n("مصدر مصادر ذرائع source sources officials official")
 _CLITICS = ("وال", "فال", "بال", "لل", "و", "ف", "ب")
 _LATIN_ARABIC = _n("بالعربيه عربي العربيه")  # «CNN بالعربية»
-_NAME_LINKS = _n("بن بنت ابن ابو ام عبد ال آل")  # a name goes on after these
+_NAME_LINKS = _n("""بن بنت ابن ابو ام عبد ال آل الدكتور الدكتوره المهندس المهندسه الشيخ الاستاذ الاستاذه
+اللواء العقيد العميد المقدم الرائد النقيب الملازم الفريق الامير الاميره باسم""")  # a name goes on after these
+# «المشرف على البرنامج», «المسؤول عن …»: titles whose complement is introduced by a preposition
+_TITLE_PREPS = {(normalize_text(a), normalize_text(b)) for a, b in (
+    ("المشرف", "على"), ("المشرفة", "على"), ("القائم", "على"), ("القائمون", "على"), ("المسؤول", "عن"),
+    ("المسؤولة", "عن"), ("مسؤول", "عن"))}
+_NOUN_TOO = _n("كشف نقل نشر بث")  # verbs that are also common nouns («يضمن كشف نقاط الخلل»)
 
 
 class _Tok:
@@ -165,13 +187,16 @@ def _is_stop(t: _Tok, stop: set[str]) -> bool:
     return n in stop or (len(n) > 2 and n[0] in "وف" and n[1:] in stop)  # «ففي», «وعلى»
 
 
-def _object_like(t: _Tok) -> bool:
+def _object_like(t: _Tok, inner: bool = False) -> bool:
     """«رغبته», «استقالتها», «ترشحه»: a noun with a possessive pronoun starts what the source says, not its
-    name (the raw «ه», not «ة», which normalizes to the same letter; never a name with «الله»)."""
+    name (the raw «ه», not «ة», which normalizes to the same letter; never a name with «الله»). Inside a
+    phrase (``inner``) a bare «ه» ends names too often («بيجن زنغنه») to count."""
     raw = t.core
     if _is_latin(raw) or "الله" in raw or "لله" in raw:
         return False
-    return (len(raw) >= 5 and raw.endswith(("ته", "تها", "تهم", "ها", "هم"))) or (len(raw) >= 4 and raw.endswith("ه"))
+    if len(raw) >= 5 and raw.endswith(("ته", "تها", "تهم", "ها", "هم")):
+        return True
+    return not inner and len(raw) >= 4 and raw.endswith("ه")
 
 
 def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
@@ -183,15 +208,20 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
         i += 1
     out: list[_Tok] = []
     for t in toks[i:i + MAX_WORDS]:
-        if not out and _object_like(t):
-            return []  # «أعلن ترشحه»: the subject is a pronoun
-        if not t.core or _is_stop(t, stop) or (out and (_listener_at(t) is not None or _object_like(t)
+        if not out and (_object_like(t) or (not _is_latin(t.norm) and t.norm.startswith(("بال", "كال", "لل")))
+                        or (t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] not in _Q)):
+            # «أعلن ترشحه», «ويقدم كشف بالحوالات», «فقال "أعتقد أن …»: a pronoun subject, or what is said
+            return []
+        if out and (out[-1].norm in _NAME_LINKS or (out[-1].norm, t.norm) in _TITLE_PREPS) and t.core:
+            out.append(t)  # «محمد بن علي», «الدكتور علي …» («علي» is not «على» here), «المشرف على …»
+            continue
+        if not t.core or _is_stop(t, stop) or (out and (_listener_at(t) is not None or _object_like(t, inner=True)
                                                          or (t.raw[:1] in _Q and out[-1].norm not in _MEDIA)
                                                          or _told_at(toks, toks.index(t, i)))):
             return out
         out.append(t)
-        if t.ends_clause:
-            return out
+        if t.ends_clause or (len(out) == 1 and t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] in _Q):
+            return out  # «وأكد "اليامي" أهمية …»: a quoted name is the whole subject
     end = i + len(out)
     if end >= len(toks) or _is_stop(toks[end], stop) or toks[end].raw[:1] in _Q:
         return out  # the phrase ends where the text or a boundary does
@@ -247,13 +277,13 @@ def _clean(words: list[_Tok], outlet: str | None) -> tuple[str, bool] | None:
             name = (m.group() if m else " ".join(parts)).strip(_Q + _PUNCT_END + " ")
             return (_tidy(name), False) if _own(name, outlet) is False else None
         parts, norms = parts[1:], norms[1:]
-        while len(parts) > 1 and norms[-1] in _GENERIC:
+        while len(parts) > 1 and norms[-1] in _GENERIC and norms[-1] not in _MEDIA_NOUNS:
             parts, norms = parts[:-1], norms[:-1]
-        parts, norms = parts[:3], norms[:3]
-    if norms and norms[0] in _NOT_SOURCES:
-        return None
-    if norms and norms[0] in _DOCUMENTS and len(norms) < 2:
-        return None
+        parts, norms = parts[:4], norms[:4]
+    if norms and (norms[0] in _NOT_SOURCES or norms[0][:1].isdigit()):
+        return None  # a rule, a plan; a number («وقال 20 في المئة إنهم …»)
+    if norms and norms[0] in _DOCUMENTS:
+        return None  # «أفاد تقرير صدر حديثا»: a document names no one unless its issuer is given («صادر عن X»)
     if len(norms) == 1 and norms[0] in _MEDIA:
         return None
     anonymous = bool(norms) and norms[0] in _ANON_HEADS
@@ -263,6 +293,25 @@ def _clean(words: list[_Tok], outlet: str | None) -> tuple[str, bool] | None:
     if not name or (len(name) < 2) or _own(name, outlet):
         return None
     return _tidy(name), anonymous
+
+
+def _source_like(got: tuple[str, bool] | None, head: Sequence[_Tok]) -> tuple[str, bool] | None:
+    """After «بحسب / حسب / وفقا لـ» (which also mean "in line with" a rule, a plan, a ranking) a phrase is a
+    source only when it looks like one: a medium or a body («وكالة», «وزارة», «منظمة», «مصدر» …), a title
+    («المتحدث», «وزير» …), a quoted or Latin-script name, or a single word without the article (a proper
+    name: «رويترز», «ويكيليكس»)."""
+    if got is None or not head:
+        return None
+    name, anonymous = got
+    t = head[0]
+    first = normalize_text(name.split()[0]) if name else ""
+    if anonymous or t.quoted or _is_latin(t.core) or first in _MEDIA or first in _BODIES:
+        return got
+    if len(name.split()) == 1 and not first.startswith("ال"):
+        return got
+    if t.norm in _MEDIA:  # «بحسب صحيفة "الوسط" البحرينية»: the medium was stripped from the name
+        return got
+    return None
 
 
 def _tidy(name: str) -> str:
@@ -314,6 +363,25 @@ def _own(name: str, outlet: str | None) -> bool:
     return any(len(x) >= 2 for x in sa & sb)
 
 
+def _cites(toks: list[_Tok], i: int) -> bool:
+    """«نقلت X عن Y», «نقلت X أن …»: the «عن» or «أن» of a citing «نقل», within its clause (not «عن طريق»)."""
+    for k in range(i + 1, min(len(toks), i + 1 + MAX_WORDS)):
+        x = toks[k]
+        if x.norm in {"عن", "عنه", "عنها", "ان", "بان"} and (k + 1 >= len(toks) or toks[k + 1].norm != "طريق"):
+            return True
+        if x.ends_clause:
+            return False
+    return False
+
+
+def _speech_follows(toks: list[_Tok], k: int) -> bool:
+    """What is said starts at token ``k``: «أن / إن», a colon or a quote (or the clause ended with one)."""
+    if k >= len(toks):
+        return False
+    prev = toks[k - 1].raw.rstrip() if k > 0 else ""
+    return toks[k].norm in {"ان", "انه", "انها", "بان"} or toks[k].raw[:1] in _Q or prev[-1:] in ":" + _Q
+
+
 def _told_at(toks: list[_Tok], k: int) -> bool:
     """«… لرويترز عبر الهاتف», «… للصحفيين إن»: a «ل» word right before a boundary is whom the words
     were said to, not part of the speaker's title («المتحدث الرسمي لشرطة منطقة الرياض»)."""
@@ -326,6 +394,13 @@ def _told_at(toks: list[_Tok], k: int) -> bool:
         return True
     nxt = toks[k + 1]
     return nxt.raw[:1] in _Q or nxt.norm in _AR_STOP
+
+
+def _names_listener(t: _Tok) -> bool:
+    """A «ل» word before a boundary names whom it was said to when it is a name («لرويترز», «لـ«عكاظ»»),
+    not «لل» + a common noun («موالية للشرعية», «للصحفيين»)."""
+    core = t.core[1:].lstrip("ـ")
+    return core[:1] in _Q or not t.core.startswith("لل")
 
 
 def _view(t: _Tok, core: str) -> _Tok:
@@ -354,7 +429,7 @@ def _named_listener(toks: list[_Tok], i: int, outlet: str | None) -> tuple[int, 
     t = toks[i]
     core = _listener_at(t)
     quoted = core is not None and t.core[1:].lstrip("ـ")[:1] in _Q
-    if core is None and _told_at(toks, i):  # «لرويترز عبر الهاتف», «للصحفيين إن»
+    if core is None and _told_at(toks, i) and _names_listener(t):  # «لرويترز عبر الهاتف»
         core = t.core[1:].lstrip("ـ")
         core = ("ا" + core) if core.startswith("ل") else core
         quoted = True
@@ -402,15 +477,17 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
         nxt = toks[i + 1].norm if i + 1 < n else ""
         # ---- Arabic
         verb = _strip_clitic(w, _AR_VERBS)
-        if verb in _AR_NEEDS_AN and not any(x.norm in {"عن", "عنه", "عنها", "ان", "بان"}
-                                            and (k + 1 >= n or toks[k + 1].norm != "طريق")
-                                            for k, x in enumerate(toks[i + 1:i + 2 * MAX_WORDS], start=i + 1)):
+        if verb in _AR_NEEDS_AN and not _cites(toks, i):
             continue
+        if (w in _NOUN_TOO and i > 0 and not toks[i - 1].ends_clause
+                and toks[i - 1].norm not in _AR_CLAUSE | {"قد", "وقد"}):
+            continue  # the bare form inside a clause is the noun («يضمن كشف …», «ويقدم كشف …»)
         if verb in _AR_VERBS:
             # the outlet the statement was given to is named rather than the speaker
             listener = None
-            for k in range(i + 1, min(n, i + 1 + MAX_WORDS)):  # within the speaker's phrase, if any
-                if _listener_at(toks[k]) is not None or _told_at(toks, k):
+            for k in range(i + 1, min(n, i + 1 + MAX_WORDS)) if verb not in _AR_ADDS else ():  # in the speaker's phrase
+                # «وقال لافروف في …»: a «ل» name right after the verb is the speaker, unless it is a medium or quoted
+                if _listener_at(toks[k]) is not None or (k > i + 1 and _told_at(toks, k)):
                     listener = _named_listener(toks, k, outlet)
                     break
                 if _is_stop(toks[k], _AR_STOP) or _object_like(toks[k]) or toks[k].ends_clause:
@@ -418,20 +495,29 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
             if listener:
                 named.setdefault(*listener)
                 continue
-            after = [] if t.ends_clause else _phrase_after(toks, i + 1, _AR_STOP)
+            imperfect = verb[:1] in "يت"
+            # «هذا الفعل يؤكد ضلال …»: an imperfect verb after a noun has its subject before it (what follows
+            # is its object); at a clause start («ويقول الزعيمان …») the subject follows
+            clause_start = i == 0 or w != verb or toks[i - 1].ends_clause or toks[i - 1].norm in _AR_CLAUSE
+            after_qad = i > 0 and toks[i - 1].norm in {"قد", "وقد"}  # «وكان X قد أكد وجود …»: X is before
+            after = ([] if t.ends_clause or after_qad or (imperfect and not clause_start)
+                     else _phrase_after(toks, i + 1, _AR_STOP))
+            if verb in _AR_ADDS and after and not _speech_follows(toks, toks.index(after[-1], i) + 1):
+                after = []  # «ويضيف المشروع قواعد جديدة»: adds something, says nothing
             if after and after[0].norm in _DOCUMENTS:  # «وقال بيان صادر عن المقاومة»: whoever issued it
-                k = next((k for k in range(i + 2, min(n, i + 2 + MAX_WORDS)) if toks[k].norm == "عن"), None)
+                k = next((k for k in range(i + 2, min(n, i + 2 + MAX_WORDS))
+                          if toks[k].norm == "عن" and toks[k - 1].norm in _ISSUED), None)
                 after = _phrase_after(toks, k + 1, _AR_STOP) if k is not None else after
             got = _clean(after, outlet)
             if got is not None:
                 add(toks[i + 1].start, got)
-            elif verb[:1] in "يت" or (i > 0 and toks[i - 1].norm in {"قد", "وقد"}):
+            elif imperfect or (i > 0 and toks[i - 1].norm in {"قد", "وقد"}):
                 # subject first: «موقع ديبكا الإسرائيلي، يرى», «وكان موقع ديبكا قد كشف» (a past verb
                 # without «قد» after a noun is mostly a relative clause: «اتفاق أعلن عنه»)
                 add(t.start, _clean(_phrase_before(toks, i, _AR_STOP, _AR_CLAUSE), outlet))
             continue
         if _strip_clitic(w, _AR_PREPS) in _AR_PREPS and not t.ends_clause and nxt not in {"ما", "لما"}:
-            add(t.start, _clean(_phrase_after(toks, i + 1, _AR_STOP), outlet))
+            add(t.start, _source_like(_clean(_phrase_after(toks, i + 1, _AR_STOP), outlet), toks[i + 1:i + 2]))
             continue
         if _strip_clitic(w, _AR_PREP_L) in _AR_PREP_L and i + 1 < n and not t.ends_clause:
             nt = toks[i + 1]
@@ -443,7 +529,10 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
                 core = ("ال" + core) if nt.norm.startswith("لل") else core
                 view.start, view.end, view.raw, view.core = nt.start, nt.end, core, core
                 view.norm, view.ends_clause, view.quoted = normalize_text(core), nt.ends_clause, False
-                add(nt.start, _clean([view] + ([] if nt.ends_clause else _phrase_after(toks, i + 2, _AR_STOP)), outlet))
+                if _is_stop(view, _AR_STOP):
+                    continue  # «وفقا لهذا التنظيم»
+                phrase = [view] + ([] if nt.ends_clause else _phrase_after(toks, i + 2, _AR_STOP))
+                add(nt.start, _source_like(_clean(phrase, outlet), [view]))
             continue
         if (w, nxt) in _AR_PAIRS and i + 2 < n:
             add(toks[i + 2].start, _clean(_phrase_after(toks, i + 2, _AR_STOP), outlet))
