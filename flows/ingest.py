@@ -43,7 +43,7 @@ from newsdedup.tasks import reuse as reuse_mod
 from newsdedup.tasks.candidates import CandidateIndex
 from newsdedup.tasks.cluster import build_clusters, connected_matches, grow_clusters, match_ends, stale_clusters
 from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
-from newsdedup.tasks.derivation import derivation_rows
+from newsdedup.tasks.derivation import run_derivations
 from newsdedup.tasks.rewrite import REWRITE
 from newsdedup.tasks.ingest import Document, InputFile, Reject, iter_inputs
 from newsdedup.tasks.line_stats import LineStats, merged
@@ -339,22 +339,9 @@ def _rebuild_clusters(store: Store, state: ClusterState, fresh_set: set[str], to
 
 @task(name="update-derivations", **DB_TASK)
 def update_derivations(store: Store, state: ClusterState, new_rows: list[dict], run_id: str) -> int:
-    """The derivation of every document pair this run's matches name, from all the pair's matches
-    (:mod:`~newsdedup.tasks.derivation`); returns how many pairs were new.
-
-    A pair is aligned once, when its later document is matched, so its matches are all among this
-    run's (or a killed run's, redone here): only those pairs change. The retold-sentence matches,
-    which clustering never sees, are added to ``state`` here."""
-    state.add_matches(r for r in new_rows if r["method"] == REWRITE)
-    pairs = state.pair_matches({(r["a_doc_id"], r["b_doc_id"]) for r in new_rows})
-    docs = store.get_documents({d for p in pairs for d in p}, {"external_id": 1, "published": 1, "body_chars": 1})
-    older = [d for d, doc in docs.items() if doc.get("body_chars") is None]  # analyzed before body_chars existed
-    for d, doc in store.get_documents(older, {"segments": 1, "text": 1}).items():
-        docs[d].update(segments=doc.get("segments"), text=doc.get("text"))
-    rows = derivation_rows(pairs, docs)
-    for r in rows:
-        r["run_id"] = run_id
-    return store.write_derivations(rows)
+    """The derivation of every document pair this run's matches name (:func:`~newsdedup.tasks.derivation.
+    run_derivations`), written; returns how many pairs were new."""
+    return store.write_derivations(run_derivations(state, new_rows, store.get_documents, run_id))
 
 
 @task(name="store-passages", task_run_name="store-passages-{label}", **DB_TASK)

@@ -32,14 +32,14 @@ Everything is a plain function of plain records, deterministic, in any order of 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .rewrite import REWRITE
 
 __all__ = ["DerivationParams", "DERIVATION_PARAMS", "body_spans", "coverage", "classify", "derivation_row",
-           "derivation_rows", "derivation_id", "later_side", "LABELS"]
+           "derivation_rows", "derivation_id", "later_side", "run_derivations", "DOC_FIELDS", "LABELS"]
 
 LABELS = ("wholly", "partially", "non")
 
@@ -228,3 +228,27 @@ def _side(doc_id: str, doc: Mapping[str, Any]) -> dict:
     else:
         body = _union(body_spans(doc))
     return {"doc_id": doc_id, "external_id": doc.get("external_id"), "published": doc.get("published"), "body": body}
+
+
+DOC_FIELDS = {"external_id": 1, "published": 1, "body_chars": 1}  # what a pair's documents are read with
+
+
+def run_derivations(state: Any, new_rows: Sequence[Mapping[str, Any]],
+                    read_docs: Callable[[set[str], Mapping[str, int]], Mapping[str, dict]], run_id: str,
+                    params: DerivationParams = DERIVATION_PARAMS) -> list[dict]:
+    """The rows of every document pair a run's matches name, from all the pair's matches.
+
+    A pair is aligned once, when its later document is matched, so its matches are all among this
+    run's (or a killed run's, redone): only those pairs change. ``state`` is the
+    :class:`~newsdedup.tasks.cluster_state.ClusterState` (the retold-sentence matches, which clustering
+    never sees, are added to it here); ``read_docs(ids, projection)`` reads stored documents."""
+    state.add_matches(r for r in new_rows if r["method"] == REWRITE)
+    pairs = state.pair_matches({(r["a_doc_id"], r["b_doc_id"]) for r in new_rows})
+    docs = {k: dict(v) for k, v in read_docs({d for p in pairs for d in p}, DOC_FIELDS).items()}
+    older = {d for d, doc in docs.items() if doc.get("body_chars") is None}  # analyzed before body_chars existed
+    for d, doc in (read_docs(older, {"segments": 1, "text": 1}) if older else {}).items():
+        docs[d].update(segments=doc.get("segments"), text=doc.get("text"))
+    rows = derivation_rows(pairs, docs, params)
+    for r in rows:
+        r["run_id"] = run_id
+    return rows
