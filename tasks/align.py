@@ -169,6 +169,8 @@ class Prepared:
     _sents: tuple | None = field(default=None, repr=False)
     _vocab: tuple | None = field(default=None, repr=False)
     _sent_vocab: tuple | None = field(default=None, repr=False)
+    _numeric: np.ndarray | None = field(default=None, repr=False)  # tokens that are numbers (tasks/evidence.py)
+    _weights: tuple | None = field(default=None, repr=False)  # (rarity, token weights) (tasks/evidence.py)
 
     def __len__(self) -> int:
         return len(self.ids)

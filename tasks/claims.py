@@ -92,13 +92,15 @@ def peel_claims(nodes: Iterable[Node], links: Iterable[tuple[Node, tuple[int, in
 
 FORMULA_DAYS = 4  # a formula recurs: its members were published on at least this many different days ...
 FORMULA_MEMBERS = 5  # ... it has at least this many members ...
-FORMULA_CHARS = 200  # ... and they are short blocks (median length in characters at most this)
+FORMULA_CHARS = 200  # ... they are short blocks (median length in characters at most this) ...
+FORMULA_RATIO = 2.0  # ... and no link shares more than this multiple of what a match needs
 TEMPLATE_SUFFIX = "-t"  # a template cluster's id: its anchor's cluster id + this (a claim may share the anchor)
 
 
-def cluster_kind(link_kind: str, members: Sequence[Mapping[str, Any]]) -> str:
+def cluster_kind(link_kind: str, members: Sequence[Mapping[str, Any]], best_ratio: float) -> str:
     """``template`` for template links; for reuse, ``self`` when every member has the same known
-    outlet, ``formula`` for a short block recurring on many days, else ``claim``."""
+    outlet, ``formula`` for a short block recurring on many days whose links share little more than a
+    match needs (``best_ratio``: the best link's evidence as a multiple of that), else ``claim``."""
     if link_kind == "template":
         return "template"
     outlets = [m.get("outlet") for m in members]
@@ -107,7 +109,7 @@ def cluster_kind(link_kind: str, members: Sequence[Mapping[str, Any]]) -> str:
     days = {m.get("published") for m in members if m.get("published")}
     lengths = sorted(int(m["end"]) - int(m["start"]) for m in members)
     if (len(members) >= FORMULA_MEMBERS and len(days) >= FORMULA_DAYS
-            and lengths[len(lengths) // 2] <= FORMULA_CHARS):
+            and lengths[len(lengths) // 2] <= FORMULA_CHARS and best_ratio < FORMULA_RATIO):
         return "formula"
     return "claim"
 

@@ -265,7 +265,7 @@ def _cluster_doc(members: list[dict], found: Sequence[Sequence[tuple[int, str]]]
     cid = cluster_id(anchor["doc_id"], anchor["start"], anchor["end"])
     return {
         "cluster_id": cid + TEMPLATE_SUFFIX if link_kind == "template" else cid,
-        "kind": cluster_kind(link_kind, members),
+        "kind": cluster_kind(link_kind, members, ratio),
         "confidence": cluster_confidence(ratio, len(outlets)),
         "size": len(members),
         "outlets": outlets,

@@ -91,8 +91,23 @@ class Assessment:
     stock_share: float  # share of the shared words that are only parts of corpus-common n-grams
 
 
-def _is_number(norm_text: str, tok_start: np.ndarray, i: int) -> bool:
-    return norm_text[int(tok_start[i])].isdigit()
+def _numeric(d) -> np.ndarray:
+    """Per token of a prepared document: is it a number (its first character a digit)? Cached on it."""
+    got = getattr(d, "_numeric", None)
+    if got is None:
+        text, starts = d.norm_text, d.tok_start.tolist()
+        got = np.fromiter((text[s].isdigit() for s in starts), dtype=bool, count=len(starts))
+        d._numeric = got
+    return got
+
+
+def _doc_weights(d, rarity: Rarity | None) -> np.ndarray:
+    """:meth:`Rarity.weights` of every token of a prepared document, cached on it for ``rarity``."""
+    got = getattr(d, "_weights", None)
+    if got is None or got[0] is not rarity:
+        got = (rarity, rarity.weights(d.ids) if rarity is not None else np.ones(len(d.ids)))
+        d._weights = got
+    return got[1]
 
 
 def _words(d, i0: int, i1: int) -> list[str]:
@@ -112,87 +127,85 @@ def _variants(x: str, y: str) -> bool:
     return fuzz.ratio(x, y) >= SLOT_SIMILARITY
 
 
+def _shared_order_free(xa: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (in ``xa``) of the multiset intersection of two token sequences, at their first
+    occurrences in ``xa``, and whether a run of three shared tokens starts at each."""
+    ub, cb = np.unique(xb, return_counts=True)
+    k = np.searchsorted(ub, xa)
+    k[k == len(ub)] = 0
+    inb = ub[k] == xa
+    order = np.argsort(xa, kind="stable")
+    sx = xa[order]
+    first = np.r_[0, np.flatnonzero(sx[1:] != sx[:-1]) + 1] if len(sx) else np.zeros(0, np.int64)
+    rank = np.empty(len(xa), dtype=np.int64)  # occurrence number of each token among equal ids
+    rank[order] = np.arange(len(sx)) - np.repeat(first, np.diff(np.r_[first, len(sx)]))
+    shared = inb & (rank < np.where(inb, cb[k], 0))
+    nxt = np.zeros(len(xa) + 2, dtype=bool)
+    nxt[: len(xa)] = shared
+    starts = shared & nxt[1: len(xa) + 1] & nxt[2: len(xa) + 2]
+    eq = np.flatnonzero(shared)
+    return eq, starts[eq]
+
+
 def assess(a, b, a0: int, a1: int, b0: int, b1: int, rarity: Rarity | None, order_free: bool = False,
            ngram: int = 3) -> Assessment:
     """Evidence and kind of the span pair ``a[a0..a1]`` / ``b[b0..b1]`` (token ranges, inclusive)
     of two :class:`~newsdedup.tasks.align.Prepared` documents.
 
     ``order_free``: the pair was accepted as shuffled text; its shared words are the multiset
-    intersection, and n-gram stock-ness does not apply. ``rarity`` None: no corpus statistics,
-    every shared word weighs 1."""
+    intersection (at their first occurrences in ``a``), and a run of them that is also a run in
+    ``a`` counts as a shared n-gram. ``rarity`` None: no corpus statistics, every shared word weighs 1."""
     xa = a.ids[a0:a1 + 1]
     xb = b.ids[b0:b1 + 1]
+    wa = _doc_weights(a, rarity)[a0:a1 + 1]
     changed_num = same_num = slots = 0
     if order_free:
-        # shared words: the multiset intersection, taken at their first occurrences in a's span
-        ub, cb = np.unique(xb, return_counts=True)
-        k = np.searchsorted(ub, xa)
-        k[k == len(ub)] = 0
-        inb = ub[k] == xa
-        order = np.argsort(xa, kind="stable")
-        rank = np.empty(len(xa), dtype=np.int64)  # occurrence number of each token of a among equal ids
-        sx = xa[order]
-        first = np.r_[0, np.flatnonzero(sx[1:] != sx[:-1]) + 1] if len(sx) else np.zeros(0, np.int64)
-        grp = np.repeat(first, np.diff(np.r_[first, len(sx)]))
-        rank[order] = np.arange(len(sx)) - grp
-        shared = inb & (rank < np.where(inb, cb[k], 0))
-        eq = np.flatnonzero(shared)
-        eq_a = (a0 + eq).tolist()
-        nxt = np.zeros(len(xa) + 2, dtype=bool)
-        nxt[: len(xa)] = shared
-        starts_mask = shared & nxt[1 : len(xa) + 1] & nxt[2 : len(xa) + 2] if ngram == 3 else shared
-        run_start = starts_mask[eq].tolist()
+        eq, starts_flag = _shared_order_free(xa, xb)
     else:
         # the longest common subsequence (Indel) aligns the shared words; the stretches between two
         # aligned blocks are what differs (a's side, b's side)
-        eq_a = []  # token positions (in a) of the aligned shared words
-        run_start = []  # for each of them, whether a shared run of >= ngram tokens starts there
-        gaps: list[tuple[int, int, int, int]] = []
-        ga = gb = 0  # start of the current gap in a and b
-        for op in Indel.opcodes(xa.tolist(), xb.tolist()):
-            if op.tag != "equal":
-                continue
-            sa, ea, sb = op.src_start, op.src_end, op.dest_start
-            if sa > ga or sb > gb:
-                gaps.append((ga, sa, gb, sb))
-            ln = ea - sa
-            eq_a.extend(range(a0 + sa, a0 + ea))
-            run_start.extend((k + ngram <= ln) for k in range(ln))
-            same_num += sum(_is_number(a.norm_text, a.tok_start, a0 + i) for i in range(sa, ea))
-            ga, gb = ea, op.dest_end
-        if ga < len(xa) or gb < len(xb):
-            gaps.append((ga, len(xa), gb, len(xb)))
-        for sa, ea, sb, eb in gaps:
-            na, nb = ea - sa, eb - sb
-            if not (na and nb):
-                continue  # words only one side has: added or left out, not changed
-            words_a = _words(a, a0 + sa, a0 + ea)
-            words_b = _words(b, b0 + sb, b0 + eb)
-            nums_a = Counter(_digits(w) for w in words_a if w[0].isdigit())
-            nums_b = Counter(_digits(w) for w in words_b if w[0].isdigit())
-            if nums_a and nums_b:  # a number replaced by another one (not merely written differently)
-                changed_num += min(sum((nums_a - nums_b).values()), sum((nums_b - nums_a).values()))
-            if max(na, nb) <= SLOT_WORDS and not nums_a and not nums_b:
-                # a slot: a few words of one side replaced by others that are rare (another name, place or
-                # title; not «أمس» for «اليوم») and no variant of them (spelling, clitics: «لملك» / «لجلالة ملك»)
-                rare = rarity is None or max(rarity.weights(a.ids[a0 + sa:a0 + ea]).max(),
-                                             rarity.weights(b.ids[b0 + sb:b0 + eb]).max()) >= SLOT_WEIGHT
-                if rare and not any(_variants(x, y) for x in words_a for y in words_b):
-                    slots += 1
-    pos = np.asarray(eq_a, dtype=np.int64)
-    if not len(pos):
+        blocks = [(op.src_start, op.src_end, op.dest_start, op.dest_end)
+                  for op in Indel.opcodes(xa.tolist(), xb.tolist()) if op.tag == "equal"]
+        if blocks:
+            eq = np.concatenate([np.arange(sa, ea) for sa, ea, _, _ in blocks])
+            starts_flag = np.concatenate([np.arange(ea - sa) + ngram <= ea - sa for sa, ea, _, _ in blocks])
+        else:
+            eq, starts_flag = np.zeros(0, np.int64), np.zeros(0, bool)
+        num_a = _numeric(a)[a0:a1 + 1]
+        num_b = _numeric(b)[b0:b1 + 1]
+        same_num = int(num_a[eq].sum()) if len(eq) else 0
+        wb = None
+        ga = gb = 0
+        for sa, ea, sb, eb in [*blocks, (len(xa), len(xa), len(xb), len(xb))]:
+            na, nb = sa - ga, sb - gb
+            if na and nb:  # words of both sides differ here (words only one side has were added or left out)
+                ha, hb = bool(num_a[ga:sa].any()), bool(num_b[gb:sb].any())
+                if ha and hb:  # a number replaced by another one (not merely written differently)
+                    nums_a = Counter(_digits(w) for w, n in zip(_words(a, a0 + ga, a0 + sa), num_a[ga:sa]) if n)
+                    nums_b = Counter(_digits(w) for w, n in zip(_words(b, b0 + gb, b0 + sb), num_b[gb:sb]) if n)
+                    changed_num += min(sum((nums_a - nums_b).values()), sum((nums_b - nums_a).values()))
+                elif not ha and not hb and max(na, nb) <= SLOT_WORDS:
+                    # a slot: a few words replaced by others that are rare (another name, place or title;
+                    # not «أمس» for «اليوم») and no variant of them (spelling, clitics: «لملك» / «لجلالة ملك»)
+                    if wb is None:
+                        wb = _doc_weights(b, rarity)[b0:b1 + 1]
+                    if max(wa[ga:sa].max(), wb[gb:sb].max()) >= SLOT_WEIGHT and not any(
+                            _variants(x, y) for x in _words(a, a0 + ga, a0 + sa) for y in _words(b, b0 + gb, b0 + sb)):
+                        slots += 1
+            ga, gb = ea, eb
+    if not len(eq):
         return Assessment(0.0, "reuse", 0.0)
-    w = rarity.weights(a.ids[pos]) if rarity is not None else np.ones(len(pos))
+    w = wa[eq]
     # shared n-grams: corpus-common ones make their words stock text (weight 0 unless also part of
     # a rare shared n-gram); rare ones are a composition of words only copying repeats (weight at
     # least COMPOSITION_WEIGHT, so a copy that swapped its rare words for synonyms still counts)
-    stock = np.zeros(len(pos), dtype=bool)
-    composed = np.zeros(len(pos), dtype=bool)
-    starts = np.flatnonzero(np.asarray(run_start, dtype=bool))
+    stock = np.zeros(len(eq), dtype=bool)
+    composed = np.zeros(len(eq), dtype=bool)
+    starts = np.flatnonzero(starts_flag)
     if len(starts):
-        hashes = a.shingles[np.minimum(pos[starts], len(a.shingles) - 1)]
+        hashes = a.shingles[np.minimum(a0 + eq[starts], len(a.shingles) - 1)]
         com = rarity.is_common(hashes) if rarity is not None else np.zeros(len(starts), dtype=bool)
-        covered_common = np.zeros(len(pos), dtype=bool)
+        covered_common = np.zeros(len(eq), dtype=bool)
         for k in range(ngram):
             covered_common[starts[com] + k] = True
             composed[starts[~com] + k] = True
