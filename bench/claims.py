@@ -40,9 +40,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS, ROOT, SAUDI, SAUDI_MAP, SHARED, FreshHome, cli, code_fingerprint, run_cli, write_json  # noqa: E402
+from common import (EYE_MARK, RESULTS, ROOT, SAUDI, SAUDI_MAP, SHARED, FreshHome, cli, code_fingerprint,  # noqa: E402
+                    run_cli, write_cluster_sample, write_json)
+from common import snip as _snip  # noqa: E402
 
-EYE_MARK = "# Eye check"
 SAMPLE_MD = RESULTS / "claims_sample.md"
 
 
@@ -178,11 +179,6 @@ def snn(fraction: float, workers: int | None, baseline: str | None, seed: int, s
     return out
 
 
-def _snip(text: str | None, n: int) -> str:
-    t = " ".join((text or "").split())
-    return t if len(t) <= n else t[:n] + "…"
-
-
 def _snn_quality(home: FreshHome, seed: int, sample_n: int) -> dict:
     from pymongo import MongoClient
 
@@ -210,7 +206,7 @@ def _snn_quality(home: FreshHome, seed: int, sample_n: int) -> dict:
     sample = [db.clusters.find_one({"_id": cid}) for cid in picked]
     _write_sample(SAMPLE_MD, sample, seed, len(candidates))
     return {"matches_by_kind_method": {f"{k}/{m}": n for (k, m), n in sorted(matches.items(), key=str)},
-            "matches_by_kind": dict(Counter({k: n for (k, _), n in matches.items()})),
+            "matches_by_kind": dict(sum((Counter({k: n}) for (k, _), n in matches.items()), Counter())),
             "clusters_by_kind": dict(by_kind), "clusters_with_2_outlets_by_kind": dict(multi),
             "passages_in_clusters_by_kind": dict(passages), "widest_claims": top,
             "sample": {"seed": seed, "n": len(sample), "of": len(candidates),
@@ -218,31 +214,16 @@ def _snn_quality(home: FreshHome, seed: int, sample_n: int) -> dict:
 
 
 def _write_sample(path: Path, clusters: list[dict], seed: int, total: int) -> None:
-    """The sample as markdown; an ``# Eye check`` section of an earlier file is kept when it names
-    exactly these clusters (verdicts of another sample would be wrong here)."""
-    kept = ""
-    if path.exists():
-        old = path.read_text(encoding="utf-8")
-        at = old.find(f"\n{EYE_MARK}\n")
-        if at >= 0 and all(c and f"`{c['cluster_id']}`" in old[at:] for c in clusters):
-            kept = old[at + 1:]
-    lines = [f"# Random sample of {len(clusters)} claim clusters with two or more outlets (seed {seed}) of {total}",
-             "", "From `python bench/claims.py --snn` (SaudiNewsNet, every article). Each cluster: id, kind, "
-             "confidence, size, outlets, first seen, attribution, the representative passage and up to 6 members.",
-             f"The verdicts are in the section `{EYE_MARK}` at the end (written by hand).", ""]
-    for i, c in enumerate(clusters, 1):
-        fs = c.get("first_seen") or {}
-        lines += [f"## {i}. `{c['cluster_id']}` — {c.get('kind')} {c.get('confidence')}, size {c.get('size')}, "
-                  f"{c.get('n_outlets')} outlets: {', '.join(o or '?' for o in c.get('outlets') or [])}",
-                  f"first seen: {fs.get('outlet')} {fs.get('published')}; attribution: {c.get('attribution') or '—'}",
-                  "", f"> {_snip(c.get('representative'), 400)}", ""]
-        for m in (c.get("members") or [])[:6]:
-            lines.append(f"- **{m.get('outlet')}** {m.get('published')} `{m.get('external_id')}` "
-                         f"[{m.get('start')}:{m.get('end')}] {_snip(m.get('text'), 220)}")
-        if len(c.get("members") or []) > 6:
-            lines.append(f"- … {len(c['members']) - 6} more members")
-        lines.append("")
-    path.write_text("\n".join(lines) + "\n" + kept, encoding="utf-8")
+    header = [f"# Random sample of {len(clusters)} claim clusters with two or more outlets (seed {seed}) of {total}",
+              "", "From `python bench/claims.py --snn` (SaudiNewsNet, every article). Each cluster: id, kind, "
+              "confidence, size, outlets, first seen, attribution, the representative passage and up to 6 members.",
+              f"The verdicts are in the section `{EYE_MARK}` at the end (written by hand).", ""]
+    write_cluster_sample(
+        path, clusters, header,
+        lambda i, c: f"## {i}. `{c['cluster_id']}` — {c.get('kind')} {c.get('confidence')}, size {c.get('size')}, "
+                     f"{c.get('n_outlets')} outlets: {', '.join(o or '?' for o in c.get('outlets') or [])}",
+        lambda m: f"- **{m.get('outlet')}** {m.get('published')} `{m.get('external_id')}` "
+                  f"[{m.get('start')}:{m.get('end')}] {_snip(m.get('text'), 220)}")
 
 
 def main() -> None:

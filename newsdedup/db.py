@@ -30,9 +30,8 @@ import bson
 from pymongo import MongoClient, ReplaceOne, UpdateOne, WriteConcern
 from pymongo.errors import BulkWriteError, CollectionInvalid, DuplicateKeyError, OperationFailure
 
+from . import processes
 from .config import Settings, redact_uri
-from .tasks.cluster_state import MATCH_KEYS
-from .tasks.ids import passage_id, passage_id_range
 
 TOTALS = ("documents", "passages", "matches", "clusters", "derivations", "rejects")  # running totals in meta
 COLLECTIONS = ("documents", "passages", "matches", "clusters", "derivations", "runs", "rejects", "inputs", "locks",
@@ -97,13 +96,17 @@ _PASSAGE_SCHEMA = {
 
 # ``_id`` is the contract id of every record (doc_id, passage_id, match_id, cluster_id, run_id,
 # reject_id): that unique index makes re-runs idempotent. Secondary indexes are few on purpose: on
-# the embedded server each one costs inserts a large share of their speed (passages: 9,000/s with
-# none, 3,650/s with one, 2,500/s with two). Passages have none: their ids sort by (doc_id, start),
-# so the primary index serves per-document reads and the export order.
+# the embedded server each one costs inserts a large share of their speed (passages: 15,400/s with
+# none, 4,400/s with one on doc_id: 60,000 SaudiNewsNet passages, /tmp bench of issue #15).
+# Passages have one, on ``doc_id``: SecantusDB answers a *range* on ``_id`` by scanning the whole
+# collection (COLLSCAN: 5 s per document at 280,000 passages), so without it every per-document read
+# (``query doc``, ``db.passages.find({doc_id})`` in mongosh, a recovery's cleanup) scanned them all.
+# A run that writes many passages at once drops it and builds it again afterwards
+# (:meth:`Store.passage_index_for_bulk`): 3.2 s per 60,000 passages instead of 3.5 x slower inserts.
 _INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     "documents": [([("external_id", 1), ("doc_id", 1)], {}), ([("run_id", 1)], {}), ([("outlet", 1)], {}),
                   ([("ingest_seq", 1)], {})],
-    "passages": [],
+    "passages": [([("doc_id", 1)], {})],
     "matches": [([("a_doc_id", 1)], {}), ([("b_doc_id", 1)], {})],
     "clusters": [([("members.doc_id", 1)], {}), ([("n_outlets", -1)], {})],
     "derivations": [([("a_doc_id", 1)], {}), ([("b_doc_id", 1)], {})],
@@ -113,18 +116,14 @@ _INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
 }
 
 
-def segment_rows(doc: Mapping[str, Any]) -> Iterator[dict]:
-    """``_id, doc_id, start, end, boilerplate`` of a stored document's passages, from its compact
-    ``segments`` (the document read with at least ``_id`` and ``segments``)."""
-    for seg in doc.get("segments") or ():
-        yield {"_id": passage_id(doc["_id"], seg[0]), "doc_id": doc["_id"], "start": seg[0], "end": seg[1],
-               "boilerplate": bool(seg[6])}
-
-
-def stable_id(*parts: Any, length: int = 24) -> str:
-    """Deterministic hex id from JSON-serializable parts."""
-    raw = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:length]
+@contextmanager
+def suppress_missing_index():
+    """Dropping an index that is not there is not an error here."""
+    try:
+        yield
+    except OperationFailure as exc:
+        if exc.code not in (26, 27) and "not found" not in str(exc).lower():
+            raise
 
 
 def connect(settings: Settings, *, timeout_ms: int = 10_000) -> MongoClient:
@@ -150,60 +149,10 @@ def _ignore_duplicates(exc: BulkWriteError) -> int:
     return int(details.get("nInserted", 0))
 
 
-def _host_key() -> str:
-    """This machine and pid namespace: pids of lock holders are only comparable within it."""
-    parts = [socket.gethostname()]
-    try:
-        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
-            parts.append(f.read().strip())
-    except OSError:
-        pass
-    try:
-        parts.append(os.readlink("/proc/self/ns/pid"))
-    except OSError:
-        pass
-    return "|".join(parts)
-
-
-def _pid_start(pid: int) -> str | None:
-    """The process's start time (clock ticks since boot) from /proc, to tell a reused pid; None if unknown."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return fields[19]
-    except (OSError, IndexError):
-        return None
-
-
-def process_identity() -> dict[str, Any]:
-    """Who runs this: stored with runs and locks so a later process can tell whether it died."""
-    return {"host_key": _host_key(), "pid": os.getpid(), "pid_start": _pid_start(os.getpid())}
-
-
-def _holder_alive(held: Mapping[str, Any], host: str) -> bool | None:
-    """Whether a lock's holder process still runs: True/False on this host, None when it cannot be told."""
-    pid = held.get("pid")
-    if held.get("host") != host or not isinstance(pid, int) or pid <= 0:
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, owned by another user
-    except OSError:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        if state in ("Z", "X"):
-            return False  # killed, not yet reaped by its parent
-    except (OSError, IndexError):
-        return None if not os.path.isdir("/proc") else False
-    start = _pid_start(pid)
-    if held.get("pid_start") and start and start != held["pid_start"]:
-        return False  # the pid was reused by another process
-    return True
+def _lock_holder_alive(held: Mapping[str, Any], host: str) -> bool | None:
+    """Whether a lock's holder process still runs (lock records name the host as ``host``)."""
+    return processes.identity_alive({"host_key": held.get("host"), "pid": held.get("pid"),
+                                     "pid_start": held.get("pid_start")}, host)
 
 
 MAX_CLUSTER_BYTES = 15 * 1024 * 1024  # MongoDB refuses documents over 16 MB
@@ -341,24 +290,30 @@ class Store:
         """Run records are journaled (``j=True``): a crash right after a run must not lose its status."""
         return self.db.runs.with_options(write_concern=WriteConcern(j=True))
 
-    def start_run(self, run: Mapping[str, Any]) -> None:
-        doc = dict(run)
-        doc["_id"] = doc["run_id"]
-        self._runs.insert_one(doc)
+    def start_run(self, run: Mapping[str, Any]) -> str:
+        """Insert a run's provenance record under the next free id ``<run_key>-<n>``; returns the id.
+
+        ``n`` counts the runs of the same key (same parameters and inputs); two processes
+        starting at once both try the next number and one of them moves on."""
+        for attempt in range(100):
+            n = self.db.runs.count_documents({"run_key": run["run_key"]}) + 1 + attempt
+            run_id = f"{run['run_key']}-{n}"
+            try:
+                self._runs.insert_one({**run, "_id": run_id, "run_id": run_id, "run_number": n})
+                return run_id
+            except DuplicateKeyError:
+                continue
+        raise RuntimeError("could not allocate a run id")
 
     def update_run(self, run_id: str, fields: Mapping[str, Any]) -> None:
         self._runs.update_one({"_id": run_id}, {"$set": dict(fields)})
 
-    def runs_with_prefix(self, prefix: str) -> int:
-        return self.db.runs.count_documents({"run_key": prefix})
-
     def mark_abandoned_runs(self) -> int:
         """Runs still ``running`` whose process on this host is gone (killed) become ``killed``."""
-        host = _host_key()
+        host = processes.host_key()
         n = 0
-        for r in self.db.runs.find({"status": "running", "host_key": host}, {"pid": 1, "pid_start": 1}):
-            held = {"host": host, "pid": r.get("pid"), "pid_start": r.get("pid_start")}
-            if _holder_alive(held, host) is False:
+        for r in self.db.runs.find({"status": "running", "host_key": host}, {"host_key": 1, "pid": 1, "pid_start": 1}):
+            if processes.identity_alive(r, host) is False:
                 n += self._runs.update_one(
                     {"_id": r["_id"], "status": "running"},
                     {"$set": {"status": "killed",
@@ -366,29 +321,35 @@ class Store:
                 ).modified_count
         return n
 
-    def unfinished_runs(self, exclude: str | None = None) -> list[str]:
-        """Runs that ended without finishing (``killed`` or ``failed``) and that no run has completed yet."""
-        cur = self.db.runs.find({"status": {"$in": ["killed", "failed"]}, "recovered_by": None}, {"_id": 1},
-                                sort=[("started_at", 1), ("_id", 1)])
-        return [r["_id"] for r in cur if r["_id"] != exclude]
+    def unfinished_runs(self, exclude: str | None = None) -> list[dict]:
+        """Runs that ended without finishing (``interrupted``, ``killed`` or ``failed``) and that no run has
+        completed yet, oldest first: ``_id`` and ``progress`` (how far each got, see the ingest flow)."""
+        cur = self.db.runs.find({"status": {"$in": ["interrupted", "killed", "failed"]}, "recovered_by": None},
+                                {"_id": 1, "progress": 1}, sort=[("started_at", 1), ("_id", 1)])
+        return [r for r in cur if r["_id"] != exclude]
 
     def mark_runs_recovered(self, run_ids: Sequence[str], by: str) -> None:
         for r in run_ids:
             self._runs.update_one({"_id": r}, {"$set": {"recovered_by": by}})
 
     # ------------------------------------------------------------------ inputs
-    def known_inputs(self, shas: Iterable[str]) -> set[str]:
-        shas = list(shas)
-        if not shas:
-            return set()
-        cur = self.db.inputs.find({"_id": {"$in": shas}, "status": "done"}, {"_id": 1})
-        return {d["_id"] for d in cur}
+    def known_inputs(self, keys: Iterable[str]) -> set[str]:
+        """Which input keys (file sha256 + reading options, see ``tasks.intake.input_key``) an
+        earlier run read with documents stored."""
+        keys = sorted(set(keys))
+        found: set[str] = set()
+        for i in range(0, len(keys), IN_CHUNK):
+            found.update(d["_id"] for d in self.db.inputs.find({"_id": {"$in": keys[i:i + IN_CHUNK]}, "status": "done"},
+                                                               {"_id": 1}))
+        return found
 
     def mark_inputs_done(self, inputs: Sequence[Mapping[str, Any]], run_id: str) -> None:
-        ops = [UpdateOne({"_id": i["sha256"]},
-                         {"$set": {"status": "done"},
+        """Record input files read to the end (``key``, ``sha256``, ``path``, ``size``, ``documents``)."""
+        ops = [UpdateOne({"_id": i["key"]},
+                         {"$set": {"status": "done", "documents": i.get("documents"), "last_run_id": run_id},
                           "$setOnInsert": {"sha256": i["sha256"], "path": i["path"], "size": i["size"],
-                                           "first_run_id": run_id}}, upsert=True) for i in inputs]
+                                           "options": i.get("options"), "first_run_id": run_id}}, upsert=True)
+               for i in inputs]
         if ops:
             self.db.inputs.bulk_write(ops, ordered=False)
 
@@ -415,11 +376,15 @@ class Store:
 
     def doc_ids_of_runs(self, run_ids: Sequence[str]) -> list[str]:
         """Documents inserted by these runs, in ingestion order."""
+        return [i for _, i in self.doc_seqs_of_runs(run_ids)]
+
+    def doc_seqs_of_runs(self, run_ids: Sequence[str]) -> list[tuple[int, str]]:
+        """``(ingest_seq, doc_id)`` of the documents inserted by these runs, in ingestion order."""
         out: list[tuple[int, str]] = []
         for r in run_ids:
             out.extend((d.get("ingest_seq", 0), d["_id"])
                        for d in self.db.documents.find({"run_id": r}, {"_id": 1, "ingest_seq": 1}))
-        return [i for _, i in sorted(out)]
+        return sorted(out)
 
     def get_documents(self, ids: Iterable[str], projection: Mapping[str, int] | None = None) -> dict[str, dict]:
         ids = sorted(set(ids))
@@ -437,22 +402,68 @@ class Store:
         for d in self.db.documents.find(query, {"outlet": 1, "ingest_seq": 1, "line_keys": 1, "_id": 0}):
             yield d.get("outlet"), d.get("ingest_seq"), d.get("line_keys") or []
 
-    def delete_passages_of(self, doc_ids: Sequence[str]) -> None:
-        """Delete the passages of these documents (a killed run's, before they are written again)."""
+    def documents_after_seq(self, after_seq: int, projection: Mapping[str, int]) -> Iterator[dict]:
+        """Stored documents with an ``ingest_seq`` above ``after_seq`` (a range on its index), in
+        ``ingest_seq`` order: what an index kept outside the database has not seen yet."""
+        yield from self.db.documents.find({"ingest_seq": {"$gt": int(after_seq)}}, dict(projection),
+                                          sort=[("ingest_seq", 1)], batch_size=500)
+
+    def delete_passages_of(self, doc_ids: Sequence[str]) -> int:
+        """Delete the passages of these documents; returns how many. Bulk: one read and one delete per
+        :data:`IN_CHUNK` documents on the ``doc_id`` index (a delete per document by ``_id`` range
+        scanned every passage: 260-460 s per 200 documents on SaudiNewsNet)."""
+        ids = sorted(set(doc_ids))
         n = n_bp = 0
-        for d in sorted(set(doc_ids)):
-            n_bp += self.db.passages.count_documents({"_id": passage_id_range(d), "boilerplate": True})
-            n += self.db.passages.delete_many({"_id": passage_id_range(d)}).deleted_count
+        for i in range(0, len(ids), IN_CHUNK):
+            q = {"doc_id": {"$in": ids[i:i + IN_CHUNK]}}
+            n_bp += sum(1 for p in self.db.passages.find(q, {"_id": 0, "boilerplate": 1}) if p.get("boilerplate"))
+            n += self.db.passages.delete_many(q).deleted_count
         self._bump({"passages": -n, "boilerplate": -n_bp})
+        return n
+
+    def doc_ids_with_passages(self, doc_ids: Sequence[str]) -> set[str]:
+        """Which of these documents have passages stored (the ``doc_id`` index, chunked ``$in``)."""
+        ids = sorted(set(doc_ids))
+        found: set[str] = set()
+        for i in range(0, len(ids), IN_CHUNK):
+            found.update(self.db.passages.distinct("doc_id", {"doc_id": {"$in": ids[i:i + IN_CHUNK]}}))
+        return found
+
+    @contextmanager
+    def passage_index_for_bulk(self, n_docs: int, *, share: float = 0.25):
+        """Write the passages of ``n_docs`` documents with the ``doc_id`` index dropped when they are
+        many (at least ``share`` of the stored documents, e.g. a first run) and build it again
+        afterwards; keep it otherwise (a day's run). The index is built again even when the block
+        fails; a process killed inside leaves it missing, and the next :meth:`ensure_schema` builds it."""
+        stored = self.counts()["documents"]
+        bulk = n_docs >= 500 and n_docs >= share * stored
+        if bulk:
+            with suppress_missing_index():
+                self.db.passages.drop_index("doc_id_1")
+        try:
+            yield bulk
+        finally:
+            if bulk:
+                self.db.passages.create_index([("doc_id", 1)])
 
     # ------------------------------------------------------------------ matches & clusters
     def save_matches(self, matches: Sequence[Mapping[str, Any]]) -> int:
         return self.insert_new("matches", matches)
 
-    def all_matches(self) -> list[dict]:
-        """Every stored match with the fields clustering reads (:data:`MATCH_KEYS`), by ``_id`` (rows stored
-        before matches had an evidence and a kind lack those fields)."""
-        return list(self.db.matches.find({}, {f: 1 for f in MATCH_KEYS}, sort=[("_id", 1)]))
+    def matches_of_docs(self, doc_ids: Sequence[str], fields: Sequence[str]) -> list[dict]:
+        """Stored matches naming any of these documents, with ``fields``, by ``_id``
+        (the ``a_doc_id``/``b_doc_id`` indexes, chunked ``$in``)."""
+        ids = sorted(set(doc_ids))
+        found: dict[str, dict] = {}
+        for side in ("a_doc_id", "b_doc_id"):
+            for i in range(0, len(ids), IN_CHUNK):
+                for m in self.db.matches.find({side: {"$in": ids[i:i + IN_CHUNK]}}, {f: 1 for f in fields}):
+                    found[m["_id"]] = m
+        return [found[k] for k in sorted(found)]
+
+    def all_matches(self, fields: Sequence[str]) -> list[dict]:
+        """Every stored match with ``fields``, by ``_id``."""
+        return list(self.db.matches.find({}, {f: 1 for f in fields}, sort=[("_id", 1)]))
 
     def cluster_memberships(self) -> Iterator[tuple[str, str | None, list[tuple[str, int, int]]]]:
         """``(cluster_id, content_sha, member spans)`` of every stored cluster (no texts read)."""
@@ -501,11 +512,11 @@ class Store:
         return shas, gone
 
     def top_clusters(self, limit: int, *, min_outlets: int = 1, members: bool = True,
-                     kind: str | None = "claim") -> list[dict]:
+                     filt: Mapping[str, Any] | None = None, kind: str | None = "claim") -> list[dict]:
         """Clusters of ``kind`` (``claim`` by default, None: every kind) with at least ``min_outlets``
         outlets, the most outlets first, then the most members, then by id; the first ``limit`` (all if
-        ``limit`` <= 0). No ``_id``; no members unless asked. (Clusters stored before kinds existed
-        count as claims.)
+        ``limit`` <= 0). No ``_id``; no members unless asked. ``filt``: further conditions (outlet,
+        members' dates). (Clusters stored before kinds existed count as claims.)
 
         Asks for ``n_outlets >= k`` with k halving until enough come back: the embedded server sorts
         by reading every cluster (1.5 s at 13,000), while a range of the few widest costs ms."""
@@ -514,15 +525,17 @@ class Store:
         steps = [k for k in (32, 16, 8, 4, 2) if k > min_outlets] if limit > 0 else []
         kinds = {} if kind is None else {"kind": {"$in": [kind, None]}} if kind == "claim" else {"kind": kind}
         for k in (*steps, int(min_outlets)):
-            rows = list(self.db.clusters.find({"n_outlets": {"$gte": k}, **kinds}, proj))
+            rows = list(self.db.clusters.find({"n_outlets": {"$gte": k}, **kinds, **(filt or {})}, proj))
             if len(rows) >= limit > 0:
                 break
         rows.sort(key=lambda c: (-(c.get("n_outlets") or 0), -(c.get("size") or 0), c.get("cluster_id") or ""))
         return rows[:limit] if limit > 0 else rows
 
     def passages_of(self, doc_id: str, projection: Mapping[str, int] | None = None) -> list[dict]:
-        """The passages of one document in offset order (an ``_id`` range on the primary index)."""
-        return list(self.db.passages.find({"_id": passage_id_range(doc_id)}, projection, sort=[("_id", 1)]))
+        """The passages of one document in offset order (the ``doc_id`` index; ids sort by offset)."""
+        rows = list(self.db.passages.find({"doc_id": doc_id}, projection))
+        rows.sort(key=lambda p: (p.get("start", 0), p.get("end", 0)))
+        return rows
 
     def set_passage_clusters(self, changes: Mapping[str | None, Sequence[str]]) -> int:
         """Set ``cluster_id`` of the given passages (``{cluster_id or None: [passage ids]}``).
@@ -581,7 +594,7 @@ class Store:
         holder is alive on this host is never taken over.
         """
         pid = os.getpid()
-        host = _host_key()
+        host = processes.host_key()
         owner = f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:8]}"
         deadline = time.monotonic() + wait
         while True:
@@ -589,12 +602,12 @@ class Store:
             try:
                 self.db.locks.insert_one({"_id": name, "owner": owner, "expires": now + ttl, "host": host,
                                           "hostname": socket.gethostname(), "pid": pid,
-                                          "pid_start": _pid_start(pid), "acquired": now})
+                                          "pid_start": processes.pid_start(pid), "acquired": now})
                 break
             except DuplicateKeyError:
                 held = self.db.locks.find_one({"_id": name})
                 if held is not None:
-                    alive = _holder_alive(held, host)
+                    alive = _lock_holder_alive(held, host)
                     if alive is False or (alive is None and float(held.get("expires") or 0) < now):
                         # compare-and-delete: only this holder's record, never a newer one
                         self.db.locks.delete_one({"_id": name, "owner": held.get("owner")})
@@ -640,3 +653,38 @@ def uri_with_database(uri: str, db_name: str) -> str:
 def uri_for_display(settings: Settings, redact: bool) -> str:
     uri = uri_with_database(resolve_uri(settings), settings.db_name)
     return redact_uri(uri) if redact else uri
+
+
+def hosts_of(uri: str) -> str:
+    """``host:port[,host:port]`` of a connection string, without credentials or options (for messages)."""
+    rest = uri.split("://", 1)[-1]
+    hosts = rest.split("/", 1)[0].split("?", 1)[0]
+    return hosts.rsplit("@", 1)[-1] or "(no host)"
+
+
+def ping_server(uri: str, *, timeout_s: float = 5.0) -> dict[str, Any]:
+    """Ask the server at ``uri`` to answer ``ping`` and ``buildInfo`` within ``timeout_s``.
+
+    Returns ``{"answers": True, "version": ...}`` or ``{"answers": False, "error": one line}``;
+    never raises. Commands check this first so that an unreachable server is one line naming its
+    host within seconds, not pymongo's topology dump after the flow's retries (85 s)."""
+    from pymongo.errors import ConfigurationError, PyMongoError
+
+    ms = max(100, int(timeout_s * 1000))
+    try:
+        client: MongoClient = MongoClient(uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms,
+                                          socketTimeoutMS=ms, appname="newsdedup-check")
+    except (ConfigurationError, ValueError, TypeError) as exc:
+        return {"answers": False, "error": f"not a valid MongoDB connection string: {exc}", "usage": True}
+    try:
+        client.admin.command("ping")
+        version = client.admin.command("buildInfo").get("version")
+        return {"answers": True, "version": version}
+    except PyMongoError as exc:
+        reason = str(exc).split(", Timeout:", 1)[0].split(" (configured timeouts", 1)[0]
+        reason = reason.strip().splitlines()[0] if reason.strip() else type(exc).__name__
+        if "Topology Description" in reason or len(reason) > 200:
+            reason = type(exc).__name__
+        return {"answers": False, "error": reason}
+    finally:
+        client.close()

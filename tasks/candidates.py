@@ -64,6 +64,19 @@ def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return start, np.diff(np.append(start, len(keys)))
 
 
+def _save_arrays(d: Path, prefix: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``<prefix><name>.npy`` per array, each by an atomic rename."""
+    for name, arr in arrays.items():
+        tmp = d / f"{prefix}{name}.npy.tmp"
+        with open(tmp, "wb") as fh:
+            np.save(fh, arr)
+        os.replace(tmp, d / f"{prefix}{name}.npy")
+
+
+def _load_arrays(d: Path, prefix: str, names: Sequence[str]) -> list[np.ndarray]:
+    return [np.load(d / f"{prefix}{name}.npy") for name in names]
+
+
 class _Postings:
     """One channel: sorted (key, doc) postings with a DF cap and a stop list."""
 
@@ -164,16 +177,10 @@ class _Postings:
         return codes[sel], cnt[sel]
 
     def save(self, d: Path, prefix: str) -> None:
-        for name, arr in (("keys", self.keys), ("docs", self.docs), ("stop", self.stop)):
-            tmp = d / f"{prefix}{name}.npy.tmp"
-            with open(tmp, "wb") as fh:
-                np.save(fh, arr)
-            os.replace(tmp, d / f"{prefix}{name}.npy")
+        _save_arrays(d, prefix, {"keys": self.keys, "docs": self.docs, "stop": self.stop})
 
     def load(self, d: Path, prefix: str) -> None:
-        self.keys = np.load(d / f"{prefix}keys.npy")
-        self.docs = np.load(d / f"{prefix}docs.npy")
-        self.stop = np.load(d / f"{prefix}stop.npy")
+        self.keys, self.docs, self.stop = _load_arrays(d, prefix, ("keys", "docs", "stop"))
 
 
 class _DocFreq:
@@ -198,15 +205,10 @@ class _DocFreq:
         self.keys, self.counts = keys, counts
 
     def save(self, d: Path, prefix: str) -> None:
-        for name, arr in (("keys", self.keys), ("counts", self.counts)):
-            tmp = d / f"{prefix}{name}.npy.tmp"
-            with open(tmp, "wb") as fh:
-                np.save(fh, arr)
-            os.replace(tmp, d / f"{prefix}{name}.npy")
+        _save_arrays(d, prefix, {"keys": self.keys, "counts": self.counts})
 
     def load(self, d: Path, prefix: str) -> None:
-        self.keys = np.load(d / f"{prefix}keys.npy")
-        self.counts = np.load(d / f"{prefix}counts.npy")
+        self.keys, self.counts = _load_arrays(d, prefix, ("keys", "counts"))
 
 
 class CandidateIndex:

@@ -15,15 +15,18 @@ the short ones stay separate passages, each with its own cluster.
 
 Everything is sorted, so the same matches always give the same clusters and ids.
 ``cluster_id`` (:func:`ids.cluster_id`) names the cluster's anchor: its earliest
-published member (undated ones last), ties broken by doc_id and offsets. Not the
+published member (to the second where the input has times, see :func:`dates.published_key`;
+undated ones last), ties broken by doc_id and offsets. Not the
 smallest member, as first designed: document ids are content hashes, so with the
 smallest-member rule half of the clusters a new day's article joins would be renamed,
 and every earlier passage of them rewritten. News arrives in date order, so the
 earliest member rarely changes; and the rule depends on the members only, not on the
 order they were ingested in.
 
-``first_seen`` is the earliest member by published date (dated before undated), then
-``ingest_seq``, then doc_id. ``representative`` is the first-seen member's text.
+``first_seen`` is the earliest member by published date and time (:func:`dates.published_key`:
+within a day the timed members by time, then the date-only ones; undated last), then
+``ingest_seq``, then doc_id. Every member carries its document's ``published``. ``representative`` is the
+first-seen member's text. Which passages form one claim, and the kinds: :mod:`~newsdedup.tasks.claims`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any, NamedTuple
 from .align import PARAMS, Match
 from .attribution import attributions, vote_attribution
 from .claims import TEMPLATE_SUFFIX, cluster_confidence, cluster_kind, evidence_ratio, peel_claims
+from .dates import published_key
 from .ids import cluster_id
 
 __all__ = ["build_clusters", "make_clusters", "grow_clusters", "Grown", "stale_clusters", "span_groups", "span_nodes",
@@ -158,16 +162,6 @@ def connected_matches(seeds: Iterable[tuple[str, int, int]],
     return [dict(found[k]) for k in sorted(found)]
 
 
-def _first_seen_key(m: dict, docs: Mapping[str, dict]) -> tuple:
-    d = docs.get(m["doc_id"], {})
-    pub = d.get("published")
-    seq = d.get("ingest_seq")
-    return (pub is None, str(pub or ""), seq if seq is not None else float("inf"), m["doc_id"], m["start"])
-
-
-def _anchor_key(m: dict, docs: Mapping[str, dict]) -> tuple:
-    pub = docs.get(m["doc_id"], {}).get("published")
-    return (pub is None, str(pub or ""), m["doc_id"], m["start"], m["end"])
 
 
 def _need(method: str) -> float:
@@ -212,8 +206,7 @@ def make_clusters(matches: Sequence[Match], base: MemberBase, seq: Callable[[Seq
         info = base(sorted({n for g in groups for n in g}))
 
         def anchor_key(n: tuple[str, int, int]) -> tuple:
-            pub = info[n].get("published")
-            return (pub is None, str(pub or ""), n[0], n[1], n[2])
+            return (*published_key(info[n].get("published")), n[0], n[1], n[2])
 
         claims: list[tuple[list[tuple[str, int, int]], list[Match]]] = []
         for root, idx in comps.items():
@@ -229,8 +222,8 @@ def make_clusters(matches: Sequence[Match], base: MemberBase, seq: Callable[[Seq
         # documents tied for first seen: their ingestion order decides
         ties: set[str] = set()
         for claim, _ in claims:
-            lo = min((info[n].get("published") is None, str(info[n].get("published") or "")) for n in claim)
-            tied = {n[0] for n in claim if (info[n].get("published") is None, str(info[n].get("published") or "")) == lo}
+            lo = min(published_key(info[n].get("published")) for n in claim)
+            tied = {n[0] for n in claim if published_key(info[n].get("published")) == lo}
             if len(tied) > 1:
                 ties |= tied
         seqs = seq(sorted(ties)) if ties else {}
@@ -252,12 +245,11 @@ def _cluster_doc(members: list[dict], found: Sequence[Sequence[tuple[int, str]]]
                  link_kind: str, ratio: float) -> dict:
     """A cluster in the contract shape from its sorted members and their attributions."""
     def first_key(m: dict) -> tuple:
-        pub, sq = m.get("published"), seqs.get(m["doc_id"])
-        return (pub is None, str(pub or ""), sq if sq is not None else float("inf"), m["doc_id"], m["start"])
+        sq = seqs.get(m["doc_id"])
+        return (*published_key(m.get("published")), sq if sq is not None else float("inf"), m["doc_id"], m["start"])
 
     def anchor_key(m: dict) -> tuple:
-        pub = m.get("published")
-        return (pub is None, str(pub or ""), m["doc_id"], m["start"], m["end"])
+        return (*published_key(m.get("published")), m["doc_id"], m["start"], m["end"])
 
     first = min(members, key=first_key)
     anchor = min(members, key=anchor_key)

@@ -71,7 +71,7 @@ def check_integrity(db) -> None:
     assert all(d["doc_id"] == d["_id"] for d in db.documents.find({}, {"doc_id": 1}))
     docs = set(doc_ids)
     # every run that did not finish was completed by a later one
-    assert db.runs.count_documents({"status": {"$in": ["killed", "failed"]}, "recovered_by": None}) == 0
+    assert db.runs.count_documents({"status": {"$in": ["interrupted", "killed", "failed"]}, "recovered_by": None}) == 0
     assert db.runs.count_documents({"status": "running"}) == 0
     passages = list(db.passages.find({}, {"passage_id": 1, "doc_id": 1, "start": 1, "end": 1, "cluster_id": 1}))
     assert len({p["passage_id"] for p in passages}) == len(passages)
@@ -106,6 +106,9 @@ def snapshot(db) -> dict:
         "clusters": sorted((c["_id"], c["size"], tuple(c["outlets"]), c.get("attribution"),
                             tuple((m["doc_id"], m["start"], m["end"], m["score"]) for m in c["members"]))
                            for c in db.clusters.find()),
+        # a pair's derivation is computed from all its matches, whichever run wrote them
+        "derivations": sorted(tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in d.items() if k != "run_id"))
+                              for d in db.derivations.find()),
     }
 
 
@@ -301,7 +304,7 @@ def _store(db_name: str):
 
 
 def test_lock_of_a_killed_holder_is_taken_over_and_live_ones_are_respected(newsdedup_home, mongo_uri, db_name):
-    from newsdedup.db import _host_key, _pid_start
+    from newsdedup.processes import host_key, pid_start
 
     store = _store(db_name)
     holder = subprocess.Popen([sys.executable, "-c", _HOLDER, db_name], cwd=str(ROOT), stdout=subprocess.PIPE,
@@ -309,7 +312,7 @@ def test_lock_of_a_killed_holder_is_taken_over_and_live_ones_are_respected(newsd
     try:
         assert holder.stdout.readline().strip() == "locked"
         held = store.db.locks.find_one({"_id": "reuse"})
-        assert held["pid"] == holder.pid and held["host"] == _host_key() and held["expires"] > time.time() + 3000
+        assert held["pid"] == holder.pid and held["host"] == host_key() and held["expires"] > time.time() + 3000
         # alive on this host: never taken, even by a patient waiter
         with pytest.raises(TimeoutError):
             with store.lock("reuse", wait=1.0, poll=0.1):
@@ -335,8 +338,8 @@ def test_lock_of_a_killed_holder_is_taken_over_and_live_ones_are_respected(newsd
             pass
         # a pid of this host that now belongs to another process (pid reuse) does not hold the lock
         me = os.getpid()
-        store.db.locks.insert_one({"_id": "reused", "owner": "x", "host": _host_key(), "pid": me,
-                                   "pid_start": str(int(_pid_start(me)) - 1), "expires": now + 3600})
+        store.db.locks.insert_one({"_id": "reused", "owner": "x", "host": host_key(), "pid": me,
+                                   "pid_start": str(int(pid_start(me)) - 1), "expires": now + 3600})
         with store.lock("reused", wait=5, poll=0.1):
             pass
         # old-style lock records without holder fields still expire
@@ -368,12 +371,13 @@ def test_query_doc_and_search_arguments_are_literal(seeds_run):
 # ---------------------------------------------------------------------------- secrets
 def test_db_uri_redact_masks_the_password_without_connecting():
     uri = "mongodb://user:s3cret-Pa55@127.0.0.1:1/?authSource=admin"
-    red = cli("db", "uri", "--redact", env={"MONGODB_URI": uri}).stdout.strip()
+    red = cli("db", "uri", "--redact", "--no-check", env={"MONGODB_URI": uri}).stdout.strip()
     assert "s3cret" not in red
     assert red.startswith("mongodb://user:***@127.0.0.1:1/")
-    plain = cli("db", "uri", env={"MONGODB_URI": uri}).stdout.strip()
+    plain = cli("db", "uri", "--no-check", env={"MONGODB_URI": uri}).stdout.strip()
     assert "s3cret-Pa55" in plain  # the contract: masked only with --redact
-    srv = cli("db", "uri", "--redact", env={"MONGODB_URI": "mongodb+srv://u%40x:p%2Fw%3Ad@cluster.example.net/db"})
+    srv = cli("db", "uri", "--redact", "--no-check",
+              env={"MONGODB_URI": "mongodb+srv://u%40x:p%2Fw%3Ad@cluster.example.net/db"})
     assert srv.stdout.strip() == "mongodb+srv://u%40x:***@cluster.example.net/db"
 
 
@@ -455,7 +459,7 @@ def _run_task_state(fn, *args):
 def test_retry_condition_on_real_states(prefect_api):
     from prefect import flow, task
 
-    from newsdedup.flows.ingest import _retry_on_db_error
+    from newsdedup.flows.runtime import retry_on_db_error
 
     @task
     def boom(exc):
@@ -479,8 +483,8 @@ def test_retry_condition_on_real_states(prefect_api):
     all_cases()
     for (exc, retry), state in zip(cases, states):
         assert state.is_failed()
-        assert _retry_on_db_error(None, None, state) is retry, exc
-    assert states[-1].is_completed() and _retry_on_db_error(None, None, states[-1]) is False
+        assert retry_on_db_error(None, None, state) is retry, exc
+    assert states[-1].is_completed() and retry_on_db_error(None, None, states[-1]) is False
 
 
 def test_db_task_retries_until_the_server_is_back(prefect_api, tmp_path):
@@ -489,7 +493,7 @@ def test_db_task_retries_until_the_server_is_back(prefect_api, tmp_path):
 
     from newsdedup.db import Store
     from newsdedup.embedded import ensure_server, stop_server
-    from newsdedup.flows.ingest import DB_TASK
+    from newsdedup.flows.runtime import DB_TASK
 
     home = tmp_path / "home2"
     uri = ensure_server(home)
@@ -536,11 +540,12 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
     before the third, that file is deleted, so the third rebuilds it from the database (without the
     members' attributions, found again in the stored member texts) and grows the clusters it touches.
     The running totals equal a count after each run."""
-    from newsdedup.config import load_settings
+    from newsdedup.config import load_settings, redact_uri
     from newsdedup.db import resolve_uri
-    from newsdedup.flows.ingest import CLUSTER_STATE, LINE_STATS, index_dir, ingest
+    from newsdedup.flows.ingest import ingest
+    from newsdedup.tasks.derived_state import CLUSTER_STATE, LINE_STATS, index_dir
     from newsdedup.tasks.line_stats import LineStats
-    from newsdedup.tasks.analyze import assign_cluster
+    from newsdedup.tasks.records import assign_cluster
     from newsdedup.tasks.cluster import build_clusters
     from newsdedup.tasks.reuse import match_from_row
 
@@ -549,7 +554,7 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
     db = client[db_name]
     try:
         settings = load_settings(db_name)
-        state_file = index_dir(settings, resolve_uri(settings)) / CLUSTER_STATE
+        state_file = index_dir(settings.home, redact_uri(resolve_uri(settings)), settings.db_name) / CLUSTER_STATE
         for k, part in enumerate(corpus):
             if k == 2:
                 assert state_file.exists()
@@ -591,4 +596,64 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
         assert len(stored) >= 5
     finally:
         client.drop_database(db_name)
+        client.close()
+
+
+def _interrupt_when(proc: subprocess.Popen, condition, timeout: float = 300) -> float | None:
+    """Ctrl-C once ``condition()`` holds: a real SIGINT to the run's whole process group, as a terminal sends
+    it (the forked workers get it too); seconds until it exited, None if it ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return None
+        if condition():
+            os.killpg(proc.pid, signal.SIGINT)
+            t = time.monotonic()
+            proc.wait(60)
+            return time.monotonic() - t
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(30)
+    raise AssertionError("the run neither reached the interruption point nor ended")
+
+
+def test_ctrl_c_is_recorded_and_the_next_run_does_only_what_is_left(reference, corpus, mongo_uri, db_name):
+    """Issue #15, point 2: Ctrl-C during matching, then the same command again."""
+    args = [*map(str, corpus), "--map", MAP_ARG, "--db", db_name, "--batch-size", BATCH]
+    client = _client(mongo_uri)
+    db = client[db_name]
+    try:
+        first = subprocess.Popen([sys.executable, "-m", "newsdedup.cli", "run", *args], cwd=str(ROOT),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        # interrupted in the reuse stage, once some batches' matches are stored
+        waited = _interrupt_when(first, lambda: (db.runs.find_one({"pid": first.pid}, {"progress": 1}) or {})
+                                 .get("progress", {}).get("aligned_seq") is not None)
+        assert waited is not None, "the run finished before it could be interrupted"
+        out, err = first.communicate(timeout=30)
+        assert first.returncode == 130, err
+        assert waited < 30
+        assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("newsdedup: interrupted; the run "
+                                                                                 "is recorded as interrupted"), err
+        run = db.runs.find_one({"pid": first.pid})
+        assert run["status"] == "interrupted" and run["progress"]["aligned_seq"] is not None
+        assert run["progress"]["clusters_done"] is False
+        assert db.locks.count_documents({}) == 0  # let go on the way out
+
+        # queries say that the results are incomplete (on stderr: --json output stays clean)
+        q = cli("query", "clusters", "--json", "--db", db_name)
+        assert "was interrupted" in q.stderr and run["_id"] in q.stderr
+        assert all(json.loads(line) for line in q.stdout.splitlines())
+
+        # the same command again: completes the interrupted run's documents without aligning its aligned ones
+        second = json.loads(cli("run", *args, "--json").stdout.strip().splitlines()[-1])
+        assert second["status"] == "completed"
+        assert second["counts"]["documents"] == 0 and second["counts"]["recovered_runs"] == 1
+        assert second["counts"]["recovered_documents"] == db.documents.count_documents({"run_id": run["_id"]})
+        ref_pairs = reference["summary"]["counts"]["candidate_pairs"]
+        assert second["counts"]["candidate_pairs"] < ref_pairs, (second["counts"], ref_pairs)
+        assert db.runs.find_one({"_id": run["_id"]})["recovered_by"] == second["run_id"]
+        check_integrity(db)
+        assert snapshot(db) == reference["snapshot"]
+        assert "interrupted" not in cli("query", "clusters", "--db", db_name).stderr
+    finally:
         client.close()
