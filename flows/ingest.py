@@ -32,7 +32,8 @@ from newsdedup.db import Store, resolve_uri
 from newsdedup.flows.runtime import ProgressArtifact, quote, write_behind
 from newsdedup.flows.steps import (align_batch, analyze_batch, list_input_files, open_store, outlet_statistics,
                                    prepare_batch, record_run_end, record_run_start, store_documents, store_matches,
-                                   store_passages, store_rejects, update_clusters, update_search_index)
+                                   store_passages, store_rejects, update_clusters, update_derivations,
+                                   update_search_index)
 from newsdedup.processes import process_identity
 from newsdedup.tasks import cluster_update, derived_state, intake, match_stage, reuse, search_index
 from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
@@ -163,15 +164,19 @@ def _load_cluster_state(store: Store, directory: Path, logger) -> ClusterState:
     return state
 
 
-def _cluster_stage(store: Store, directory: Path, state: ClusterState | None, fresh: list[str], reuse_out: dict
-                   ) -> tuple[list, dict]:
-    """Update the clusters of ``fresh`` documents' matches, with the index saved and the last matches
-    written before the state is saved again (it was distrusted when loaded)."""
+def _cluster_stage(store: Store, directory: Path, state: ClusterState | None, fresh: list[str], reuse_out: dict,
+                   run_id: str) -> tuple[list, dict]:
+    """Update the clusters of ``fresh`` documents' matches, then the derivations of the document pairs
+    they name, with the index saved and the last matches written before the state is saved again (it
+    was distrusted when loaded). A run is ``clusters_done`` only after both."""
     clusters: list[dict] = []
     times: dict[str, float] = {}
     try:
         if state is not None and fresh:
             clusters, times = update_clusters(store, quote(state), quote(reuse_out["rows"]), quote(fresh))
+            t = time.monotonic()
+            reuse_out["derivations_new"] = update_derivations(store, quote(state), quote(reuse_out["rows"]), run_id)
+            times["derivations"] = round(time.monotonic() - t, 3)
         if reuse_out["pending"] is not None:
             reuse_out["matches_new"] += reuse_out["pending"].result()
     finally:  # the index is saved before the lock is let go, even when clustering failed
@@ -215,7 +220,7 @@ def _passage_stage(store: Store, groups: list[tuple[str, list[str]]], spans: dic
 def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str, clusters: list[dict],
                        fresh: set[str]) -> None:
     rows = [{"what": k, "this run": counts.get(k, 0), "in database": totals.get(k, "")}
-            for k in ("documents", "passages", "boilerplate", "matches", "clusters", "rejects")]
+            for k in ("documents", "passages", "boilerplate", "matches", "clusters", "derivations", "rejects")]
     create_table_artifact(key="ingest-counts", table=rows, description=f"newsdedup run {run_id}: counts")
     web = configured_base_url()  # NEWSDEDUP_WEB_URL: the claim explorer, linked from each claim
     md = claims_markdown(run_id, run_claims(clusters, fresh, limit=10), store.top_clusters(10, members=False, kind="claim"),
@@ -315,7 +320,7 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
             timings.update(reuse_out["timings"])
             t = time.monotonic()
             progress.stage("clusters", 1)
-            clusters, cluster_times = _cluster_stage(store, directory, state, fresh, reuse_out)
+            clusters, cluster_times = _cluster_stage(store, directory, state, fresh, reuse_out, run_id)
             if state is not None:
                 aligned(-(-len(work) // batch_size))  # every batch's matches are stored
                 for r in [run_id, *(o["_id"] for o in orphans)]:
@@ -340,7 +345,8 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
         counts = {"documents": st.get("documents_new", 0), "documents_read": st.get("documents_read", 0),
                   "documents_known": st.get("documents_known", 0), "passages": passages_new,
                   "boilerplate": boilerplate_new, "matches": reuse_out["matches_new"],
-                  "candidate_pairs": reuse_out["pairs"], "clusters": len(clusters), "rejects": st.get("rejects", 0),
+                  "candidate_pairs": reuse_out["pairs"], "clusters": len(clusters),
+                  "derivations": reuse_out.get("derivations_new", 0), "rejects": st.get("rejects", 0),
                   "input_files_read": st.get("input_files", 0), "input_files_skipped": len(plan.skipped),
                   "recovered_runs": len(orphans), "recovered_documents": len(redo)}
         # a killed run may have stopped between a write and its running total: count anew after a recovery

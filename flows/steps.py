@@ -22,6 +22,7 @@ from newsdedup.flows.runtime import COMPUTE_TASK, DB_TASK
 from newsdedup.tasks import analyze, cluster_update, derived_state, intake, reuse
 from newsdedup.tasks.align import align_pairs
 from newsdedup.tasks.cluster_state import ClusterState
+from newsdedup.tasks.derivation import run_derivations
 from newsdedup.tasks.line_stats import merged
 from newsdedup.tasks.readers import InputEntry, ReadContext, digest_file, digest_inputs, list_inputs, read_inputs
 from newsdedup.tasks.records import expand_passages
@@ -123,6 +124,13 @@ def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fre
     cluster_update.record_in_state(state, upd, shas)
     upd.times["cluster_repoint"] = round(time.monotonic() - t, 3)
     return upd.clusters, upd.times
+
+
+@task(name="update-derivations", **DB_TASK)
+def update_derivations(store: Store, state: ClusterState, new_rows: list[dict], run_id: str) -> int:
+    """The derivation of every document pair this run's matches name
+    (:func:`~newsdedup.tasks.derivation.run_derivations`), written; returns how many pairs were new."""
+    return store.write_derivations(run_derivations(state, new_rows, store.get_documents, run_id))
 
 
 @task(name="store-passages", task_run_name="store-passages-{label}", **DB_TASK)

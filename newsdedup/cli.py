@@ -38,7 +38,7 @@ from .preflight import (
     check_home,
 )
 
-EXPORT_KINDS = ("documents", "passages", "matches", "clusters", "rejects")
+EXPORT_KINDS = ("documents", "passages", "matches", "clusters", "derivations", "rejects")
 CliError = CommandError  # the name used by callers and tests
 
 
@@ -165,7 +165,7 @@ def _run_flow(args: argparse.Namespace) -> int:
             print(f"  completed {c.get('recovered_documents', 0)} document(s) of {c['recovered_runs']} "
                   "interrupted run(s)")
         print(f"  passages {c['passages']} ({c['boilerplate']} boilerplate), matches {c['matches']}, "
-              f"clusters updated {c['clusters']}")
+              f"clusters updated {c['clusters']}, document pairs {c.get('derivations', 0)} new")
         if c["rejects"]:
             print("  rejected inputs by reason:")
             for line in _rejects_lines(summary):

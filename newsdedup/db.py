@@ -33,8 +33,9 @@ from pymongo.errors import BulkWriteError, CollectionInvalid, DuplicateKeyError,
 from . import processes
 from .config import Settings, redact_uri
 
-TOTALS = ("documents", "passages", "matches", "clusters", "rejects")  # running totals in meta
-COLLECTIONS = ("documents", "passages", "matches", "clusters", "runs", "rejects", "inputs", "locks", "meta")
+TOTALS = ("documents", "passages", "matches", "clusters", "derivations", "rejects")  # running totals in meta
+COLLECTIONS = ("documents", "passages", "matches", "clusters", "derivations", "runs", "rejects", "inputs", "locks",
+               "meta")
 
 
 # Ids per ``$in`` query. The embedded server checks ``$in`` by a linear scan of the list for every
@@ -50,9 +51,13 @@ EXPORT_FIELDS: dict[str, tuple[str, ...]] = {
     "passages": ("passage_id", "doc_id", "external_id", "outlet", "start", "end", "text", "lang",
                  "boilerplate", "boilerplate_reason", "cluster_id", "line", "sentence", "lang_confidence"),
     "matches": ("a_doc_id", "a_external_id", "a_start", "a_end", "b_doc_id", "b_external_id", "b_start",
-                "b_end", "score", "method", "kind", "evidence", "match_id", "run_id"),
+                "b_end", "score", "method", "kind", "evidence", "match_id", "run_id", "a_words", "b_words",
+                "rare_words"),
     "clusters": ("cluster_id", "kind", "confidence", "size", "outlets", "n_outlets", "first_seen", "representative",
                  "attribution", "members"),
+    "derivations": ("a_doc_id", "a_external_id", "b_doc_id", "b_external_id", "a_coverage", "b_coverage",
+                    "source_doc_id", "derivation", "derived_doc_id", "strength", "a_copied", "b_copied", "a_words",
+                    "b_words", "rare_words", "n_matches", "n_templates", "methods", "run_id"),
     "rejects": ("source_path", "record", "reason", "run_id"),
 }
 EXPORT_SORT: dict[str, list[tuple[str, int]]] = {
@@ -60,6 +65,7 @@ EXPORT_SORT: dict[str, list[tuple[str, int]]] = {
     "passages": [("_id", 1)],  # = (doc_id, start): passage ids zero-pad the start
     "matches": [("a_doc_id", 1), ("a_start", 1), ("b_doc_id", 1), ("b_start", 1), ("a_end", 1), ("b_end", 1)],
     "clusters": [("_id", 1)],
+    "derivations": [("_id", 1)],  # = (a_doc_id, b_doc_id): ids are ``a_doc_id~b_doc_id``
     "rejects": [("source_path", 1), ("record", 1), ("reason", 1)],
 }
 
@@ -103,6 +109,7 @@ _INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     "passages": [([("doc_id", 1)], {})],
     "matches": [([("a_doc_id", 1)], {}), ([("b_doc_id", 1)], {})],
     "clusters": [([("members.doc_id", 1)], {}), ([("n_outlets", -1)], {})],
+    "derivations": [([("a_doc_id", 1)], {}), ([("b_doc_id", 1)], {})],
     "runs": [([("started_at", -1)], {}), ([("status", 1)], {}), ([("run_key", 1)], {})],
     "rejects": [([("source_path", 1)], {})],
     "inputs": [],
@@ -244,7 +251,7 @@ class Store:
     def recount(self) -> dict[str, int]:
         """Count every collection (a scan each: ~2.5 s per 280,000 passages on the embedded server)
         and store the result as the running totals."""
-        out = {name: self.count(name) for name in ("documents", "passages", "matches", "clusters", "rejects")}
+        out = {name: self.count(name) for name in TOTALS}
         out["boilerplate"] = self.count("passages", {"boilerplate": True})
         self.db.meta.replace_one({"_id": "totals"}, {"_id": "totals", "counts": out}, upsert=True)
         return out
@@ -541,6 +548,35 @@ class Store:
         for j in range(0, len(ops), 1000):
             n += self.db.passages.bulk_write(ops[j:j + 1000], ordered=False).modified_count
         return n
+
+    # ------------------------------------------------------------------ derivations
+    def write_derivations(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Store derivation rows (``_id`` per document pair): inserted, or replaced where the pair is
+        stored already (a recovered run, a pair given new matches). Returns how many were new.
+
+        Inserts first, replacements only for the ids that collide: a run's pairs are nearly all new,
+        and on the embedded server an update costs several times an insert."""
+        docs = [dict(r) for r in rows]
+        if not docs:
+            return 0
+        try:
+            self.db.derivations.insert_many(docs, ordered=False)
+            new = len(docs)
+        except BulkWriteError as exc:
+            _ignore_duplicates(exc)
+            dup = sorted({e["index"] for e in (exc.details or {}).get("writeErrors", [])})
+            new = len(docs) - len(dup)
+            ops = [ReplaceOne({"_id": docs[i]["_id"]}, docs[i]) for i in dup]
+            for j in range(0, len(ops), 500):
+                self.db.derivations.bulk_write(ops[j:j + 500], ordered=False)
+        self._bump({"derivations": new})
+        return new
+
+    def derivations_of(self, doc_id: str) -> list[dict]:
+        """Every derivation row naming the document, on either side (no ``_id``), by pair."""
+        rows = [*self.db.derivations.find({"a_doc_id": doc_id}, {"_id": 0}),
+                *self.db.derivations.find({"b_doc_id": doc_id}, {"_id": 0})]
+        return sorted(rows, key=lambda r: (r["a_doc_id"], r["b_doc_id"]))
 
     # ------------------------------------------------------------------ locks
     @contextmanager

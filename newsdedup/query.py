@@ -143,6 +143,36 @@ def top_clusters(store: Store, *, min_outlets: int = 1, limit: int = 20, filters
     return store.top_clusters(int(limit), min_outlets=int(min_outlets), filt=filters.member_query(), kind=kind)
 
 
+def _derivations(store: Store, doc_id: str) -> list[dict]:
+    """The document's derivation rows, each with ``other`` (the other document: doc_id, external_id,
+    outlet, published) and ``relation`` from this document's side: ``derived from`` (it is the later,
+    derived side), ``source of`` (the other one is derived from it), ``derived (either way)`` (a
+    derived pair whose dates do not tell which came first) or ``shares text with`` (``non``)."""
+    rows = store.derivations_of(doc_id)
+    others = store.get_documents({r["b_doc_id"] if r["a_doc_id"] == doc_id else r["a_doc_id"] for r in rows},
+                                 {"external_id": 1, "outlet": 1, "published": 1})
+    out = []
+    for r in rows:
+        mine = "a" if r["a_doc_id"] == doc_id else "b"
+        theirs = "b" if mine == "a" else "a"
+        other_id = r[f"{theirs}_doc_id"]
+        o = others.get(other_id, {})
+        if r["derivation"] == "non":
+            relation = "shares text with"
+        elif r.get("source_doc_id") == other_id:
+            relation = "derived from"
+        elif r.get("source_doc_id") == doc_id:
+            relation = "source of"
+        else:
+            relation = "derived (either way)"
+        out.append({**r, "relation": relation, "coverage": r[f"{mine}_coverage"],
+                    "other": {"doc_id": other_id, "external_id": o.get("external_id", r.get(f"{theirs}_external_id")),
+                              "outlet": o.get("outlet"), "published": o.get("published")}})
+    order = {"derived from": 0, "derived (either way)": 1, "source of": 2, "shares text with": 3}
+    out.sort(key=lambda x: (order[x["relation"]], -(x.get("strength") or 0), x["other"]["doc_id"]))
+    return out
+
+
 def _clusters_by_id(store: Store, ids: list[str], projection: dict | None = None) -> dict[str, dict]:
     """Clusters by ``_id`` (the primary index), ``$in`` lists kept short (see ``db.IN_CHUNK``)."""
     out: dict[str, dict] = {}
@@ -155,7 +185,8 @@ def _clusters_by_id(store: Store, ids: list[str], projection: dict | None = None
 
 
 def document(store: Store, external_id: str, filters: Filters = NO_FILTERS) -> list[dict]:
-    """The document(s) with this external id (every stored version, newest first) with passages and clusters."""
+    """The document(s) with this external id (every stored version, newest first) with passages, clusters
+    and derivations (which documents it was derived from, which were derived from it)."""
     docs = list(store.db.documents.find({"external_id": str(external_id)},
                                         {"line_keys": 0, "boilerplate_spans": 0, "segments": 0}))
     docs.sort(key=lambda d: (-(d.get("ingest_seq") or 0), d["_id"]))
@@ -167,7 +198,8 @@ def document(store: Store, external_id: str, filters: Filters = NO_FILTERS) -> l
         passages = [{k: v for k, v in p.items() if k != "_id"} for p in store.passages_of(d["doc_id"])]
         cids = sorted({p["cluster_id"] for p in passages if p.get("cluster_id")})
         clusters = _clusters_by_id(store, cids)
-        out.append({"document": d, "passages": passages, "clusters": [clusters[c] for c in sorted(clusters)]})
+        out.append({"document": d, "passages": passages, "clusters": [clusters[c] for c in sorted(clusters)],
+                    "derivations": _derivations(store, d["doc_id"])})
     return out
 
 
@@ -387,6 +419,18 @@ def format_document(rows: list[dict]) -> str:
         for c in r["clusters"]:
             out.append(f"  cluster {c['cluster_id']} ({c.get('kind', 'claim')}): {c['n_outlets']} outlets, "
                        f"first seen {_first_seen(c.get('first_seen'))}")
+        for x in r.get("derivations") or ():
+            o = x["other"]
+            who = f"{o.get('external_id')} ({o.get('outlet') or 'unknown outlet'}, {o.get('published') or 'date unknown'})"
+            side = "b" if x["b_doc_id"] == d["doc_id"] else "a"
+            words, copied = x.get(f"{side}_words"), x.get(f"{side}_copied")
+            detail = f"{round(100 * x['coverage'])}% of this body matched" + (
+                f" ({round(100 * copied)}% copied)" if copied is not None else "") + (
+                f", {round(100 * words)}% of its words found in the other" if words is not None else "")
+            if x["derivation"] == "non":
+                out.append(f"  {x['relation']} {who}: not derived ({detail})")
+            else:
+                out.append(f"  {x['relation']} {who} ({x['derivation']}, {round(100 * (x.get('strength') or 0))}%; {detail})")
     return "\n".join(out)
 
 

@@ -27,7 +27,7 @@ Everything is deterministic: numpy stable sorts, no sets iterated for output.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from hashlib import blake2b
 from typing import Iterable, Sequence
 
@@ -38,6 +38,7 @@ from rapidfuzz.distance import Indel
 from .evidence import Rarity, assess
 from .parallel import fork_map, shared
 from .normalize import normalize, normalize_text, token_spans
+from .rewrite import REWRITE, REWRITE_PARAMS, retold_sentences, shared_vocabulary
 
 __all__ = ["ReuseDoc", "Match", "Prepared", "AlignParams", "PARAMS", "prepare", "align_pair", "align_pairs"]
 
@@ -61,6 +62,11 @@ class Match:
     method: str
     evidence: float | None = None  # rare-word equivalents of shared text (tasks/evidence.py); None: not assessed
     kind: str = "reuse"  # "reuse" | "template"
+    # rarity-weighted share of each document's body vocabulary found in the other (the same on every
+    # match of a pair; None when no corpus statistics were given): see rewrite.words_shared
+    a_words: float | None = None
+    b_words: float | None = None
+    rare_words: int | None = None  # story-specific words both bodies share (rewrite.rare_shared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +116,8 @@ _STOP_RAW = """
 """
 STOPWORDS = frozenset(normalize_text(w) for w in _STOP_RAW.split())
 
-_SENT_END = re.compile(r"[.!?؟;؛…]+(?=\s|$|[\"'»”)\]])|\n\s*")
+# sentence ends; the Urdu full stop «۔» ends a sentence even when the next one follows without a space
+_SENT_END = re.compile(r"[.!?؟;؛…।]+(?=\s|$|[\"'»”)\]])|۔+|\n\s*")
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -160,6 +167,8 @@ class Prepared:
     _sorted: tuple | None = field(default=None, repr=False)
     _rare: tuple | None = field(default=None, repr=False)
     _sents: tuple | None = field(default=None, repr=False)
+    _vocab: tuple | None = field(default=None, repr=False)
+    _sent_vocab: tuple | None = field(default=None, repr=False)
     _numeric: np.ndarray | None = field(default=None, repr=False)  # tokens that are numbers (tasks/evidence.py)
     _weights: tuple | None = field(default=None, repr=False)  # (rarity, token weights) (tasks/evidence.py)
 
@@ -613,7 +622,11 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
 
     ``rarity``: the corpus statistics evidence is weighed with (:meth:`CandidateIndex.rarity`);
     None weighs every shared word 1. ``common``: sorted int64 hashes of corpus-common shingles
-    (default: ``rarity.common``); they still align but never count as phrase evidence."""
+    (default: ``rarity.common``); they still align but never count as phrase evidence.
+    With ``rarity``, a pair no copied passage links is also checked for sentences retold
+    without a shared phrase (method ``rewrite``, :mod:`~newsdedup.tasks.rewrite`), and every
+    match carries both documents' :func:`~newsdedup.tasks.rewrite.words_shared` and the
+    story-specific words they share (what their derivation is decided from)."""
     if a.doc_id == b.doc_id:
         return []
     if a.doc_id > b.doc_id:
@@ -676,9 +689,30 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
             pc = _verify(a, b, a0, a1, b0, b1, p, rare_pts=len(g))
             if pc is not None:
                 pieces.append(pc)
-    if not pieces:
+    found = _assessed(a, b, _merge(pieces, p, a, b), p, rarity) if pieces else []
+    if rarity is None:
+        return found
+    # a rewrite that copied no passage: its retold sentences are what links the documents (looked
+    # for only then: next to copied passages they would only split them, and the derivation of a pair
+    # with copied passages is decided from its words and copies, not from retold sentences). Pieces
+    # the evidence test rejected explain nothing, so every sentence may be retold.
+    vocab = shared_vocabulary(a, b, rarity)
+    retold: list[Match] = []
+    if not found:
+        none_a, none_b = np.zeros(len(a), dtype=bool), np.zeros(len(b), dtype=bool)
+        sentences = [_Piece(a0, a1, b0, b1, sc, REWRITE)
+                     for a0, a1, b0, b1, sc in retold_sentences(a, b, rarity, none_a, none_b, REWRITE_PARAMS, vocab)]
+        for pc in _merge(sentences, p, a, b) if sentences else ():  # neighbouring retold sentences: one passage
+            # evidence and kind as for any match (a retold weather report is a template), never a filter:
+            # what makes a retelling is the pair's rare vocabulary, weighed above
+            got = assess(a, b, pc.a0, pc.a1, pc.b0, pc.b1, rarity, order_free=True, ngram=p.ngram)
+            retold.append(_to_match(a, b, pc, got.evidence, got.kind))
+    merged = found
+    if not merged and not retold:
         return []
-    return _assessed(a, b, _merge(pieces, p, a, b), p, rarity)
+    wa, wb, nr = round(vocab[0], 4), round(vocab[1], 4), vocab[2]
+    return sorted((replace(m, a_words=wa, b_words=wb, rare_words=nr) for m in merged + retold),
+                  key=lambda m: (m.a_start, m.b_start, m.a_end, m.b_end))
 
 
 def _order_key(m: Match) -> tuple:
@@ -686,7 +720,7 @@ def _order_key(m: Match) -> tuple:
 
 
 def _align_chunk(chunk: Sequence[tuple[int, int]]) -> list[Match]:
-    docs, params, common, rarity = shared["docs"], shared["params"], shared["common"], shared["rarity"]
+    docs, params, common, rarity = shared["docs"], shared["params"], shared["common"], shared.get("rarity")
     out: list[Match] = []
     for i, j in chunk:
         out.extend(align_pair(docs[i], docs[j], params, common, rarity))

@@ -59,6 +59,8 @@ def analyze_document(doc: Mapping[str, Any], outlet_docs: int = 0,
         "published_source": source,
         "segments": segments,
         "boilerplate_spans": [[s[0], s[1]] for s in segments if s[6]],
+        # the body: every character outside the boilerplate passages (what derivations' coverage is a share of)
+        "body_chars": len(text) - sum(s[1] - s[0] for s in segments if s[6]),
         "line_keys": sorted(document_line_keys(text, segs)),
         "n_passages": len(segments),
         "n_boilerplate": sum(1 for s in segments if s[6]),

@@ -1,18 +1,30 @@
-"""Who a reused claim is attributed to: «موقع ديبكا الإسرائيلي» -> «ديبكا».
+"""Who a reused claim is attributed to: «قال موقع ديبكا الإسرائيلي إن …» -> «ديبكا».
 
-News retells claims with a named source ("according to the DEBKA site", "Interfax
-agency said", "a source told CNN Arabic"). Readers of a cluster want that name, so
-:func:`find_attribution` looks for a small set of Arabic attribution patterns in each
-member text and returns the name found most often (ties: the earliest occurrence,
-then alphabetical), as it appears in the text (quotes stripped), or ``None``.
+A cluster's ``attribution`` is the source the claim is *cited from*, so a name counts only
+when a **reporting cue** cites it, in the grammar of its language:
 
-Patterns, in order of specificity:
-- full agency names kept whole: «وكالة الأنباء السعودية (واس)», «وكالة الأنباء الفرنسية», «وكالة الصحافة الفرنسية»;
-- well-known wires by name: رويترز, فرانس برس, أسوشيتد برس, الأناضول, انترفاكس, تاس, سبوتنيك, واس…;
-- a Latin-script outlet, optionally «بالعربية»: «CNN بالعربية», «BBC»;
-- a typed source + its name: «موقع "ديبكا"», «وكالة انترفاكس», «صحيفة الغارديان», «قناة الجزيرة»;
-- anonymous but named kinds: «مصادر خاصة», «مصادر مطلعة», «مصدر عسكري»… — only when the
-  text names no outlet (a «مصدر عسكري» speaking to «CNN بالعربية» is attributed to CNN).
+- a cue followed by its source: «قال / ذكرت / أفادت / نقلت / أكد / أعلنت / صرح / كشف … X»
+  (Arabic verb–subject order), «بحسب / حسب / وفقا لـ / نقلا عن / طبقا لـ / على لسان X»,
+  "according to X", "…," said X", «selon / d'après X», «…, a déclaré X»;
+- a source followed by its cue: «X يرى / قد كشف …» (subject–verb order), "X said / told /
+  reported / announced", «X a déclaré / affirme / annonce», Urdu «X کے مطابق», «X نے کہا»,
+  «X نے بتایا», «X کا کہنا ہے»;
+- the outlet a statement was given to, which is named in preference to the speaker:
+  «… في تصريح لـCNN بالعربية», «… لوكالة الصحافة الفرنسية», "told Reuters".
+
+The name is the noun phrase next to the cue, cut at the first clause boundary (a
+conjunction such as «أن / إن», a preposition, punctuation; at most ``MAX_WORDS`` words),
+with the medium stripped where it is only a medium («موقع ديبكا الإسرائيلي» -> «ديبكا»,
+«صحيفة «الغارديان» البريطانية» -> «الغارديان») and kept where it is the name («وكالة
+الأنباء السعودية (واس)», «وكالة الصحافة الفرنسية»). A phrase of generic words only
+(«الموقع المتخصص», «الوزارة», "he", «تفصیلات», «انہوں») names no one. Anonymous kinds
+(«مصادر مطلعة», «مصدر عسكري», "a source", «ذرائع») are kept only when the text names
+nobody else. Never counted: a name with no cue («قناة السويس», «مركز الملك فهد»), and the
+document's own outlet (its footer «رابط الخبر بصحيفة الوئام» has no cue either).
+
+A cluster's attribution is the name most members cite (one vote per member text; ties: the
+earliest text, then the earliest position, then alphabetical); ``None`` means that no member
+cites a source with a cue — the claim may still have one the patterns do not know.
 """
 
 from __future__ import annotations
@@ -20,91 +32,602 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .align import STOPWORDS
 from .normalize import normalize_text
 
-__all__ = ["find_attribution", "attributions", "vote_attribution"]
+__all__ = ["find_attribution", "attributions", "vote_attribution", "MAX_WORDS"]
 
-_Q = "\"'«»“”„‘’"
-_PFX = r"(?:(?<=[\s(\[" + _Q + r"،,:.])|^)(?:[وفبل]|ال|لل|وال|بال)?"  # word start + clitics
-_AR = r"[\u0621-\u064A\u0660-\u0669\u0671-\u06D3\u0640\u064B-\u065F]+"  # an Arabic word (with harakat/tatweel)
-_LAT = r"[A-Z][A-Za-z0-9&.\-]*(?:\s+[A-Z][A-Za-z0-9&.\-]*)*"
+MAX_WORDS = 12  # a cited source is a noun phrase: a title, its body, a name («الناطق الإعلامي بقيادة حرس الحدود …»)
+UNBOUNDED_WORDS = 5  # ... of which this many are kept when no boundary ends it
 
-# generic words that follow «موقع/صحيفة...» but are not names
-_GENERIC = {normalize_text(w) for w in """
-الإلكتروني الالكتروني إلكتروني الكتروني الرسمي رسمي المتخصص متخصص الإخباري الاخباري إخباري اخباري التواصل
-الاجتماعي الخاص خاص له لها الذي التي عن على في من إلى الى أن ان قد كان المحلية محلية الأمريكية الامريكية
-الإسرائيلي الاسرائيلي البريطانية الروسية الفرنسية العربية العالمية الرسمية الأمريكي الامريكي أخرى اخرى
-الأنباء الانباء أنباء انباء الإخبارية الاخبارية الدولية المحلي نفسه نفسها ذاته ذاتها إعلامية اعلامية
-""".split()} | STOPWORDS
-
-_WIRES = ["رويترز", "فرانس برس", "فرانس پرس", "أسوشيتد برس", "اسوشيتد برس", "أسوشيتدبرس", "الأناضول",
-          "انترفاكس", "إنترفاكس", "إنترفاكس", "تاس", "سبوتنيك", "نوفوستي", "واس", "بلومبرغ", "بلومبيرغ", "د ب أ", "شينخوا"]
-_WIRE_RE = re.compile(_PFX + r"(" + "|".join(sorted((re.escape(w) for w in _WIRES), key=len, reverse=True)) + r")(?![\u0621-\u064A])")
-
-_FULL_AGENCY = re.compile(
-    r"(?:(?<=[\s(\[" + _Q + r"،,:.])|^)[وفبل]?(وكال[ةه] (?:الصحاف[ةه] الفرنسي[ةه]|ال[أا]نباء(?: ال" + _AR + r"){1,2}|[أا]نباء " + _AR
-    + r"(?: ال" + _AR + r")?)(?: \(" + _AR + r"\))?)")
-_LATIN = re.compile(r"(?<![A-Za-z0-9])(" + _LAT + r"(?:\s+بالعربي[ةه])?)")
-_TYPED = re.compile(r"(?:(?<=[\s(\[" + _Q + r"،,:.])|^)(?:[وفبل]|لل)?(?:موقع|وكال[ةه]|صحيف[ةه]|قنا[ةه]|شبك[ةه]|جريد[ةه]|مجل[ةه]|إذاع[ةه]|اذاع[ةه]|تلفزيون|مركز)"
-                    r"\s+(?:[" + _Q + r"]\s*([^" + _Q + r"\n]{2,40}?)\s*[" + _Q + r"]|(" + _AR + r"(?:\s+" + _AR + r")?|" + _LAT + r"))")
-_ANON = re.compile(_PFX + r"((?:مصادر|مصدر) (?:خاص[ةه]?|مطلع[ةه]?|عسكري[ةه]?|أمني[ةه]?|امني[ةه]?|دبلوماسي[ةه]?|"
-                   r"حكومي[ةه]?|رسمي[ةه]?|مقرب[ةه]?|استخباراتي[ةه]?|موثوق[ةه]?))")
-_LATIN_STOP = {"I", "A", "The", "AM", "PM", "US"}
-# literal words each pattern needs: a text without them is not scanned by it (the patterns are the slow part
-# of building a cluster; most member texts name no source)
-_TYPED_WORDS = ("موقع", "وكال", "صحيف", "قنا", "شبك", "جريد", "مجل", "إذاع", "اذاع", "تلفزيون", "مركز")
-_HAS_LATIN_CAP = re.compile(r"[A-Z]")
+_Q = "\"'«»“”„‘’‹›"
+_PUNCT_END = "،,:;.!?؟؛…" + "۔"
+_TOKEN = re.compile(r"\S+")
 
 
-def _clean(name: str) -> str | None:
-    name = name.strip(_Q + " ،,.:")
-    if not name:
+def _n(words: str) -> set[str]:
+    return {normalize_text(w) for w in words.split()}
+
+
+# ---------------------------------------------------------------- cue lexicon (normalized forms)
+# Arabic reporting verbs (past and present, masculine / feminine / plural), with «و»/«ف» allowed before them
+_AR_VERBS = _n("""
+قال قالت قالوا يقول تقول ذكر ذكرت ذكروا يذكر تذكر افاد افادت نقل نقلت ينقل تنقل اكد اكدت اكدوا يؤكد
+تؤكد اعلن اعلنت يعلن تعلن صرح صرحت يصرح تصرح اوضح اوضحت يوضح توضح كشف كشفت يكشف تكشف اشار اشارت يشير تشير
+اورد اوردت يورد تورد نشرت بثت رأي راي يري تري نشرته ذكرته اوردته نقلته اعلنته بثته زعم زعمت يزعم تزعم
+نفي نفت ينفي تنفي حذر حذرت يحذر تحذر اضاف اضافت يضيف تضيف ادعي ادعت اكدت
+""")
+_AR_PREPS = _n("بحسب حسب")  # «بحسب X» («وفق» is mostly "in line with" a plan or a rule)
+_AR_NEEDS_AN = _n("نقل نقلت ينقل تنقل")
+_AR_ADDS = _n("اضاف اضافت يضيف تضيف")  # «أضاف» also adds X to Y: never whom something was said to  # «نقل» is also "moved": a citing «نقل» names whom it cites («عن»)
+_AR_PREP_L = _n("وفقا طبقا استنادا")  # «وفقا لـX», «طبقا للوكالة», «استنادا إلى X»
+_AR_PAIRS = {("نقلا", "عن"), ("نقلا", "عنه"), ("علي", "لسان")}  # «نقلا عن X», «على لسان X»
+_AR_TOLD = _n("تصريح تصريحات حديث حوار مقابله لقاء")  # «في تصريح لـX»
+
+# English / French: cues before the source, after it, and inverted after a quote
+_EN_AFTER = {("according", "to")}
+_EN_VERBS = _n("said says told tells reported reports announced announces stated states confirmed confirms "
+               "claimed claims added adds noted notes warned warns denied denies revealed reveals")
+_FR_AFTER = _n("selon d'après d’apres")
+_FR_VERBS = _n("déclaré affirmé indiqué annoncé précisé expliqué confirmé rapporté démenti estimé assuré souligné")
+_FR_PRESENT = _n("déclare affirme indique annonce précise explique confirme rapporte estime assure souligne")
+# Urdu: «X کے مطابق», «X نے کہا / بتایا / اعلان کیا / دعویٰ کیا», «X کا کہنا ہے»
+_UR_BEFORE = [tuple(normalize_text(w) for w in p.split()) for p in (
+    "کے مطابق", "نے کہا", "نے بتایا", "نے اعلان", "نے دعویٰ", "نے دعوی", "نے انکشاف", "کا کہنا", "کے حوالے")]
+_UR_TOLD = tuple(normalize_text(w) for w in "کو بتایا".split())  # «X نے اخبار Y کو بتایا»: Y was told
+
+# ---------------------------------------------------------------- noun-phrase boundaries and generic words
+_AR_STOP = _n("""
+ان انه انها انهم بان بانه بانها وان فان عن في خلال علي الي لدي من مع حول بعد قبل امس اليوم يوم الذي التي الذين
+اللذين ما لا لم لن قد كما او ثم حتي منذ عبر ضمن امام تجاه بين وفي ومن وعلي والي فيما بينما حيث اذ اذا كان كانت
+وكان وكانت يكون تكون ليس ليست هذا هذه ذلك تلك صباح مساء الاحد الاثنين الثلاثاء الاربعاء الخميس الجمعه السبت
+الليله لقد ولكن لكن انما فيها فيه فيهم له لها لهم عنه عنها عنهم منه منها عليه عليها اليه اليها به بها لدينا
+مجددا ايضا كذلك رسميا مؤخرا حاليا سابقا غدا الان عقب اثر وسط بشان بشكل بصوره بقوه بوضوح بشده قائلا قائله
+قائلين مضيفا مضيفه موضحا موضحه مشيرا مشيره مؤكدا مؤكده بعدها بعده قبلها قبله خلالها خلاله
+عندها عنده حينها وهو وهي وهم وهما مما ومما اخيرا حصريا بما
+""")
+_AR_CLAUSE = _n("و ف وكان وكانت كان كانت ثم لكن ولكن بينما فيما كما حيث اذ وقد فقد")  # a subject may follow these
+_UR_STOP = _n("اور کہ جبکہ میں سے پر کو نے کا کی کے بھی تو ہی یہ وہ جو جس ہے ہیں تھا تھی تھے گا گی گے")
+_UR_CLAUSE = _n("اور جبکہ کہ")
+# Latin scripts: a phrase is cut at a clause word or a preposition; "of", "for", "the", «de», «du», «la» … may
+# stand inside one ("a spokesman for the Interior Ministry", «le ministre de l'Intérieur»)
+_LATIN_STOP = _n("that and but which who whom while as when because if since though although than then so also "
+                 "on in at from by with to into about over under during after before has have had was were is are "
+                 "be been would will could may might "
+                 "que qui et mais dont lorsque quand car si après avant depuis à au aux en dans sur par avec pendant "
+                 "est sont été ont")
+_LATIN_STOP_NAMES = _n("he she they it we i you him her them this these those there il elle ils elles nous vous on")
+# words that make a lower-case Latin phrase a source ("the interior ministry", «le porte-parole du gouvernement»)
+_LATIN_BODIES = _n("ministry minister government police army spokesman spokeswoman spokesperson officials official "
+                   "president ministère ministre gouvernement police armée porte-parole président responsable "
+                   "agency agence")
+
+_GENERIC = _n("""
+الالكتروني الكتروني الرسمي رسمي المتخصص متخصص الاخباري اخباري الاخباريه اخباريه الخاص خاص له لها نفسه نفسها ذاته
+ذاتها المحليه محليه الامريكيه الامريكي الاسرائيلي الاسرائيليه البريطانيه البريطاني الروسيه الروسي الفرنسيه
+الفرنسي العربيه العربي العالميه الرسميه الانباء انباء الدوليه الدولي المحلي اعلاميه الالمانيه الالماني
+الموقع الصحيفه الوكاله القناه الشبكه الجريده المجله الاذاعه التلفزيون المصدر المصادر الوزاره الوزير الجهه
+الجهات المسؤول المسؤولون المسؤولين الاخير الاخيره البيان التقرير المتحدث الناطق الرئيس الملك الامير المركز
+مصدره بيان تقرير الخبر خبر اخري اخر المذكور المذكوره السابق الجديد الجديده الاول القانون النظام اللائحه
+الماده القرار القرارات الاستطلاع الدراسه الاحصائيات الاحصاءات الارقام البيانات المعلومات الاتفاق الخطه التقارير
+الاختصاص الحاجه الاصول الطلب الظروف الجدول الترتيب التوقيت الشركه الهيئه الجمعيه الامانه البلديه الجامعه
+الاداره المديريه اللجنه المجلس الحكومه الشرطه السلطات البنك الاماره سموه معاليه سعادته فضيلته قوله قولها
+قولهم تعبيره تعبيرها الاتحاد النادي المستشفي مدير المدير رئيس وزير المكتب الاتصالات المعطيات المؤشرات النتائج التقديرات التوقعات الصحفيين الصحافيين الاعلاميين الحضور الجميع
+تفصیلات اطلاعات اطلاع رپورٹ رپورٹس بیان خبر خبروں انہوں اس ان وہ آپ ہم میں ترجمان ابلاغ اخبار چینل
+the a an official officials spokesman spokeswoman spokesperson statement report reports media agency newspaper
+ministry government police minister president sources source
+le la les un une source sources responsable porte-parole communiqué ministère gouvernement ministre
+""") | _LATIN_STOP_NAMES
+# a medium that is only a medium: «موقع ديبكا» -> «ديبكا»; kept when the rest is only descriptive («وكالة الأنباء ...»)
+_MEDIA = _n("موقع وكاله صحيفه قناه شبكه جريده مجله اذاعه تلفزيون راديو اخبار چینل ایجنسی "
+            "agency newspaper site channel agence journal chaîne chaine site quotidien")
+# media nouns inside a name are part of it («هيئة الإذاعة البريطانية»), only a lone one is generic
+_MEDIA_NOUNS = _n("الموقع الصحيفه الوكاله القناه الشبكه الجريده المجله الاذاعه التلفزيون")
+_AGENCY_DESC = _n("الانباء انباء الصحافه الاعلام")  # «وكالة الأنباء السعودية», «وكالة الصحافة الفرنسية»
+# documents and rules, never a cited source: «وفقا لأحكام القانون», «طبقا للجدول الزمني», «حسب الاختصاص»
+_NOT_SOURCES = _n("""
+قانون القانون نظام النظام جدول الجدول برنامج البرنامج احكام الاحكام لائحه اللائحه ماده الماده خطه الخطه اتفاق
+الاتفاق قرار القرار اختصاص الاختصاص حاجه الحاجه اصول الاصول ظروف الظروف ترتيب الترتيب توقيت التوقيت تعليمات
+التعليمات توجيهات التوجيهات شروط الشروط معايير المعايير ضوابط الضوابط عملا طريق طلب رغبه الانظمه الانظمة القوانين
+اللوائح الاجراءات المهام الفصل الباب البند
+""")
+# documents: the source is whoever issued them («بيان صادر عن المقاومة» -> «المقاومة»), or nobody named
+_ISSUED = _n("صادر الصادر صادره الصادره")  # «بيان صادر عن X»
+_DOCUMENTS = _n("بيان البيان تقرير التقرير دراسه الدراسه استطلاع الاستطلاع احصائيه الاحصائيه نص شكوي الشكوي "
+                "الدعوي الوثيقه الرساله المذكره")
+# heads of a phrase that names a body or an office (general vocabulary, any corpus)
+_BODIES = _n("""
+وزاره الوزاره هيئه الهيئه منظمه المنظمه مركز المركز مرصد المرصد مجلس المجلس لجنه اللجنه جامعه الجامعه شركه الشركه
+مؤسسه المؤسسه اداره الاداره مديريه المديريه مكتب المكتب حكومه الحكومه الامم الامانه امانه بنك البنك صندوق الصندوق
+جمعيه الجمعيه اتحاد الاتحاد نادي النادي حزب الحزب جيش الجيش شرطه الشرطه قياده القياده محكمه المحكمه نيابه النيابه
+سفاره السفاره وزير الوزير رئيس الرئيس مدير المدير متحدث المتحدث ناطق الناطق سفير السفير خبير الخبير محلل المحلل
+محللون المحللون مسؤولون المسؤولون مسؤول المسؤول مصادر مصدر شهود ناشطون سكان اطباء علماء باحثون تقارير تقرير
+ارقام احصاءات بيانات
+""")
+# anonymous kinds: kept only when nothing named is cited
+_ANON_HEADS = _n("مصدر مصادر ذرائع source sources officials official")
+_CLITICS = ("وال", "فال", "بال", "لل", "و", "ف", "ب")
+_LATIN_ARABIC = _n("بالعربيه عربي العربيه")  # «CNN بالعربية»
+_NAME_LINKS = _n("""بن بنت ابن ابو ام عبد ال آل الدكتور الدكتوره المهندس المهندسه الشيخ الاستاذ الاستاذه
+اللواء العقيد العميد المقدم الرائد النقيب الملازم الفريق الامير الاميره باسم""")  # a name goes on after these
+# «المشرف على البرنامج», «المسؤول عن …»: titles whose complement is introduced by a preposition
+_TITLE_PREPS = {(normalize_text(a), normalize_text(b)) for a, b in (
+    ("المشرف", "على"), ("المشرفة", "على"), ("القائم", "على"), ("القائمون", "على"), ("المسؤول", "عن"),
+    ("المسؤولة", "عن"), ("مسؤول", "عن"))}
+_NOUN_TOO = _n("كشف نقل نشر بث")  # verbs that are also common nouns («يضمن كشف نقاط الخلل»)
+
+
+class _Tok:
+    __slots__ = ("start", "end", "raw", "core", "norm", "ends_clause", "quoted")
+
+    def __init__(self, m: re.Match) -> None:
+        self.start, self.end, self.raw = m.start(), m.end(), m.group()
+        core = self.raw.strip(_Q + "()[]" + _PUNCT_END)
+        self.core = core
+        self.norm = normalize_text(core)
+        tail = self.raw.rstrip(_Q + ")]")
+        self.ends_clause = bool(tail) and tail[-1] in _PUNCT_END
+        self.quoted = self.raw[:1] in _Q or self.raw[-1:] in _Q
+
+
+def _strip_clitic(norm: str, verbs: set[str]) -> str:
+    """A cue verb with «و»/«ف» attached («وقالت», «فأكد») -> the verb."""
+    if norm in verbs:
+        return norm
+    if len(norm) > 3 and norm[0] in "وف" and norm[1:] in verbs:
+        return norm[1:]
+    return norm
+
+
+def _is_latin(s: str) -> bool:
+    return bool(re.match(r"[A-Za-zÀ-ÿ]", s))
+
+
+def _is_stop(t: _Tok, stop: set[str]) -> bool:
+    n = t.norm
+    return n in stop or (len(n) > 2 and n[0] in "وف" and n[1:] in stop)  # «ففي», «وعلى»
+
+
+def _object_like(t: _Tok, inner: bool = False) -> bool:
+    """«رغبته», «استقالتها», «ترشحه»: a noun with a possessive pronoun starts what the source says, not its
+    name (the raw «ه», not «ة», which normalizes to the same letter; never a name with «الله»). Inside a
+    phrase (``inner``) a bare «ه» ends names too often («بيجن زنغنه») to count."""
+    raw = t.core
+    if _is_latin(raw) or "الله" in raw or "لله" in raw:
+        return False
+    if len(raw) >= 5 and raw.endswith(("ته", "تها", "تهم", "ها", "هم")):
+        return True
+    return not inner and len(raw) >= 4 and raw.endswith("ه")
+
+
+def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
+    """The noun phrase starting at token ``i``: up to a stop word (excluded) or the end of a clause.
+    A phrase that meets no boundary within ``MAX_WORDS`` words runs on into what the source says
+    («أعلنت جامعة أم القرى بدء التقديم …»): only its first ``UNBOUNDED_WORDS`` are kept."""
+    # «وأوضح لـ«الوئام» المتحدث الرسمي …»: whom it was said to may come before the speaker
+    while i < len(toks) and (_listener_at(toks[i]) is not None or not toks[i].core):
+        i += 1
+    out: list[_Tok] = []
+    for t in toks[i:i + MAX_WORDS]:
+        if not out and (_object_like(t) or (not _is_latin(t.norm) and t.norm.startswith(("بال", "كال", "لل")))
+                        or (t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] not in _Q)):
+            # «أعلن ترشحه», «ويقدم كشف بالحوالات», «فقال "أعتقد أن …»: a pronoun subject, or what is said
+            return []
+        if out and (out[-1].norm in _NAME_LINKS or (out[-1].norm, t.norm) in _TITLE_PREPS) and t.core:
+            out.append(t)  # «محمد بن علي», «الدكتور علي …» («علي» is not «على» here), «المشرف على …»
+            continue
+        if not t.core or _is_stop(t, stop) or (out and (_listener_at(t) is not None or _object_like(t, inner=True)
+                                                         or (t.raw[:1] in _Q and out[-1].norm not in _MEDIA)
+                                                         or _told_at(toks, toks.index(t, i)))):
+            return out
+        out.append(t)
+        if t.ends_clause or (len(out) == 1 and t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] in _Q):
+            return out  # «وأكد "اليامي" أهمية …»: a quoted name is the whole subject
+    end = i + len(out)
+    if end >= len(toks) or _is_stop(toks[end], stop) or toks[end].raw[:1] in _Q:
+        return out  # the phrase ends where the text or a boundary does
+    k = UNBOUNDED_WORDS
+    while k < len(out) and out[k - 1].norm in _NAME_LINKS:  # «الدكتور سمير بن عبدالرحمن»
+        k += 1
+    return out[:k]
+
+
+def _phrase_before(toks: list[_Tok], i: int, stop: set[str], clause: set[str]) -> list[_Tok]:
+    """The noun phrase ending just before token ``i`` when it starts a clause (text start, punctuation or a
+    clause word before it): a subject, not the object of a preposition. Empty otherwise."""
+    j = i - 1
+    while j >= 0 and toks[j].norm in {"قد", "وقد", "has", "had", "have", "a"}:  # «قد كشف», "has said"
+        j -= 1
+    out: list[_Tok] = []
+    while j >= 0 and len(out) < MAX_WORDS:
+        t = toks[j]
+        if t.ends_clause and (out or t.raw.rstrip(_Q + ")]")[-1:] not in "،,"):
+            # «… يوميا. وأشار»: the clause before has ended (a comma may stand between a subject and its verb)
+            return out[::-1]
+        if t.norm in clause:
+            return out[::-1]
+        if not t.core or _is_stop(t, stop):
+            return []
+        out.append(t)
+        if j > 0 and toks[j - 1].ends_clause:
+            return out[::-1]
+        j -= 1
+    return out[::-1] if j < 0 else []
+
+
+def _clean(words: list[_Tok], outlet: str | None) -> tuple[str, bool] | None:
+    """``(name, anonymous)`` from a noun phrase, or None when it names no one."""
+    if not words:
         return None
-    words = name.split()
-    # «موقع ديبكا الإسرائيلي»: keep the name, drop a trailing generic adjective
-    while len(words) > 1 and normalize_text(words[-1]) in _GENERIC:
-        words.pop()
-    if normalize_text(words[0]) in _GENERIC:
+    parts = [w.core for w in words]
+    norms = [w.norm for w in words]
+    # leading clitics of the first word («وموقع», «لوكالة»)
+    for c in _CLITICS:
+        if norms[0].startswith(c) and len(norms[0]) > len(c) + 2 and norms[0][len(c):] in _MEDIA | _ANON_HEADS:
+            k = len(parts[0]) - len(norms[0][len(c):])
+            parts[0], norms[0] = parts[0][max(0, k):], norms[0][len(c):]
+            break
+    if _own(parts[0], outlet) and (words[0].quoted or norms[0] in _MEDIA):
+        return None  # «نشرته "الاقتصادية" أخيرا» in aleqtisadiya's own article
+    if norms[0] in _MEDIA and len(parts) > 1:
+        if _own(parts[1], outlet):
+            return None
+        if norms[1] in _AGENCY_DESC:  # the descriptive name is the name: keep it whole, with its acronym
+            raw = " ".join(w.raw for w in words)
+            m = re.match(r"\S+(?:\s+\S+){0,3}?\s+\(\S+?\)", raw)
+            name = (m.group() if m else " ".join(parts)).strip(_Q + _PUNCT_END + " ")
+            return (_tidy(name), False) if _own(name, outlet) is False else None
+        parts, norms = parts[1:], norms[1:]
+        while len(parts) > 1 and norms[-1] in _GENERIC and norms[-1] not in _MEDIA_NOUNS:
+            parts, norms = parts[:-1], norms[:-1]
+        parts, norms = parts[:4], norms[:4]
+    if norms and (norms[0] in _NOT_SOURCES or norms[0][:1].isdigit()):
+        return None  # a rule, a plan; a number («وقال 20 في المئة إنهم …»)
+    if norms and norms[0] in _DOCUMENTS:
+        return None  # «أفاد تقرير صدر حديثا»: a document names no one unless its issuer is given («صادر عن X»)
+    if len(norms) == 1 and norms[0] in _MEDIA:
         return None
-    return " ".join(words)
+    anonymous = bool(norms) and norms[0] in _ANON_HEADS
+    if not parts or (not anonymous and all(n in _GENERIC or not n for n in norms)):
+        return None
+    name = " ".join(p.strip(_Q) for p in parts if p.strip(_Q))
+    if not name or (len(name) < 2) or _own(name, outlet):
+        return None
+    return _tidy(name), anonymous
 
 
-def attributions(text: str) -> list[tuple[int, str]]:
-    """All (position, name) attributions found in one text, in text order."""
-    found: list[tuple[int, int, str]] = []  # (start, end, name)
-
-    def add(start: int, end: int, name: str | None) -> None:
-        if name and not any(s < end and start < e for s, e, _ in found):
-            found.append((start, end, name))
-
-    for m in _FULL_AGENCY.finditer(text) if "وكال" in text else ():
-        add(m.start(1), m.end(1), m.group(1).strip())
-    for m in _WIRE_RE.finditer(text):
-        add(m.start(1), m.end(1), m.group(1))
-    for m in _TYPED.finditer(text) if any(w in text for w in _TYPED_WORDS) else ():
-        raw = m.group(1) if m.group(1) is not None else m.group(2)
-        if m.group(1) is None and raw:
-            # unquoted: the name is the first word unless it is generic; a second word only if Latin
-            parts = raw.split()
-            raw = parts[0] if not re.match(r"[A-Za-z]", parts[0]) else raw
-        add(m.start(), m.end(), _clean(raw or ""))
-    for m in _LATIN.finditer(text) if _HAS_LATIN_CAP.search(text) else ():
-        nm = m.group(1).strip()
-        if nm not in _LATIN_STOP and (len(nm) >= 2):
-            add(m.start(1), m.end(1), nm)
-    named = bool(found)
-    if not named:  # «مصدر عسكري ... لـCNN»: the outlet is the named source; anonymous kinds only as a fallback
-        for m in _ANON.finditer(text) if "مصدر" in text or "مصادر" in text else ():
-            add(m.start(1), m.end(1), m.group(1))
-    found.sort()
-    return [(s, n) for s, _, n in found]
+def _source_like(got: tuple[str, bool] | None, head: Sequence[_Tok]) -> tuple[str, bool] | None:
+    """After «بحسب / حسب / وفقا لـ» (which also mean "in line with" a rule, a plan, a ranking) a phrase is a
+    source only when it looks like one: a medium or a body («وكالة», «وزارة», «منظمة», «مصدر» …), a title
+    («المتحدث», «وزير» …), a quoted or Latin-script name, or a single word without the article (a proper
+    name: «رويترز», «ويكيليكس»)."""
+    if got is None or not head:
+        return None
+    name, anonymous = got
+    t = head[0]
+    first = normalize_text(name.split()[0]) if name else ""
+    if anonymous or t.quoted or _is_latin(t.core) or first in _MEDIA or first in _BODIES:
+        return got
+    if len(name.split()) == 1 and not first.startswith("ال"):
+        return got
+    if t.norm in _MEDIA:  # «بحسب صحيفة "الوسط" البحرينية»: the medium was stripped from the name
+        return got
+    return None
 
 
-def find_attribution(texts: Sequence[str]) -> str | None:
+def _tidy(name: str) -> str:
+    return re.sub(r"\s+", " ", name.strip(_Q + " ")).strip()
+
+
+# Outlets are often named by a Latin slug of their Arabic name («الوئام» = alweeam, «سبق» = sabq, «عكاظ» =
+# okaz): both are reduced to a consonant skeleton to tell the document's own name.
+_AR_SKELETON = str.maketrans({"ب": "b", "ت": "t", "ث": "t", "ج": "j", "ح": "h", "خ": "k", "د": "d", "ذ": "d",
+                              "ر": "r", "ز": "z", "س": "s", "ش": "s", "ص": "s", "ض": "d", "ط": "t", "ظ": "z",
+                              "غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "",
+                              "و": "w", "ي": "y", "ا": "", "ع": "", "ء": "", "ة": "", "ى": "", "پ": "p",
+                              "چ": "j", "گ": "g", "ژ": "z", "ٹ": "t", "ڈ": "d", "ڑ": "r", "ں": "n", "ھ": ""})
+_LAT_DIGRAPHS = (("kh", "k"), ("sh", "s"), ("th", "t"), ("dh", "d"), ("gh", "g"), ("ch", "j"), ("q", "k"),
+                 ("c", "k"), ("x", "ks"), ("ph", "f"), ("g", "j"), ("v", "f"))
+
+
+def _skeletons(name: str) -> set[str]:
+    """Consonant skeletons of a name in either script, without the article («ال», al-, the)."""
+    s = normalize_text(name).replace(" ", "")
+    if not s:
+        return set()
+    if _is_latin(s):
+        s = re.sub(r"^(?:al-?|el-?|the)", "", s)
+        for a, b in _LAT_DIGRAPHS:
+            s = s.replace(a, b)
+        s = re.sub(r"[^a-z]", "", s)
+        s = re.sub(r"[aeiou]", "", re.sub(r"h(?=[^aeiou]|$)", "", s))
+        forms = {s, s[:-1] if s.endswith("t") else s}  # «الحياة» = alhayat: a final t may be the ة
+    else:
+        s = re.sub(r"^(?:ال|وال|بال|لل)", "", s).translate(_AR_SKELETON)
+        forms = {re.sub(r"[^a-z]", "", s).replace("g", "j")}
+    forms = {re.sub(r"(.)\1+", r"\1", f) for f in forms}  # «مكة» = makkah
+    # و and ي are vowels as often as consonants, in either script
+    return {v for f in forms for v in (f, f.replace("w", ""), f.replace("y", ""), f.replace("w", "").replace("y", ""))} - {""}
+
+
+def _own(name: str, outlet: str | None) -> bool:
+    """The document's own outlet (its name inside the phrase or the phrase inside its name, or the same
+    consonants in another script)."""
+    if not outlet:
+        return False
+    a, b = normalize_text(name), normalize_text(outlet)
+    strip = lambda s: re.sub(r"^(?:ال|al[- ]?|the |la |le )", "", s)  # noqa: E731
+    a, b = strip(a), strip(b)
+    if a and b and (a == b or (len(b) >= 3 and b in a) or (len(a) >= 3 and a in b)):
+        return True
+    sa, sb = _skeletons(name), _skeletons(outlet)
+    return any(len(x) >= 2 for x in sa & sb)
+
+
+def _cites(toks: list[_Tok], i: int) -> bool:
+    """«نقلت X عن Y», «نقلت X أن …»: the «عن» or «أن» of a citing «نقل», within its clause (not «عن طريق»)."""
+    for k in range(i + 1, min(len(toks), i + 1 + MAX_WORDS)):
+        x = toks[k]
+        if x.norm in {"عن", "عنه", "عنها", "ان", "بان"} and (k + 1 >= len(toks) or toks[k + 1].norm != "طريق"):
+            return True
+        if x.ends_clause:
+            return False
+    return False
+
+
+def _speech_follows(toks: list[_Tok], k: int) -> bool:
+    """What is said starts at token ``k``: «أن / إن», a colon or a quote (or the clause ended with one)."""
+    if k >= len(toks):
+        return False
+    prev = toks[k - 1].raw.rstrip() if k > 0 else ""
+    return toks[k].norm in {"ان", "انه", "انها", "بان"} or toks[k].raw[:1] in _Q or prev[-1:] in ":" + _Q
+
+
+def _told_at(toks: list[_Tok], k: int) -> bool:
+    """«… لرويترز عبر الهاتف», «… للصحفيين إن»: a «ل» word right before a boundary is whom the words
+    were said to, not part of the speaker's title («المتحدث الرسمي لشرطة منطقة الرياض»)."""
+    t = toks[k]
+    if not t.core.startswith("ل") or len(t.core) < 4 or _is_latin(t.core):
+        return False
+    if k + 1 >= len(toks):
+        return False  # the passage ends here: nothing tells whom it was said to
+    if t.ends_clause:
+        return True
+    nxt = toks[k + 1]
+    return nxt.raw[:1] in _Q or nxt.norm in _AR_STOP
+
+
+def _names_listener(t: _Tok) -> bool:
+    """A «ل» word before a boundary names whom it was said to when it is a name («لرويترز», «لـ«عكاظ»»),
+    not «لل» + a common noun («موالية للشرعية», «للصحفيين»)."""
+    core = t.core[1:].lstrip("ـ")
+    return core[:1] in _Q or not t.core.startswith("لل")
+
+
+def _view(t: _Tok, core: str) -> _Tok:
+    """A token with part of its text removed («لوكالة» -> «وكالة»), keeping its position."""
+    v = _Tok.__new__(_Tok)
+    v.start, v.end, v.raw, v.core, v.norm = t.start, t.end, core, core, normalize_text(core)
+    v.ends_clause, v.quoted = t.ends_clause, False
+    return v
+
+
+def _listener_at(t: _Tok) -> str | None:
+    """The part of «لـCNN», «لوكالة», «لصحيفة» after its «ل» when it names a medium, else None."""
+    if not t.core.startswith("ل") or len(t.core) < 3:
+        return None
+    core = t.core[1:].lstrip("ـ")
+    if core[:1] in _Q and len(core) > 2:  # «لـ«عكاظ»»: a quoted name
+        return core.strip(_Q)
+    if _is_latin(core) or normalize_text(core) in _MEDIA:
+        return core
+    return None
+
+
+def _named_listener(toks: list[_Tok], i: int, outlet: str | None) -> tuple[int, str] | None:
+    """«لـCNN بالعربية», «لوكالة الصحافة الفرنسية», «لصحيفة الغارديان»: the outlet a statement was
+    given to (token ``i`` is one :func:`_listener_at` accepts)."""
+    t = toks[i]
+    core = _listener_at(t)
+    quoted = core is not None and t.core[1:].lstrip("ـ")[:1] in _Q
+    if core is None and _told_at(toks, i) and _names_listener(t):  # «لرويترز عبر الهاتف»
+        core = t.core[1:].lstrip("ـ")
+        core = ("ا" + core) if core.startswith("ل") else core
+        quoted = True
+    if core is None:
+        return None
+    if quoted:
+        core = core.strip(_Q)
+        n = normalize_text(core)
+        bad = not n or _own(core, outlet) or n in _GENERIC or n in _AR_STOP or n in _NOT_SOURCES
+        return None if bad else (t.start, core)
+    if _is_latin(core):
+        words = [core]
+        for x in toks[i + 1:i + 3] if not t.ends_clause else ():
+            if not (_is_latin(x.core) or x.norm in _LATIN_ARABIC):
+                break
+            words.append(x.core)
+            if x.ends_clause:
+                break
+        name = " ".join(words)
+        return None if _own(name, outlet) or normalize_text(name) in _GENERIC else (t.start, name)
+    phrase = [_view(t, core)] + ([] if t.ends_clause else _phrase_after(toks, i + 1, _AR_STOP))
+    got = _clean(phrase, outlet)
+    return (t.start, got[0]) if got and not got[1] else None
+
+
+def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
+    """Every source cited with a reporting cue in one text, as ``(position, name)`` in text order;
+    anonymous kinds only when nothing named is cited. ``outlet``: the document's own outlet, never
+    its own source."""
+    if not text:
+        return []
+    toks = [_Tok(m) for m in _TOKEN.finditer(text)]
+    named: dict[int, str] = {}
+    anon: dict[int, str] = {}
+
+    def add(pos: int, got: tuple[str, bool] | None) -> None:
+        if got:
+            (anon if got[1] else named).setdefault(pos, got[0])
+
+    n = len(toks)
+    for i, t in enumerate(toks):
+        w = t.norm
+        if not w:
+            continue
+        nxt = toks[i + 1].norm if i + 1 < n else ""
+        # ---- Arabic
+        verb = _strip_clitic(w, _AR_VERBS)
+        if verb in _AR_NEEDS_AN and not _cites(toks, i):
+            continue
+        if (w in _NOUN_TOO and i > 0 and not toks[i - 1].ends_clause
+                and toks[i - 1].norm not in _AR_CLAUSE | {"قد", "وقد"}):
+            continue  # the bare form inside a clause is the noun («يضمن كشف …», «ويقدم كشف …»)
+        if verb in _AR_VERBS:
+            # the outlet the statement was given to is named rather than the speaker
+            listener = None
+            for k in range(i + 1, min(n, i + 1 + MAX_WORDS)) if verb not in _AR_ADDS else ():  # in the speaker's phrase
+                # «وقال لافروف في …»: a «ل» name right after the verb is the speaker, unless it is a medium or quoted
+                if _listener_at(toks[k]) is not None or (k > i + 1 and _told_at(toks, k)):
+                    listener = _named_listener(toks, k, outlet)
+                    break
+                if _is_stop(toks[k], _AR_STOP) or _object_like(toks[k]) or toks[k].ends_clause:
+                    break
+            if listener:
+                named.setdefault(*listener)
+                continue
+            imperfect = verb[:1] in "يت"
+            # «هذا الفعل يؤكد ضلال …»: an imperfect verb after a noun has its subject before it (what follows
+            # is its object); at a clause start («ويقول الزعيمان …») the subject follows
+            clause_start = i == 0 or w != verb or toks[i - 1].ends_clause or toks[i - 1].norm in _AR_CLAUSE
+            after_qad = i > 0 and toks[i - 1].norm in {"قد", "وقد"}  # «وكان X قد أكد وجود …»: X is before
+            after = ([] if t.ends_clause or after_qad or (imperfect and not clause_start)
+                     else _phrase_after(toks, i + 1, _AR_STOP))
+            if verb in _AR_ADDS and after and not _speech_follows(toks, toks.index(after[-1], i) + 1):
+                after = []  # «ويضيف المشروع قواعد جديدة»: adds something, says nothing
+            if after and after[0].norm in _DOCUMENTS:  # «وقال بيان صادر عن المقاومة»: whoever issued it
+                k = next((k for k in range(i + 2, min(n, i + 2 + MAX_WORDS))
+                          if toks[k].norm == "عن" and toks[k - 1].norm in _ISSUED), None)
+                after = _phrase_after(toks, k + 1, _AR_STOP) if k is not None else after
+            got = _clean(after, outlet)
+            if got is not None:
+                add(toks[i + 1].start, got)
+            elif imperfect or (i > 0 and toks[i - 1].norm in {"قد", "وقد"}):
+                # subject first: «موقع ديبكا الإسرائيلي، يرى», «وكان موقع ديبكا قد كشف» (a past verb
+                # without «قد» after a noun is mostly a relative clause: «اتفاق أعلن عنه»)
+                add(t.start, _clean(_phrase_before(toks, i, _AR_STOP, _AR_CLAUSE), outlet))
+            continue
+        if _strip_clitic(w, _AR_PREPS) in _AR_PREPS and not t.ends_clause and nxt not in {"ما", "لما"}:
+            add(t.start, _source_like(_clean(_phrase_after(toks, i + 1, _AR_STOP), outlet), toks[i + 1:i + 2]))
+            continue
+        if _strip_clitic(w, _AR_PREP_L) in _AR_PREP_L and i + 1 < n and not t.ends_clause:
+            nt = toks[i + 1]
+            if nt.norm in {"لما", "ل", "الي"}:
+                continue  # «وفقا لما ذكرته X»: the verb that follows is the cue
+            if nt.norm.startswith("لل") or (nt.norm.startswith("ل") and len(nt.norm) > 3):
+                view = _Tok.__new__(_Tok)
+                core = nt.core[2:] if nt.norm.startswith("لل") else nt.core[1:].lstrip("ـ")
+                core = ("ال" + core) if nt.norm.startswith("لل") else core
+                view.start, view.end, view.raw, view.core = nt.start, nt.end, core, core
+                view.norm, view.ends_clause, view.quoted = normalize_text(core), nt.ends_clause, False
+                if _is_stop(view, _AR_STOP):
+                    continue  # «وفقا لهذا التنظيم»
+                phrase = [view] + ([] if nt.ends_clause else _phrase_after(toks, i + 2, _AR_STOP))
+                add(nt.start, _source_like(_clean(phrase, outlet), [view]))
+            continue
+        if (w, nxt) in _AR_PAIRS and i + 2 < n:
+            add(toks[i + 2].start, _clean(_phrase_after(toks, i + 2, _AR_STOP), outlet))
+            continue
+        if w in _AR_TOLD and i + 1 < n and toks[i + 1].core.startswith("ل"):
+            listener = _named_listener(toks, i + 1, outlet)
+            if listener:
+                named.setdefault(*listener)
+            continue
+        # ---- Urdu (postpositions after the source)
+        for cue in _UR_BEFORE:
+            if tuple(x.norm for x in toks[i:i + len(cue)]) == cue:
+                add(t.start, _clean(_phrase_before(toks, i, _UR_STOP, _UR_CLAUSE), outlet))
+                break
+        if tuple(x.norm for x in toks[i:i + 2]) == _UR_TOLD:
+            # the listener: the words after the speaker's «نے», when they are a medium («اخبار نیویارک ٹائمز»)
+            j = i - 1
+            words: list[_Tok] = []
+            while j >= 0 and toks[j].norm != normalize_text("نے") and len(words) < MAX_WORDS and not toks[j].ends_clause:
+                words.append(toks[j])
+                j -= 1
+            words.reverse()
+            if words and words[0].norm in _MEDIA:
+                got = _clean(words, outlet)
+                if got and not got[1]:
+                    named.setdefault(words[0].start, got[0])
+        # ---- English
+        if (w, nxt) in _EN_AFTER and i + 2 < n:
+            add(toks[i + 2].start, _clean(_latin_after(toks, i + 2), outlet))
+            continue
+        if w in _EN_VERBS:
+            if i > 0 and (toks[i - 1].ends_clause or toks[i - 1].raw[-1:] in _Q):  # '"…," said John Kerry'
+                add(t.start, _clean(_latin_after(toks, i + 1), outlet))
+            else:
+                add(t.start, _clean(_latin_before(toks, i), outlet))
+            if w in {"told", "tells"} and i + 1 < n and toks[i + 1].core[:1].isupper():
+                got = _clean(_latin_after(toks, i + 1), outlet)
+                if got and not got[1]:
+                    named.setdefault(toks[i + 1].start, got[0])
+            continue
+        # ---- French
+        if w in _FR_AFTER and i + 1 < n:
+            add(toks[i + 1].start, _clean(_latin_after(toks, i + 1), outlet))
+            continue
+        if w in _FR_VERBS and i > 0 and toks[i - 1].norm in {"a", "ont"}:
+            if i > 1 and (toks[i - 2].ends_clause or toks[i - 2].raw[-1:] in _Q):  # «…, a déclaré le ministre»
+                add(t.start, _clean(_latin_after(toks, i + 1), outlet))
+            else:
+                add(t.start, _clean(_latin_before(toks, i - 1), outlet))
+            continue
+        if w in _FR_PRESENT:
+            if i > 0 and (toks[i - 1].ends_clause or toks[i - 1].raw[-1:] in _Q):
+                add(t.start, _clean(_latin_after(toks, i + 1), outlet))
+            else:
+                add(t.start, _clean(_latin_before(toks, i), outlet))
+    found = named if named else anon
+    return sorted(found.items())
+
+
+def _latin_after(toks: list[_Tok], i: int) -> list[_Tok]:
+    """A Latin-script noun phrase from token ``i`` ("John Kerry", "l'agence Reuters"), cut at a stop word."""
+    return _latin_trim(_phrase_after(toks, i, _LATIN_STOP))
+
+
+def _latin_before(toks: list[_Tok], i: int) -> list[_Tok]:
+    """A Latin-script noun phrase ending before token ``i`` ("The Interior Ministry" said)."""
+    return _latin_trim(_phrase_before(toks, i, _LATIN_STOP, set()))
+
+
+def _latin_trim(words: list[_Tok]) -> list[_Tok]:
+    """Drop leading articles (keeping "a source"); a phrase without a capitalised word is only kept
+    when it is an anonymous kind ("officials", "a source")."""
+    ws = list(words)
+    while ws and ws[0].norm in {"the", "le", "la", "les", "l'"}:
+        ws = ws[1:]
+    if ws and ws[0].core.lower().startswith("l'") and len(ws[0].core) > 2:
+        view = _Tok.__new__(_Tok)
+        view.start, view.end, view.raw, view.core = ws[0].start, ws[0].end, ws[0].core[2:], ws[0].core[2:]
+        view.norm, view.ends_clause, view.quoted = normalize_text(view.core), ws[0].ends_clause, False
+        ws = [view] + ws[1:]
+    if not ws:
+        return []
+    if any(w.core[:1].isupper() for w in ws) or any(w.norm in _LATIN_BODIES for w in ws):
+        return ws
+    if any(w.norm in _ANON_HEADS for w in ws):
+        return [w for w in ws if w.norm not in {"a", "an", "une", "des"}] or ws
+    return []
+
+
+def find_attribution(texts: Sequence[str], outlets: Sequence[str | None] | None = None) -> str | None:
     """Named source of the claim: the name most frequent across ``texts`` (one vote per
-    text), ties broken by earliest first appearance then by name; ``None`` if none."""
-    return vote_attribution([attributions(t or "") for t in texts])
+    text), ties broken by earliest first appearance then by name; ``None`` if none.
+    ``outlets``: each text's own outlet (never counted as its source)."""
+    outs = list(outlets) if outlets is not None else [None] * len(texts)
+    return vote_attribution([attributions(t or "", o) for t, o in zip(texts, outs)])
 
 
 def vote_attribution(found: Sequence[Sequence[tuple[int, str]]]) -> str | None:

@@ -181,7 +181,7 @@ def make_clusters(matches: Sequence[Match], base: MemberBase, seq: Callable[[Seq
     no chaining), and for every claim of two or more passages its cluster with ``kind`` and
     ``confidence``. ``base(nodes)`` gives each member passage's ``{doc_id, external_id, outlet,
     published, start, end, text}``; ``seq(doc_ids)`` the ``ingest_seq`` of documents (asked only
-    for those tied for first seen); ``found(node, text)`` the member's attributions."""
+    for those tied for first seen); ``found(node, text, outlet)`` the member's attributions."""
     out: list[dict] = []
     for kind in sorted({m.kind for m in matches}):
         ms = sorted((m for m in matches if m.kind == kind), key=_match_key)
@@ -230,7 +230,7 @@ def make_clusters(matches: Sequence[Match], base: MemberBase, seq: Callable[[Seq
         number = {k: i for i, k in enumerate(keys)}
         for claim, inner in claims:
             members = [{**info[n], "score": round(best[number[n]], 2)} for n in claim]
-            attrs = [tuple(found(n, info[n].get("text"))) for n in claim]
+            attrs = [tuple(found(n, info[n].get("text"), info[n].get("outlet"))) for n in claim]
             ratio = max(evidence_ratio(m.evidence, m.method, _need) for m in inner)
             out.append(_cluster_doc(members, attrs, seqs, kind, ratio))
     out.sort(key=lambda c: c["cluster_id"])
@@ -288,8 +288,8 @@ def build_clusters(matches: Sequence[Match], docs: Mapping[str, dict],
 
     docs: doc_id -> {"external_id", "outlet", "published" (ISO date or None), "ingest_seq", "text"}.
     ``attribs``, if given, receives every member's attributions (non-empty ones) by member span."""
-    def found(n: tuple[str, int, int], text: str | None) -> tuple:
-        got = tuple(attributions(text or ""))
+    def found(n: tuple[str, int, int], text: str | None, outlet: str | None = None) -> tuple:
+        got = tuple(attributions(text or "", outlet))
         if got and attribs is not None:
             attribs[n] = got
         return got
@@ -394,8 +394,8 @@ def grow_clusters(state: Any, new_ids: Sequence[str], fresh: set[str],
 
     attribs: dict[tuple[str, int, int], tuple] = {}
 
-    def found(n: tuple[str, int, int], text: str | None) -> tuple:
-        got = state.attributions_of(n) if n in attrib_known else tuple(attributions(text or ""))
+    def found(n: tuple[str, int, int], text: str | None, outlet: str | None = None) -> tuple:
+        got = state.attributions_of(n) if n in attrib_known else tuple(attributions(text or "", outlet))
         if got:
             attribs[n] = tuple(got)
         return tuple(got)

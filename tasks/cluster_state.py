@@ -11,6 +11,11 @@ It also keeps, per member span of the clusters it knows whole, the attributions 
 member's text (:func:`~newsdedup.tasks.attribution.attributions`), so a cluster that gains members
 is voted on again without reading its old members' texts (:func:`~newsdedup.tasks.cluster.grow_clusters`).
 
+Matches of method ``rewrite`` (retold sentences, :mod:`~newsdedup.tasks.rewrite`) are kept
+apart: they are evidence of document derivation, not copied passages, so clustering never sees
+them; :meth:`ClusterState.pair_matches` gives a document pair's matches of both sorts, which is
+what the derivations of a run's new pairs are computed from (:mod:`~newsdedup.tasks.derivation`).
+
 It is derived data, like the index: :meth:`save` writes it with a token, and the flow trusts
 the file only while the database's ``meta`` holds the same token. The flow clears that token
 before it writes any match and sets it after the clusters are written, so a run killed in
@@ -26,13 +31,16 @@ from pathlib import Path
 from typing import Any
 
 from .persist import load_pickle, save_pickle
+from .rewrite import REWRITE
 
 __all__ = ["ClusterState", "MATCH_KEYS"]
 
 MATCH_KEYS = ("_id", "a_doc_id", "a_start", "a_end", "b_doc_id", "b_start", "b_end", "score", "method", "evidence",
-              "kind")
-_DEFAULTS = {"evidence": None, "kind": "reuse"}  # rows stored before matches had an evidence and a kind
-_FORMAT = 3
+              "kind", "a_words", "b_words", "rare_words")
+_METHOD = MATCH_KEYS.index("method")
+# rows stored before matches had an evidence and a kind, or the pair statistics derivations read
+_DEFAULTS = {"evidence": None, "kind": "reuse", "a_words": None, "b_words": None, "rare_words": None}
+_FORMAT = 4  # 3: evidence and kind (quality), a separate store of rewrite matches and pair statistics (deriv)
 Attribs = Mapping[tuple[str, int, int], Sequence[tuple[int, str]]]
 
 
@@ -47,6 +55,8 @@ class ClusterState:
     def __init__(self) -> None:
         self._matches: dict[str, tuple] = {}  # match id -> values in MATCH_KEYS order
         self._of_doc: dict[str, list[str]] = defaultdict(list)  # doc id -> ids of its matches
+        self._side: dict[str, tuple] = {}  # ``rewrite`` matches (never clustered): id -> values
+        self._side_of_doc: dict[str, list[str]] = defaultdict(list)
         self._members: dict[str, list[tuple[str, int, int]]] = {}  # cluster id -> member spans
         self._spans_of: dict[str, dict[tuple[int, int], str]] = defaultdict(dict)  # doc id -> member span -> cluster
         self.sha: dict[str, str | None] = {}  # cluster id -> content hash as stored
@@ -80,12 +90,13 @@ class ClusterState:
     def _add(self, v: tuple) -> bool:
         """Add one match given as values in ``MATCH_KEYS`` order (False if its id is known)."""
         mid, a_doc, b_doc = v[0], v[1], v[4]
-        if mid in self._matches:
+        if mid in self._matches or mid in self._side:
             return False
-        self._matches[mid] = v
-        self._of_doc[a_doc].append(mid)
+        store, of_doc = (self._side, self._side_of_doc) if v[_METHOD] == REWRITE else (self._matches, self._of_doc)
+        store[mid] = v
+        of_doc[a_doc].append(mid)
         if b_doc != a_doc:
-            self._of_doc[b_doc].append(mid)
+            of_doc[b_doc].append(mid)
         return True
 
     def set_cluster(self, cid: str, sha: str | None, members: Sequence[tuple[str, int, int]],
@@ -118,7 +129,8 @@ class ClusterState:
     # ------------------------------------------------------------ reading
     @property
     def n_matches(self) -> int:
-        return len(self._matches)
+        """Every match known, retold sentences included."""
+        return len(self._matches) + len(self._side)
 
     @property
     def n_clusters(self) -> int:
@@ -148,7 +160,25 @@ class ClusterState:
         return [dict(zip(MATCH_KEYS, self._matches[m])) for m in ids]
 
     def all_matches(self) -> list[dict]:
+        """Every match clustering reads (not the retold sentences), sorted by id."""
         return [dict(zip(MATCH_KEYS, self._matches[m])) for m in sorted(self._matches)]
+
+    def pair_matches(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:
+        """Every match (retold sentences included) of each document pair ``(a_doc_id, b_doc_id)``,
+        sorted by id; a pair with none is left out."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for a, b in pairs:
+            wanted[a].add(b)
+        out: dict[tuple[str, str], list[dict]] = {}
+        for a in sorted(wanted):  # each document's matches walked once, however many pairs it is in
+            others = wanted[a]
+            for store, of_doc in ((self._matches, self._of_doc), (self._side, self._side_of_doc)):
+                for mid in of_doc.get(a, ()):
+                    v = store[mid]
+                    other = v[4] if v[1] == a else v[1]
+                    if other in others:
+                        out.setdefault((a, other), []).append(dict(zip(MATCH_KEYS, v)))
+        return {k: sorted(v, key=lambda r: r["_id"]) for k, v in sorted(out.items())}
 
     def cluster_spans_of(self, doc_ids: Iterable[str]) -> dict[str, list[tuple[int, int, str]]]:
         """Per document, ``(start, end, cluster_id)`` of its spans in every stored cluster."""
@@ -167,7 +197,7 @@ class ClusterState:
     def save(self, path: Path, token: str) -> None:
         """Write the state with ``token`` (atomic rename)."""
         save_pickle(path, {"format": _FORMAT, "token": token, "keys": MATCH_KEYS,
-                           "matches": list(self._matches.values()),
+                           "matches": [*self._matches.values(), *self._side.values()],
                            "clusters": [(cid, self.sha.get(cid), m) for cid, m in self._members.items()],
                            "attrib": self._attrib, "attrib_known": sorted(self._attrib_known)})
 

@@ -22,6 +22,7 @@ from typing import Any
 from .cluster import build_clusters, connected_matches, grow_clusters, match_ends, stale_clusters
 from .cluster_state import ClusterState
 from .records import segment_rows
+from .rewrite import REWRITE
 from .reuse import cluster_spans, match_from_row, passage_cluster_changes
 
 __all__ = ["ClusterUpdate", "recompute_clusters", "passage_changes", "record_in_state", "passage_spans",
@@ -48,15 +49,17 @@ class ClusterUpdate:
 
 def recompute_clusters(state: ClusterState, new_rows: Sequence[Mapping[str, Any]], fresh: Sequence[str],
                        read_clusters: ReadClusters, read_docs: ReadDocs) -> ClusterUpdate:
-    """Add this run's match rows to ``state`` and recompute the clusters they change.
+    """Add this run's match rows to ``state`` and recompute the clusters they change (retold-sentence
+    matches are added but cluster nothing: they are evidence of document derivation only).
 
     ``fresh``: this run's documents (every new match names one). ``state`` is not told about the new
     clusters until :func:`record_in_state`, after the caller wrote them: a retried attempt starts from
     the same state."""
     t = time.monotonic()
     fresh_set = set(fresh)
+    state.add_matches(new_rows)  # retold sentences (method ``rewrite``) too: the state keeps them apart
+    new_rows = [r for r in new_rows if r["method"] != REWRITE]  # they link documents, never passages
     touched = {d for r in new_rows for d in (r["a_doc_id"], r["b_doc_id"])}
-    state.add_matches(new_rows)
     if not touched:
         return ClusterUpdate()
     first = all(d in fresh_set for d in state.documents())  # nothing matched before this run: all are connected

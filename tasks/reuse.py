@@ -178,7 +178,8 @@ def match_from_row(m: Mapping[str, Any]) -> Match:
     before matches had an evidence and a kind is a ``reuse`` match of unknown evidence)."""
     ev = m.get("evidence")
     return Match(m["a_doc_id"], m["a_start"], m["a_end"], m["b_doc_id"], m["b_start"], m["b_end"],
-                 float(m["score"]), m["method"], None if ev is None else float(ev), m.get("kind") or "reuse")
+                 float(m["score"]), m["method"], None if ev is None else float(ev), m.get("kind") or "reuse",
+                 m.get("a_words"), m.get("b_words"), m.get("rare_words"))
 
 
 def match_rows(matches: Sequence[Match], external_ids: Mapping[str, str], run_id: str) -> list[dict]:
@@ -192,6 +193,7 @@ def match_rows(matches: Sequence[Match], external_ids: Mapping[str, str], run_id
             "b_doc_id": m.b_doc_id, "b_external_id": external_ids.get(m.b_doc_id), "b_start": m.b_start, "b_end": m.b_end,
             "score": round(float(m.score), 2), "method": m.method, "kind": m.kind,
             "evidence": None if m.evidence is None else round(float(m.evidence), 3), "run_id": run_id,
+            "a_words": m.a_words, "b_words": m.b_words, "rare_words": m.rare_words,
         })
     return rows
 

@@ -97,7 +97,7 @@ def seeds_run(prefect_api, newsdedup_home, tmp_path_factory):
     db = f"seeds_{uuid.uuid4().hex[:8]}"
     summary = ingest(db=db)
     out = tmp_path_factory.mktemp("seeds-export")
-    for kind in ("documents", "passages", "matches", "clusters", "rejects"):
+    for kind in ("documents", "passages", "matches", "clusters", "derivations", "rejects"):
         proc = cli("export", kind, "--db", db, "-o", str(out / f"{kind}.jsonl"))
         assert proc.returncode == 0
     return {"db": db, "summary": summary, "out": out}

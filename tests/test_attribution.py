@@ -34,3 +34,60 @@ def test_most_frequent_wins_and_ties_are_deterministic():
     tie = ["قالت رويترز إن ...", "وذكر موقع ديبكا الإسرائيلي أن ..."]
     assert find_attribution(tie) == find_attribution(list(tie)) == "رويترز"  # earliest text first
     assert find_attribution(list(reversed(tie))) == "ديبكا"
+
+
+@pytest.mark.parametrize("text,name", [
+    # Arabic: the subject after a reporting verb, or before an imperfect verb or «قد»
+    ("قال وزير الخارجية الأمريكي جون كيري إن المحادثات مستمرة", "وزير الخارجية الأمريكي جون كيري"),
+    ("وأعلنت وزارة الداخلية السعودية، اليوم، عن القبض على خلية", "وزارة الداخلية السعودية"),
+    ("بحسب ما ذكرت وكالة رويترز فإن الأسعار ارتفعت", "رويترز"),
+    ("وفقا لصحيفة نيويورك تايمز الأمريكية فإن", "نيويورك تايمز"),
+    ("وأكد بيان صادر عن المقاومة الشعبية أن", "المقاومة الشعبية"),  # a statement: whoever issued it
+    ("وقال قائد قوات محلية لرويترز عبر الهاتف «نحن في عملية", "رويترز"),  # said to an outlet
+    ("وقال مصدر أمني لـ«عكاظ» إن", "عكاظ"),
+    # English
+    ("The Interior Ministry said on Tuesday that 12 people were arrested.", "Interior Ministry"),
+    ("According to Reuters, oil prices rose.", "Reuters"),
+    ("\"We will not stop,\" said John Kerry.", "John Kerry"),
+    ("A source told Reuters that the deal was close.", "Reuters"),
+    ("Officials said the plan was delayed.", "Officials"),
+    # French
+    ("Selon l'agence Reuters, les prix ont augmenté.", "Reuters"),
+    ("Le ministre de l'Intérieur a déclaré que la situation était calme.", "ministre de l'Intérieur"),
+    ("« Nous continuerons », a déclaré le porte-parole du gouvernement.", "porte-parole du gouvernement"),
+    # Urdu: postpositions after the source
+    ("ترک میڈیا کے مطابق تارکین وطن میں زیادہ تعداد بچوں کی تھی", "ترک میڈیا"),
+    ("۔وزیراعظم محمد نواز شریف نے کہا ہے کہ حکومت متاثرین کے ساتھ ہے", "وزیراعظم محمد نواز شریف"),
+    ("ہولڈ سیکورٹی کمپنی نے اخبار نیویارک ٹائمز کو بتایا کہ", "نیویارک ٹائمز"),
+    ("ذرائع کے مطابق اب بھی متعدد نمازی ملبے کے نیچے", "ذرائع"),  # anonymous, nothing else cited
+])
+def test_cited_sources_in_four_languages(text, name):
+    assert find_attribution([text]) == name
+
+
+@pytest.mark.parametrize("text", [
+    "بهدف تعزيز الأمن في قناة السويس بشكل خاص",  # a name merely mentioned
+    "عرض مسرحية على مسرح مركز الملك فهد الثقافي",
+    "من خلال وسم أنشأه أحد الناشطين على موقع تويتر تحت عنوان",
+    "رابط الخبر بصحيفة الوئام:",  # an outlet's footer, no cue
+    "وقال إن الاتفاق سيوقع الأسبوع المقبل",  # the speaker is a pronoun
+    "أعلن ترشحه للرئاسة",
+    "ووفقا للقانون، يعاقب بالسجن مدة لا تقل عن عشر سنوات",  # a rule is not a source
+    "وقامت بإخراج الجثتين وتسليمهما لإكمال الإجراءات حسب الاختصاص",
+    "He said the talks would continue.",
+    "تفصیلات کے مطابق پیر کو میچ کھیلا گیا",  # "according to the details"
+    "انہوں نے کہا کہ ہیکرز یہ ڈیٹا چوری کرکے",
+    "ونقل خدمات اللاعب محمد إلى النادي",  # «نقل» as "moved", not "reported"
+])
+def test_no_source_without_a_cue_or_a_name(text):
+    assert find_attribution([text]) is None
+
+
+def test_the_documents_own_outlet_is_never_its_source():
+    # also across scripts: the Latin slug of an Arabic name (SaudiNewsNet outlets)
+    assert find_attribution(["وقال مصدر أمني لـ«عكاظ» إن"], ["okaz"]) == "مصدر أمني"
+    assert find_attribution(["وقال مصدر أمني لـ«عكاظ» إن"], ["sabq"]) == "عكاظ"
+    assert find_attribution(["وأوضح لـ”الوئام ” المتحدث الرسمي للهلال الأحمر أن"], ["alweeam"]) == "المتحدث الرسمي للهلال الأحمر"
+    assert find_attribution(["ويأتي هذا تأكيدا لما نشرته \"الاقتصادية\" أخيرا عن توصل"], ["aleqtisadiya"]) is None
+    assert find_attribution(["Reuters reported on Monday that prices rose."], ["Reuters"]) is None
+    assert find_attribution(["وقال أمير منطقة الرياض إن"], ["alriyadh"]) == "أمير منطقة الرياض"  # a word, not the name

@@ -73,8 +73,8 @@ def test_running_totals_follow_every_write(mongo_uri, db_name):
 
     store = Store.open(load_settings(db_name))
     try:
-        assert store.counts() == {"documents": 0, "passages": 0, "matches": 0, "clusters": 0, "rejects": 0,
-                                  "boilerplate": 0}
+        assert store.counts() == {"documents": 0, "passages": 0, "matches": 0, "clusters": 0, "derivations": 0,
+                                  "rejects": 0, "boilerplate": 0}
         assert store.next_ingest_seq() == 0
         def doc(i: int) -> dict:
             return {"_id": f"d{i}", "doc_id": f"d{i}", "external_id": f"e{i}", "text": "نص", "content_sha256": "0",
@@ -101,7 +101,12 @@ def test_running_totals_follow_every_write(mongo_uri, db_name):
                    "representative": "", "attribution": None, "members": []}
         shas, _ = store.write_clusters([cluster, {**cluster, "cluster_id": "d2:00000000-00000040"}], set(), {})
         store.write_clusters([{**cluster, "size": 3}], {"d1:00000000-00000040", "d2:00000000-00000040"}, shas)
-        want = {"documents": 3000, "passages": 10, "matches": 0, "clusters": 1, "rejects": 1, "boilerplate": 4}
+        pair = {"_id": "d1~d2", "a_doc_id": "d1", "b_doc_id": "d2", "derivation": "non"}
+        assert store.write_derivations([pair, {**pair, "_id": "d1~d3", "b_doc_id": "d3"}]) == 2
+        assert store.write_derivations([{**pair, "derivation": "wholly"}]) == 0  # replaced, not added
+        assert store.db.derivations.find_one({"_id": "d1~d2"})["derivation"] == "wholly"
+        want = {"documents": 3000, "passages": 10, "matches": 0, "clusters": 1, "derivations": 2, "rejects": 1,
+                "boilerplate": 4}
         assert store.counts() == want
         assert store.recount() == want
         store.db.meta.delete_one({"_id": "totals"})  # a database written before running totals existed
@@ -131,3 +136,24 @@ def test_top_clusters_equal_a_sorted_query(mongo_uri, db_name):
     finally:
         store.client.drop_database(db_name)
         store.close()
+
+
+def test_retold_sentence_matches_are_kept_apart_from_clustering(tmp_path):
+    """Matches of method ``rewrite`` link documents for their derivation only: clustering never sees
+    them, a document pair's matches include them, and they survive a save and a load."""
+    from newsdedup.tasks.cluster_state import ClusterState
+
+    rows = [_row("m1", "a", 0, 40, "b", 0, 40), {**_row("m2", "a", 50, 90, "b", 60, 99), "method": "rewrite"},
+            {**_row("m3", "a", 100, 140, "c", 0, 40), "method": "rewrite", "a_words": 0.5, "b_words": 0.7}]
+    st = ClusterState.from_rows(rows[:1], [])
+    assert st.add_matches(rows) == 2 and st.add_matches(rows) == 0
+    assert [m["_id"] for m in st.all_matches()] == ["m1"] and [m["_id"] for m in st.matches_of(["a", "c"])] == ["m1"]
+    assert sorted(st.documents()) == ["a", "b"] and st.n_matches == 3
+    pairs = st.pair_matches([("a", "b"), ("a", "c"), ("b", "c")])
+    assert {k: [m["_id"] for m in v] for k, v in pairs.items()} == {("a", "b"): ["m1", "m2"], ("a", "c"): ["m3"]}
+    assert pairs[("a", "c")][0]["b_words"] == 0.7
+    path = tmp_path / "clusters.pkl"
+    st.save(path, "T")
+    back = ClusterState.load(path, "T")
+    assert back.pair_matches([("a", "b"), ("a", "c")]) == st.pair_matches([("a", "b"), ("a", "c")])
+    assert back.all_matches() == st.all_matches()

@@ -19,6 +19,8 @@ CONTRACT_FIELDS = {
                 "score", "method"},
     "clusters": {"cluster_id", "size", "outlets", "n_outlets", "first_seen", "representative", "attribution",
                  "members"},
+    "derivations": {"a_doc_id", "a_external_id", "b_doc_id", "b_external_id", "a_coverage", "b_coverage",
+                    "source_doc_id", "derivation"},
     "rejects": {"source_path", "record", "reason", "run_id"},
 }
 

@@ -87,6 +87,10 @@ def check_integrity(db) -> None:
         assert c["size"] == len(c["members"])
     pointed = {p["cluster_id"] for p in passages if p.get("cluster_id") is not None}
     assert pointed <= set(clusters), "passage pointing at a missing cluster"
+    # one derivation per pair of documents sharing a match, and none for a pair that shares none
+    pairs = {(m["a_doc_id"], m["b_doc_id"]) for m in db.matches.find({}, {"a_doc_id": 1, "b_doc_id": 1})}
+    derived = [(d["a_doc_id"], d["b_doc_id"]) for d in db.derivations.find({}, {"a_doc_id": 1, "b_doc_id": 1})]
+    assert len(derived) == len(set(derived)) and set(derived) == pairs, "derivations out of step with matches"
     assert db.locks.count_documents({}) == 0
 
 
@@ -102,6 +106,9 @@ def snapshot(db) -> dict:
         "clusters": sorted((c["_id"], c["size"], tuple(c["outlets"]), c.get("attribution"),
                             tuple((m["doc_id"], m["start"], m["end"], m["score"]) for m in c["members"]))
                            for c in db.clusters.find()),
+        # a pair's derivation is computed from all its matches, whichever run wrote them
+        "derivations": sorted(tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in d.items() if k != "run_id"))
+                              for d in db.derivations.find()),
     }
 
 
@@ -560,10 +567,12 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
             assert ("cluster_grow" in summary["timings"]) == (k >= 1), (k, summary["timings"])
             check_integrity(db)
             counted = {c: db[c].count_documents({}) for c in ("documents", "passages", "matches", "clusters",
-                                                              "rejects")}
+                                                              "derivations", "rejects")}
             counted["boilerplate"] = db.passages.count_documents({"boilerplate": True})
             assert summary["totals"] == counted, f"after run {k + 1}"
-            ms = [match_from_row(m) for m in db.matches.find()]  # with each match's evidence and kind
+            # with each match's evidence and kind; retold sentences (method rewrite) link documents for their
+            # derivation, never clusters
+            ms = [match_from_row(m) for m in db.matches.find({"method": {"$ne": "rewrite"}})]
             docs = {d["_id"]: d for d in db.documents.find({}, {"external_id": 1, "outlet": 1, "published": 1,
                                                                  "ingest_seq": 1, "text": 1})}
             expected = build_clusters(ms, docs)

@@ -440,3 +440,36 @@ def test_a_new_run_reaches_the_open_explorer(prefect_api, newsdedup_home, browse
         ctx.close()
     finally:
         w.stop()
+
+
+def test_document_and_outlets_pages_show_real_derivations(web, page, corpus):
+    """The derivation rows the run wrote, as a reader meets them: the later document of a derived pair
+    says which one it derives from and how, the earlier one that it is its source, and the outlets
+    page counts the derived document in the source → outlet matrix."""
+    mdb = corpus["mdb"]
+    rows = [r for r in mdb.derivations.find() if r["derivation"] in ("wholly", "partially") and r["source_doc_id"]]
+    assert rows, "the seeds and the injection file give at least one derived pair with a known source"
+    r = min(rows, key=lambda x: x["_id"])
+    src = r["source_doc_id"]
+    derived = r["b_doc_id"] if src == r["a_doc_id"] else r["a_doc_id"]
+    docs = {d["_id"]: d for d in mdb.documents.find({"_id": {"$in": [src, derived]}}, {"outlet": 1, "title": 1})}
+    cov = r["b_coverage"] if derived == r["b_doc_id"] else r["a_coverage"]
+
+    href = {d: "/documents/" + quote(d, safe="") for d in (src, derived)}
+    page.goto(web.url + href[derived])
+    row = page.locator("table.derivs tr.rel-derives-from", has=page.locator(f"a[href='{href[src]}']"))
+    assert row.count() == 1
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0].startswith("derives from") and cells[4] == r["derivation"]
+    assert cells[5] == f"{100 * cov:.1f}%"
+    page.goto(web.url + href[src])
+    back = page.locator("table.derivs tr.rel-source-of", has=page.locator(f"a[href='{href[derived]}']"))
+    assert back.count() == 1 and back.locator("td").nth(4).inner_text() == r["derivation"]
+
+    page.goto(web.url + "/outlets")
+    matrix = page.locator("[data-matrix=derived]")
+    assert matrix.count() == 1
+    cell = matrix.locator(f"td[title*='derived from {docs[src]['outlet']}']").filter(
+        has_text=re.compile(r"^\d+$")).all_inner_texts()
+    assert cell and all(int(n) >= 1 for n in cell)
+    assert page.dialogs == []

@@ -1,0 +1,201 @@
+"""Retold sentences: what a rewritten article keeps of its source when no phrase survives.
+
+A newspaper writing from agency copy often keeps the facts and changes every phrase:
+«ترکی کے قریب بحیرہ روم میں مچھیروں کی کشتی میں سوار 250 شامی تارکین وطن کو بچا لیا گیا»
+becomes «ترک میڈیا کے مطابق ... کشتی قبرص کے قریب طوفان میں گھر گئی». Word n-gram seeds
+(:mod:`~newsdedup.tasks.align`) find nothing, yet a journalist calls the article derived.
+What survives is the *rare* vocabulary: the names, numbers and uncommon words of the story.
+
+Why rarity, and why a document-level gate first: two unrelated reports share common words
+(«said», «government», a president's name), and two independent reports of one event share
+its names. How rare a shared word is in the whole corpus (its document frequency, kept by
+the candidate index: :meth:`~newsdedup.tasks.candidates.CandidateIndex.rarity`, weighed as
+:class:`~newsdedup.tasks.evidence.Rarity` says) measures
+how much it tells; and only when one document's rare vocabulary is largely found in the
+other (:func:`words_shared` ≥ ``gate``) are its sentences paired with the other's. A
+sentence pair is *retold* when the rare words they share are a large part of the smaller one
+(``share``) and carry real weight on their own (``mass``, in units of a word seen in one
+document only). Each retold pair becomes a match of method ``rewrite``.
+
+Those matches say "this sentence retells that one"; they are evidence that one document is
+derived from the other (:mod:`~newsdedup.tasks.derivation`), not copied passages, so they are
+kept out of clusters. Everything here is language-independent: no word lists, only counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .evidence import Rarity
+
+if TYPE_CHECKING:  # no import cycle: align imports this module
+    from .align import Prepared
+
+__all__ = ["REWRITE", "RewriteParams", "REWRITE_PARAMS", "vocabulary", "words_shared", "rare_shared",
+           "shared_vocabulary", "retold_sentences"]
+
+REWRITE = "rewrite"  # the method of a retold-sentence match
+
+
+@dataclass(frozen=True, slots=True)
+class RewriteParams:
+    """Thresholds of the retold-sentence rule (chosen on counter-dev, see bench/derivation.py)."""
+
+    gate: float = 0.3  # one document's rare vocabulary found in the other, at least this share
+    share: float = 0.3  # a sentence pair shares at least this share of the smaller one's weight
+    mass: float = 1.0  # ... and at least this weight (1.0 = one word found in a single document)
+    rare: float = 0.7  # a word this rare or rarer is "story-specific" (weight; see Rarity)
+    min_rare: int = 1  # a retold sentence pair shares at least this many story-specific words
+    doc_rare: int = 2  # ... and its documents at least this many
+    max_ratio: float = 8.0  # the larger sentence of a pair weighs at most this many times the smaller
+    min_cover: float = 0.1  # the retold sentences hold at least this share of one document's body weight
+    max_sentences: int = 400  # longer documents pair their sentences only with this many of the other
+
+
+REWRITE_PARAMS = RewriteParams()
+
+
+def _body_tokens(p: "Prepared") -> np.ndarray:
+    """Positions of the tokens that can carry evidence: body (not boilerplate), not a function word."""
+    return np.flatnonzero(p.content & ~p.excluded)
+
+
+def vocabulary(p: "Prepared", rarity: Rarity) -> tuple[np.ndarray, np.ndarray, float]:
+    """The document's body vocabulary: sorted unique token ids, their rarity weights and the weights'
+    sum (cached on the prepared document for this ``rarity``)."""
+    cached = p._vocab
+    if cached is not None and cached[0] is rarity:
+        return cached[1]
+    ids = np.unique(p.ids[_body_tokens(p)])
+    w = rarity.weights(ids)
+    out = (ids, w, float(w.sum()))
+    p._vocab = (rarity, out)
+    return out
+
+
+def shared_vocabulary(x: "Prepared", y: "Prepared", rarity: Rarity,
+                      rare: float | None = None) -> tuple[float, float, int]:
+    """``(words_shared(x, y), words_shared(y, x), rare_shared(x, y))`` from one comparison of the two
+    vocabularies (it runs for every candidate pair, so once rather than three times)."""
+    rare = REWRITE_PARAMS.rare if rare is None else rare
+    ix, wx, tx = vocabulary(x, rarity)
+    iy, wy, ty = vocabulary(y, rarity)
+    if not len(ix) or not len(iy):
+        return 0.0, 0.0, 0
+    k = np.searchsorted(iy, ix)
+    k[k == len(iy)] = 0
+    hit = iy[k] == ix
+    shared_w = wx[hit]
+    sx = float(shared_w.sum()) / tx if tx > 0 else 0.0
+    sy = float(wy[k[hit]].sum()) / ty if ty > 0 else 0.0
+    return sx, sy, int((shared_w >= rare).sum())
+
+
+def words_shared(x: "Prepared", y: "Prepared", rarity: Rarity) -> float:
+    """Rarity-weighted share of ``x``'s body vocabulary that also occurs in ``y`` (0–1).
+
+    "How much of what ``x`` says can be found in ``y``": near 1 for an article rewritten
+    from ``y`` alone, low for one that adds much of its own or reports independently."""
+    return shared_vocabulary(x, y, rarity)[0]
+
+
+def rare_shared(x: "Prepared", y: "Prepared", rarity: Rarity, rare: float = REWRITE_PARAMS.rare) -> int:
+    """How many story-specific words (rarity weight >= ``rare``: names, numbers, uncommon words)
+    the two documents' bodies share. Two reports of different stories share few or none."""
+    return shared_vocabulary(x, y, rarity, rare)[2]
+
+
+def _sentence_vocab(p: "Prepared", rarity: Rarity) -> tuple:
+    """The body vocabulary by sentence, cached: ``(u, first, count, sent, weight, total)`` where the
+    unique (token id, sentence) pairs are sorted by id (``sent``/``weight`` per pair), ``u`` are their
+    distinct ids with the ``first`` pair and ``count`` of pairs of each, ``total`` every sentence's weight."""
+    cached = p._sent_vocab
+    if cached is not None and cached[0] is rarity:
+        return cached[1]
+    pos = _body_tokens(p)
+    n_s = len(p.sent_len)
+    ids, sent = p.ids[pos], p.sent[pos].astype(np.int64)
+    order = np.lexsort((sent, ids))
+    ids, sent = ids[order], sent[order]
+    if len(ids):
+        keep = np.ones(len(ids), dtype=bool)
+        keep[1:] = (ids[1:] != ids[:-1]) | (sent[1:] != sent[:-1])
+        ids, sent = ids[keep], sent[keep]
+    u, first, cnt = np.unique(ids, return_index=True, return_counts=True)
+    w = rarity.weights(ids)
+    total = np.bincount(sent, weights=w, minlength=n_s) if len(ids) else np.zeros(n_s)
+    out = (u, first, cnt, sent, w, total)
+    p._sent_vocab = (rarity, out)
+    return out
+
+
+def retold_sentences(a: "Prepared", b: "Prepared", rarity: Rarity, covered_a: np.ndarray, covered_b: np.ndarray,
+                     params: RewriteParams = REWRITE_PARAMS,
+                     shared: tuple[float, float, int] | None = None) -> list[tuple[int, int, int, int, float]]:
+    """Sentence pairs of ``a`` and ``b`` that retell each other: ``(a first token, a last token,
+    b first token, b last token, score 0–100)``, in ``a`` order.
+
+    Only when one document's rare vocabulary is largely in the other (``gate``); sentences
+    already explained by other matches (``covered_*``: more than half of their tokens) or
+    touching boilerplate are left out (``shared``: the pair's :func:`shared_vocabulary`, if known); each sentence is paired at most once, the best pairs
+    first (ties by position, so the result is deterministic)."""
+    p = params
+    sx, sy, n_rare = shared if shared is not None else shared_vocabulary(a, b, rarity, p.rare)
+    if max(sx, sy) < p.gate or n_rare < p.doc_rare:
+        return []
+    ua, first_a, cnt_a, sa, wa, ta = _sentence_vocab(a, rarity)
+    ub, first_b, cnt_b, sb, _, tb = _sentence_vocab(b, rarity)
+    n_a, n_b = len(ta), len(tb)
+    if not n_a or not n_b or n_a * n_b > p.max_sentences * p.max_sentences:
+        return []
+    # every shared id: all (sentence of a, sentence of b) pairs holding it, with its weight
+    _, xa, xb = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
+    if not len(xa):
+        return []
+    na, nb = cnt_a[xa], cnt_b[xb]
+    tot = na * nb
+    rep = np.repeat(np.arange(len(xa)), tot)
+    t = np.arange(int(tot.sum())) - np.repeat(np.cumsum(tot) - tot, tot)
+    ra = first_a[xa][rep] + t // nb[rep]
+    rb = first_b[xb][rep] + t % nb[rep]
+    cell = sa[ra] * n_b + sb[rb]
+    shared = np.bincount(cell, weights=wa[ra], minlength=n_a * n_b).reshape(n_a, n_b)
+    n_rare = np.bincount(cell, weights=(wa[ra] >= p.rare), minlength=n_a * n_b).reshape(n_a, n_b)
+    smaller = np.minimum.outer(ta, tb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(smaller > 0, shared / smaller, 0.0)
+    larger = np.maximum.outer(ta, tb)
+    ok = (share >= p.share) & (shared >= p.mass) & (n_rare >= p.min_rare) & (larger <= p.max_ratio * smaller)
+    if not ok.any():
+        return []
+    first_tok_a = np.searchsorted(a.sent, np.arange(n_a), "left")
+    first_tok_b = np.searchsorted(b.sent, np.arange(n_b), "left")
+    last_tok_a = first_tok_a + a.sent_len - 1
+    last_tok_b = first_tok_b + b.sent_len - 1
+
+    def free(d: "Prepared", covered: np.ndarray, f: int, l: int) -> bool:
+        return not d.excluded[f : l + 1].any() and covered[f : l + 1].mean() <= 0.5
+
+    cand = np.argwhere(ok)
+    order = sorted(range(len(cand)), key=lambda k: (-share[tuple(cand[k])], int(cand[k][0]), int(cand[k][1])))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    out = []
+    for k in order:
+        i, j = int(cand[k][0]), int(cand[k][1])
+        if i in used_a or j in used_b:
+            continue
+        fa, la, fb, lb = int(first_tok_a[i]), int(last_tok_a[i]), int(first_tok_b[j]), int(last_tok_b[j])
+        if not (free(a, covered_a, fa, la) and free(b, covered_b, fb, lb)):
+            continue
+        used_a.add(i)
+        used_b.add(j)
+        out.append((fa, la, fb, lb, round(100.0 * min(1.0, float(share[i, j])), 2)))
+    # a sentence or two of a long text that happen to share names do not make a rewrite
+    if not out or max(ta[sorted(used_a)].sum() / max(ta.sum(), 1e-9), tb[sorted(used_b)].sum() / max(tb.sum(), 1e-9)) < p.min_cover:
+        return []
+    out.sort()
+    return out

@@ -1,0 +1,93 @@
+"""Retold sentences and rarity weights (tasks/rewrite.py), and the index's token counts behind them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from newsdedup.tasks.align import ReuseDoc, align_pair, prepare
+from newsdedup.tasks.candidates import CandidateIndex
+from newsdedup.tasks.evidence import Rarity
+from newsdedup.tasks.rewrite import REWRITE, rare_shared, retold_sentences, words_shared
+
+# An agency item and a newspaper rewrite of it: the facts (names, numbers) survive, no phrase does.
+SOURCE = ("Ankara reported on Sunday that Turkish coastguards rescued 250 Syrian migrants near Cyprus after "
+          "their fishing boat drifted in heavy weather. The vessel had sailed from Mersin with many children "
+          "aboard. Officials in Famagusta said the survivors were taken to a gymnasium in Kyrenia.")
+REWRITE_TEXT = ("Two hundred and fifty migrants from Syria, many of them children, were saved by Turkish "
+                "coastguards off Cyprus when a storm caught the Mersin trawler. The 250 were brought to Kyrenia "
+                "and sheltered in a gymnasium, authorities in Famagusta told reporters.")
+OTHER_STORY = ("The football federation said on Sunday that the new stadium will open next season after "
+               "delays caused by heavy weather, and that tickets will go on sale in the spring for fans.")
+FILLER = ["The government said on Sunday that the weather will improve and that officials will meet next week "
+          f"to discuss the season, number {i}." for i in range(40)]
+
+
+def _corpus():
+    docs = [prepare(ReuseDoc(f"d{i:03d}", t)) for i, t in enumerate([SOURCE, REWRITE_TEXT, OTHER_STORY, *FILLER])]
+    index = CandidateIndex()
+    index.add(docs)
+    return docs, index.rarity()
+
+
+def test_index_keeps_word_frequencies_across_save_and_load(tmp_path):
+    docs, _ = _corpus()
+    index = CandidateIndex()
+    index.add(docs[:10])
+    index.save(tmp_path)
+    back = CandidateIndex.load(tmp_path)
+    back.add(docs[10:])
+    full = CandidateIndex()
+    full.add(docs)
+    got, want = back.rarity(), full.rarity()
+    assert got.n_docs == want.n_docs and np.array_equal(got.word_keys, want.word_keys)
+    assert np.array_equal(got.word_df, want.word_df)
+
+
+def test_rarity_weights_rare_words_high_and_common_words_low():
+    docs, rarity = _corpus()
+    src = docs[0]
+    words = {w: src.ids[k] for k, w in enumerate(src.norm_text.split()) if k < len(src.ids)}
+    assert rarity.weights(np.array([words["famagusta"]]))[0] > 0.8
+    assert rarity.weights(np.array([words["sunday"]]))[0] < 0.3
+    assert rarity.weights(np.array([123456789]))[0] > 0.8  # never counted: as rare as it gets
+    tiny = Rarity(2, np.array([1, 2]), np.array([2, 1]))  # two documents tell almost nothing
+    assert 0.5 < tiny.weights(np.array([1]))[0] <= tiny.weights(np.array([2]))[0] <= 1.0
+
+
+def test_words_shared_is_high_for_the_rewrite_and_low_for_another_story():
+    docs, rarity = _corpus()
+    src, rew, other = docs[:3]
+    assert words_shared(rew, src, rarity) > 0.3
+    assert words_shared(other, src, rarity) < words_shared(rew, src, rarity) / 2  # "heavy weather", "on Sunday"
+    assert rare_shared(rew, src, rarity) >= 5  # Cyprus, Mersin, Kyrenia, Famagusta, 250, gymnasium, …
+    assert rare_shared(other, src, rarity) <= 3  # "heavy", "after": a few, by chance
+
+
+def test_retold_sentences_pair_the_rewrite_with_its_source_only():
+    docs, rarity = _corpus()
+    src, rew, other = docs[:3]
+    none = np.zeros(len(src), bool)
+    pairs = retold_sentences(src, rew, rarity, none, np.zeros(len(rew), bool))
+    assert len(pairs) >= 2
+    assert retold_sentences(src, other, rarity, none, np.zeros(len(other), bool)) == []
+    # sentences already explained by copied passages are not paired again
+    assert retold_sentences(src, rew, rarity, np.ones(len(src), bool), np.zeros(len(rew), bool)) == []
+
+
+def test_align_pair_finds_the_rewrite_only_with_corpus_statistics():
+    docs, rarity = _corpus()
+    src, rew, other = docs[:3]
+    assert align_pair(src, rew) == []  # no phrase of three words survives the rewrite
+    found = align_pair(src, rew, rarity=rarity)
+    assert found and {m.method for m in found} == {REWRITE}
+    assert all(m.a_words is not None and m.rare_words >= 2 for m in found)
+    assert align_pair(src, other, rarity=rarity) == []
+
+
+def test_copied_passages_carry_the_pair_statistics_and_need_no_retelling():
+    docs, rarity = _corpus()
+    src = docs[0]
+    copy = prepare(ReuseDoc("d999", SOURCE + " More details were not given by the officials."))
+    found = align_pair(src, copy, rarity=rarity)
+    assert found and REWRITE not in {m.method for m in found}
+    assert found[0].a_words is not None and found[0].b_words is not None
