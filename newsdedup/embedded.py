@@ -352,7 +352,8 @@ def _start(home: Path, timeout: float) -> dict[str, Any]:
                     _terminate(proc.pid, 5.0, port)
                 raise EmbeddedServerError(
                     f"embedded MongoDB server (SecantusDB) did not answer on {HOST}:{port} "
-                    f"within {timeout:g}s; log {paths['log']}: {tail or 'no output'}"
+                    f"within {timeout:g}s (a busy machine opens a large database slowly: {START_TIMEOUT_ENV} "
+                    f"sets a longer wait); log {paths['log']}: {tail or 'no output'}"
                 )
             time.sleep(0.05)
         if "Address already in use" not in last_error:
@@ -366,7 +367,19 @@ def _start(home: Path, timeout: float) -> dict[str, Any]:
 # --------------------------------------------------------------------------- API
 
 
-def ensure_server(home: Path, *, timeout: float = 30.0) -> str:
+START_TIMEOUT_ENV = "NEWSDEDUP_DB_START_TIMEOUT"
+
+
+def start_timeout() -> float:
+    """Seconds to wait for a starting server to answer: 120 by default, because a 1.1 GB home (the whole
+    of SaudiNewsNet) took over 30 s to open on a 2-core machine at load 20."""
+    try:
+        return max(0.1, float(os.environ.get(START_TIMEOUT_ENV) or 120.0))
+    except ValueError:
+        return 120.0
+
+
+def ensure_server(home: Path, *, timeout: float | None = None) -> str:
     """Return the URI of the embedded server for *home*, starting it if needed.
 
     Reuses a running server (pid alive, is SecantusDB on home/db, answers ping);
@@ -397,7 +410,7 @@ def ensure_server(home: Path, *, timeout: float = 30.0) -> str:
                 processes.write_state(home / _STATE, _state_for(pid, port, None, storage, home, adopted=True))
                 return _uri(port)
             _terminate(pid, 10.0, port)
-        state = _start(home, timeout)
+        state = _start(home, start_timeout() if timeout is None else timeout)
         return _uri(state["port"])
 
 

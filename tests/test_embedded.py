@@ -330,3 +330,18 @@ def test_unwritable_home_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(EmbeddedServerError, match="NEWSDEDUP_HOME"):
         ensure_server(blocker / "home")
+
+
+def test_a_slow_start_names_the_wait_setting(tmp_path: Path, monkeypatch) -> None:
+    """A server still opening its storage when the wait ends says which setting waits longer, and is stopped."""
+    from newsdedup.embedded import START_TIMEOUT_ENV, start_timeout
+
+    monkeypatch.setenv(START_TIMEOUT_ENV, "0.1")
+    assert start_timeout() == 0.1
+    home = tmp_path / "home"
+    with pytest.raises(EmbeddedServerError) as err:
+        ensure_server(home)
+    assert "within 0.1s" in str(err.value) and START_TIMEOUT_ENV in str(err.value)
+    assert server_status(home) is None
+    monkeypatch.setenv(START_TIMEOUT_ENV, "")
+    assert start_timeout() == 120.0
