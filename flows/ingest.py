@@ -32,7 +32,7 @@ from newsdedup.db import Store, resolve_uri
 from newsdedup.flows.runtime import ProgressArtifact, quote, write_behind
 from newsdedup.flows.steps import (align_batch, analyze_batch, list_input_files, open_store, outlet_statistics,
                                    prepare_batch, record_run_end, record_run_start, store_documents, store_matches,
-                                   store_passages, store_rejects, update_clusters, update_derivations,
+                                   settle_passages, store_passages, store_rejects, update_clusters, update_derivations,
                                    update_search_index)
 from newsdedup.processes import process_identity
 from newsdedup.tasks import cluster_update, derived_state, intake, match_stage, reuse, search_index
@@ -193,8 +193,11 @@ def _passage_stage(store: Store, groups: list[tuple[str, list[str]]], spans: dic
     """Write the passages of this run's documents (and of unfinished runs') with their final cluster ids.
 
     ``groups``: ``(mode, documents)`` in order (see :func:`store_passages`); ``spans``: every
-    document's cluster spans. The ``doc_id`` index is dropped while a run writes many passages."""
+    document's cluster spans. The ``doc_id`` index is dropped while a run writes many passages, so the
+    unfinished runs' passages are settled first, on the index."""
     n = n_bp = 0
+    if any(mode != "new" and ids for mode, ids in groups):
+        groups = settle_passages(store, groups)
     total = sum(len(ids) for _, ids in groups)
     progress.stage("passages", total)
     with store.passage_index_for_bulk(total):

@@ -26,6 +26,7 @@ from newsdedup.tasks.derivation import run_derivations
 from newsdedup.tasks.line_stats import merged
 from newsdedup.tasks.readers import InputEntry, ReadContext, digest_file, digest_inputs, list_inputs, read_inputs
 from newsdedup.tasks.records import expand_passages
+from newsdedup.tasks.recovery import settle_passage_groups
 
 
 @task(name="open-store", **DB_TASK)
@@ -135,20 +136,20 @@ def update_derivations(store: Store, state: ClusterState, new_rows: list[dict], 
 
 @task(name="store-passages", task_run_name="store-passages-{label}", **DB_TASK)
 def store_passages(store: Store, doc_ids: list[str], spans: dict, mode: str, label: str) -> tuple[int, int]:
-    """Write the passages of documents from their stored segments, with their cluster ids.
-
-    ``mode``: ``new`` (this run's documents), ``redo`` (an unfinished run's documents whose clusters
-    were recomputed: any passages they have are deleted in bulk and written again) or ``missing``
-    (an unfinished run's documents whose clusters were done: only those without passages)."""
-    if mode != "new":
-        have = store.doc_ids_with_passages(doc_ids)
-        if mode == "redo" and have:
-            store.delete_passages_of(sorted(have))
-        doc_ids = [i for i in doc_ids if i not in have] if mode == "missing" else doc_ids
+    """Write the passages of documents from their stored segments, with their cluster ids, by inserts
+    alone (``mode`` names the group in the task name only: recovery groups are settled before, by
+    :func:`settle_passages`)."""
     docs = store.get_documents(doc_ids, {"doc_id": 1, "external_id": 1, "outlet": 1, "text": 1, "segments": 1})
     passages = [p for i in doc_ids if i in docs for p in expand_passages(docs[i], spans.get(i, ()))]
     store.insert_new("passages", passages)
     return len(passages), sum(p["boilerplate"] for p in passages)
+
+
+@task(name="settle-unfinished-passages", **DB_TASK)
+def settle_passages(store: Store, groups: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    """Passages of unfinished runs' documents: deleted (``redo``) or found (``missing``) on the ``doc_id``
+    index, before the passage stage may drop it."""
+    return settle_passage_groups(groups, store.doc_ids_with_passages, store.delete_passages_of)
 
 
 @task(name="record-run-end", **DB_TASK)

@@ -16,7 +16,7 @@ passages deleted one by one (hours on SaudiNewsNet).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,29 @@ class RecoveryPlan:
         clustered again are ``redo`` (any passages they have are rewritten); those whose clusters were
         done are ``missing`` (only passages not written yet)."""
         return [("new", list(inserted)), ("redo", [*self.align, *self.index_only]), ("missing", self.passages_only)]
+
+
+def settle_passage_groups(groups: Sequence[tuple[str, Sequence[str]]],
+                          with_passages: Callable[[Sequence[str]], set[str]],
+                          delete_passages: Callable[[Sequence[str]], object]) -> list[tuple[str, list[str]]]:
+    """Resolve ``redo`` and ``missing`` into plain inserts before the passages are written.
+
+    It must run while the passages' ``doc_id`` index exists: a run that writes many passages drops
+    that index for speed, and without it every lookup by ``doc_id`` scans all passages (a recovery
+    after Ctrl-C in the passage stage of SaudiNewsNet wrote 1,200 of 30,676 documents in 222 s,
+    ~95 min in all). ``redo`` documents lose the passages they have; ``missing`` keeps only those
+    without any. Every returned group is then written by inserts alone."""
+    out: list[tuple[str, list[str]]] = []
+    for mode, ids in groups:
+        ids = list(ids)
+        if mode != "new" and ids:
+            have = with_passages(ids)
+            if mode == "redo" and have:
+                delete_passages(sorted(have))
+            if mode == "missing":
+                ids = [i for i in ids if i not in have]
+        out.append((mode, ids))
+    return out
 
 
 def plan_recovery(orphans: Sequence[Mapping[str, Any]], docs_of: Mapping[str, Sequence[tuple[int, str]]],
