@@ -27,18 +27,19 @@ from prefect.runtime import flow_run as runtime_flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from newsdedup import __version__
-from newsdedup.config import Settings, load_settings, redact_uri
+from newsdedup.config import Settings, alert_outlets, load_settings, redact_uri
 from newsdedup.db import Store, resolve_uri
+from newsdedup.flows.claim_events import emit_claim_events
 from newsdedup.flows.runtime import COMPUTE_TASK, DB_TASK, quote, write_behind
 from newsdedup.processes import process_identity
-from newsdedup.tasks import analyze, cluster_update, derived_state, intake, match_stage, reuse
+from newsdedup.tasks import analyze, cluster_update, derived_state, intake, match_stage, resident, reuse
 from newsdedup.tasks.align import align_pairs
 from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
 from newsdedup.tasks.line_stats import merged
 from newsdedup.tasks.parallel import chunks
 from newsdedup.tasks.provenance import package_versions, run_key, run_name
 from newsdedup.tasks.readers import (InputEntry, ReadContext, digest_file, digest_inputs, list_inputs, open_context,
-                                     read_inputs)
+                                     read_inputs, within)
 from newsdedup.tasks.records import expand_passages
 from newsdedup.tasks.report import top_claims_markdown
 from newsdedup.web.links import claim_url, configured_base_url
@@ -63,9 +64,11 @@ def open_store(settings: Settings) -> Store:
 
 
 @task(name="list-inputs", **COMPUTE_TASK)
-def list_input_files(paths: list[str], skip_real: set[str], manifest: str | None) -> tuple[list, dict, Any]:
-    """Every input file under ``paths`` (one walker for all inputs) and the manifest, each with its sha256."""
-    listing = list(list_inputs(paths, skip_real=skip_real))
+def list_input_files(paths: list[str], skip_real: set[str], manifest: str | None, only: list[str] | None
+                     ) -> tuple[list, dict, Any]:
+    """Every input file under ``paths`` (one walker for all inputs; ``only``: just those files or folders
+    among them) and the manifest, each with its sha256."""
+    listing = within(list_inputs(paths, skip_real=skip_real), only)
     return listing, digest_inputs(x for x in listing if isinstance(x, InputEntry)), digest_file(manifest)
 
 
@@ -78,12 +81,12 @@ def record_run_start(store: Store, run: dict) -> str:
 
 @task(name="outlet-statistics", task_run_name="outlet-statistics-{label}", **DB_TASK)
 def outlet_statistics(store: Store, items: list, entries: list[InputEntry], ctx: ReadContext, manifest: str | None,
-                      skipped: list[InputEntry], directory: Path, label: str) -> tuple:
+                      skipped: list[InputEntry], every_input: bool, directory: Path, label: str) -> tuple:
     """First pass (:func:`~newsdedup.tasks.intake.first_pass`): every input read once, which documents are
     new, and per outlet how often each line recurs, stored documents' counts included."""
     ctx = ctx.fresh()
-    first = intake.first_pass(chain(items, read_inputs(entries, ctx, manifest=manifest, skipped=skipped)),
-                              store.existing_doc_ids, directory)
+    first = intake.first_pass(chain(items, read_inputs(entries, ctx, manifest=manifest, skipped=skipped,
+                                                       unused=every_input)), store.existing_doc_ids, directory)
     stored, from_file = derived_state.load_line_stats(store, directory, store.line_key_rows,
                                                       store.counts()["documents"])
     return first, merged(stored.of(first.run_counts), first.run_counts), stored, from_file, ctx.input_files
@@ -123,24 +126,29 @@ def store_matches(store: Store, rows: list[dict]) -> int:
 
 
 @task(name="update-clusters", **DB_TASK)
-def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fresh: list[str]
-                    ) -> tuple[list[dict], dict[str, float]]:
+def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fresh: list[str], run_id: str
+                    ) -> tuple[list[dict], dict[str, float], list[dict]]:
     """Recompute the clusters this run's matches change (:mod:`~newsdedup.tasks.cluster_update`), write
-    them while the passages of earlier documents to re-point are worked out, then re-point those."""
+    them while the passages of earlier documents to re-point and the claim events are worked out, then
+    re-point those passages."""
     upd = cluster_update.recompute_clusters(state, new_rows, fresh, store.get_clusters, store.get_documents)
     if not upd.clusters and not upd.stale:
-        return [], upd.times
+        return [], upd.times, []
     t = time.monotonic()
     with ThreadPoolExecutor(max_workers=1) as pool:
         written = pool.submit(store.write_clusters, upd.clusters, upd.stale, dict(state.sha))
         changes = cluster_update.passage_changes(upd, state, store.get_documents)
+        web = configured_base_url()
+        events = cluster_update.claim_events(
+            upd, state, lambda ids: store.get_clusters(ids, cluster_update.SUMMARY_FIELDS), threshold=alert_outlets(),
+            run_id=run_id, database=store.db_name, link=(lambda cid: claim_url(web, cid)) if web else None)
         shas, _ = written.result()
     upd.times["cluster_write"] = round(time.monotonic() - t, 3)
     t = time.monotonic()
     store.set_passage_clusters(changes)
     cluster_update.record_in_state(state, upd, shas)
     upd.times["cluster_repoint"] = round(time.monotonic() - t, 3)
-    return upd.clusters, upd.times
+    return upd.clusters, upd.times, events
 
 
 @task(name="store-passages", task_run_name="store-passages-{label}", **DB_TASK)
@@ -161,13 +169,14 @@ def record_run_end(store: Store, run_id: str, fields: dict) -> None:
 
 # ---------------------------------------------------------------------------- stages
 def _read_stage(store: Store, plan: intake.InputPlan, ctx: ReadContext, manifest_rejects: list,
-                manifest: str | None, run_id: str, batch_size: int, workers: int, directory: Path) -> dict:
+                manifest: str | None, run_id: str, batch_size: int, workers: int, directory: Path,
+                every_input: bool = True) -> dict:
     """Two passes over one read of the inputs (:mod:`~newsdedup.tasks.intake`): outlet statistics, then
     analyze and insert the new documents and the rejects; the line counts, now with the inserted
     documents, are saved for the next run."""
     first, stats_all, line_stats, from_file, input_files = outlet_statistics(
         store, quote(manifest_rejects + plan.rejects), quote(plan.to_read), quote(ctx), manifest, quote(plan.skipped),
-        directory, f"{len(plan.to_read)}-files")
+        every_input, directory, f"{len(plan.to_read)}-files")
     counts: Counter = Counter()
     inserted: list[str] = []
     futures: deque = deque()  # two analysis batches in flight while one is stored
@@ -193,8 +202,7 @@ def _read_stage(store: Store, plan: intake.InputPlan, ctx: ReadContext, manifest
     drain(0)
     counts["documents_new"] = len(inserted)
     counts["input_files"] = len(input_files)
-    if inserted or not from_file:
-        derived_state.save_line_stats(store, line_stats, directory)
+    derived_state.save_line_stats(store, line_stats, directory, changed=bool(inserted) or not from_file)
     return {"stats": dict(counts), "inserted": inserted,
             "input_files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in input_files]}
 
@@ -241,10 +249,12 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
 
 
 def _save_and_close(store: Store, index: Any, spill: Any, directory: Path) -> None:
+    kept = False  # a served process keeps the index and its open store for the next run
     try:
-        derived_state.save_index(store, index, spill, directory)
+        kept = derived_state.save_index(store, index, spill, directory)
     finally:
-        spill.close()
+        if not kept:
+            spill.close()
 
 
 def _load_cluster_state(store: Store, directory: Path, logger) -> ClusterState:
@@ -256,14 +266,16 @@ def _load_cluster_state(store: Store, directory: Path, logger) -> ClusterState:
     return state
 
 
-def _cluster_stage(store: Store, directory: Path, state: ClusterState | None, work: list[str], reuse_out: dict
-                   ) -> tuple[list, dict]:
+def _cluster_stage(store: Store, directory: Path, state: ClusterState | None, work: list[str], reuse_out: dict,
+                   run_id: str) -> tuple[list, dict, list]:
     """Update the clusters, with the index saved and the last matches written before the state is saved."""
     clusters: list[dict] = []
     times: dict[str, float] = {}
+    events: list[dict] = []
     try:
         if state is not None:
-            clusters, times = update_clusters(store, quote(state), quote(reuse_out["rows"]), quote(work))
+            clusters, times, events = update_clusters(store, quote(state), quote(reuse_out["rows"]), quote(work),
+                                                      run_id)
         if reuse_out["pending"] is not None:
             reuse_out["matches_new"] += reuse_out["pending"].result()
     finally:  # the index is saved before the lock is let go, even when clustering failed
@@ -273,7 +285,7 @@ def _cluster_stage(store: Store, directory: Path, state: ClusterState | None, wo
         reuse_out["saved"].result()
     if state is not None:
         derived_state.save_cluster_state(store, state, directory)
-    return clusters, times
+    return clusters, times, events
 
 
 def _passage_stage(store: Store, work: list[str], redo: set[str], clusters: list[dict]) -> tuple[int, int]:
@@ -319,8 +331,11 @@ def _run_name() -> str:
       description="Ingest documents, flag boilerplate, find reused passages across outlets, store with provenance.")
 def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: str | None = None,
            field_map: dict[str, str] | None = None, db: str | None = None, batch_size: int = 1000,
-           workers: int = 1) -> dict:
+           workers: int = 1, only: list[str] | None = None) -> dict:
     """Run the whole pipeline on ``paths`` (default: the bundled seeds) and return a summary.
+
+    ``only``: read just these files or folders among the inputs under ``paths`` (what a watcher
+    saw change); manifest rows naming other inputs are then not reported as unused.
 
     ``workers`` > 1 forks that many processes inside the analysis and alignment
     tasks (inputs are inherited, not shipped); with a Dask task runner keep it 1
@@ -334,6 +349,10 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
     logger = get_run_logger()
     t0 = time.monotonic()
     settings = load_settings(db)
+    alert_outlets()  # a bad NEWSDEDUP_ALERT_OUTLETS fails the run here, before anything is written
+    held = resident.active()  # a served process: derived state kept in memory between runs
+    if held is not None:
+        held.begin_run()
     if not paths:
         paths, default_manifest = seeds_inputs()
         manifest = manifest or default_manifest
@@ -345,9 +364,10 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
     timings: dict[str, float] = {}
 
     ctx, manifest_rejects = open_context(field_map=field_map, manifest=manifest, default_outlet=outlet, input_files=[])
-    listing, ctx.digests, manifest_file = list_input_files(paths, ctx.skip_real, manifest)
+    listing, ctx.digests, manifest_file = list_input_files(paths, ctx.skip_real, manifest, only)
     plan = intake.plan_inputs(listing, ctx.digests, store.known_inputs, manifest_file)
-    params = {"paths": paths, "manifest": manifest, "outlet": outlet, "field_map": field_map, "batch_size": batch_size}
+    params = {"paths": paths, "manifest": manifest, "outlet": outlet, "field_map": field_map, "batch_size": batch_size,
+              **({"only": sorted(map(str, only))} if only is not None else {})}
     run_id = record_run_start(store, {
         "run_key": run_key(params, plan.key_inputs()),
         "status": "running", "started_at": datetime.now(timezone.utc), "ended_at": None,
@@ -362,7 +382,8 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
     try:
         read = {"stats": {}, "input_files": [], "inserted": []}
         if plan.to_read or plan.rejects or not plan.entries:  # something to read, or a path to reject
-            read = _read_stage(store, plan, ctx, manifest_rejects, manifest, run_id, batch_size, workers, directory)
+            read = _read_stage(store, plan, ctx, manifest_rejects, manifest, run_id, batch_size, workers, directory,
+                               every_input=only is None)
         timings["read_analyze"] = round(time.monotonic() - t0, 3)
 
         with store.lock("reuse"):
@@ -377,9 +398,12 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
             timings["reuse"] = round(time.monotonic() - t, 3)
             timings.update(reuse_out["timings"])
             t = time.monotonic()
-            clusters, cluster_times = _cluster_stage(store, directory, state, work, reuse_out)
+            clusters, cluster_times, events = _cluster_stage(store, directory, state, work, reuse_out, run_id)
             timings.update(cluster_times)
             timings["cluster"] = round(time.monotonic() - t, 3)
+            t = time.monotonic()
+            claim_events = emit_claim_events(events)  # after the clusters are written: the claims are there
+            timings["claim_events"] = round(time.monotonic() - t, 3)
             t = time.monotonic()
             passages_new, boilerplate_new = _passage_stage(store, work, set(redo), clusters)
             timings["passages"] = round(time.monotonic() - t, 3)
@@ -393,19 +417,20 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
                   "boilerplate": boilerplate_new, "matches": reuse_out["matches_new"],
                   "candidate_pairs": reuse_out["pairs"], "clusters": len(clusters), "rejects": st.get("rejects", 0),
                   "input_files_read": st.get("input_files", 0), "input_files_skipped": len(plan.skipped),
-                  "recovered_runs": len(orphans), "recovered_documents": len(redo)}
+                  "recovered_runs": len(orphans), "recovered_documents": len(redo), "claim_events": claim_events}
         # a killed run may have stopped between a write and its running total: count anew after a recovery
         totals = store.recount() if orphans else store.counts()
         timings["total"] = round(time.monotonic() - t0, 3)
         nothing_read = counts["documents_read"] == 0 and counts["rejects"] > 0 and not plan.skipped
         status = "completed" if not nothing_read else "completed-nothing-read"
+        state_from = dict(held.last) if held is not None else None  # what came from memory, kind by kind
         record_run_end(store, run_id, {"status": status, "ended_at": datetime.now(timezone.utc),
                                        "counts": counts, "totals": totals, "timings": timings,
-                                       "input_files": read["input_files"]})
+                                       "input_files": read["input_files"], "resident_state": state_from})
         _publish_artifacts(store, counts, totals, run_id)
         logger.info("run %s %s: %s", run_id, status, counts)
         return {"run_id": run_id, "status": status, "counts": counts, "totals": totals, "timings": timings,
-                "nothing_read": nothing_read, "database": settings.db_name}
+                "nothing_read": nothing_read, "database": settings.db_name, "resident_state": state_from}
     except BaseException as exc:
         try:
             store.update_run(run_id, {"status": "failed", "ended_at": datetime.now(timezone.utc),

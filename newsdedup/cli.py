@@ -83,6 +83,7 @@ def _run_flow(args: argparse.Namespace) -> int:
             raise CliError(f"--map: {exc}") from exc
     if args.manifest and not Path(args.manifest).exists():
         raise CliError(f"--manifest: no such file: {args.manifest}")
+    _alert_outlets(args)
     _ensure_prefect_api(settings)
     from .flows.ingest import ingest
 
@@ -204,16 +205,47 @@ def cmd_web(args: argparse.Namespace) -> int:
     return 0
 
 
+def _alert_outlets(args: argparse.Namespace) -> None:
+    """``--alert-outlets N`` is ``NEWSDEDUP_ALERT_OUTLETS=N`` for the runs of this command."""
+    from .config import ALERT_OUTLETS_ENV, alert_outlets
+
+    if getattr(args, "alert_outlets", None) is not None:
+        os.environ[ALERT_OUTLETS_ENV] = str(args.alert_outlets)
+    try:
+        alert_outlets()
+    except ValueError as exc:
+        given = getattr(args, "alert_outlets", None) is not None
+        raise CliError(str(exc).replace(ALERT_OUTLETS_ENV, "--alert-outlets") if given else str(exc)) from exc
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .tasks.readers import parse_map
 
+    if not args.cron and not args.watch:
+        raise CliError("serve needs --cron EXPR, --watch, or both")
+    if args.fresh_process and args.watch:
+        raise CliError("--watch runs in the serving process; it cannot be combined with --fresh-process")
+    if args.limit != 1 and not args.fresh_process:
+        raise CliError("runs in the serving process go one at a time; --limit above 1 needs --fresh-process")
+    if args.debounce <= 0:
+        raise CliError("--debounce must be a positive number of seconds")
+    if not (args.verbose or os.environ.get("NEWSDEDUP_DEBUG")):  # one line per run on stdout; --verbose: Prefect's logs
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     settings = load_settings(args.db)
     field_map = parse_map(args.map) if args.map else None
+    _alert_outlets(args)
     _ensure_prefect_api(settings)
-    from .flows.serve import serve
+    if args.fresh_process:
+        from .flows.serve import serve
 
-    serve(paths=args.paths, cron=args.cron, manifest=args.manifest, outlet=args.outlet, field_map=field_map,
-          db=settings.db_name, name=args.name, limit=args.limit)
+        serve(paths=args.paths, cron=args.cron, manifest=args.manifest, outlet=args.outlet, field_map=field_map,
+              db=settings.db_name, name=args.name, limit=args.limit)
+        return 0
+    from .flows.resident import ServeOptions, serve_resident
+
+    serve_resident(ServeOptions(paths=args.paths, cron=args.cron, watch=args.watch, debounce=args.debounce,
+                                manifest=args.manifest, outlet=args.outlet, field_map=field_map, db=settings.db_name,
+                                name=args.name, workers=args.workers or default_workers()))
     return 0
 
 
@@ -236,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes for analysis and alignment (default: the cores available, at most 8); "
                         "with --dask: workers of a local cluster")
     r.add_argument("--dask", metavar="ADDRESS|local", help="run tasks on a Dask cluster (prefect-dask)")
+    r.add_argument("--alert-outlets", type=int, metavar="N",
+                   help="emit newsdedup.claim.reached-outlets when a claim reaches N outlets "
+                        "(default: NEWSDEDUP_ALERT_OUTLETS or 3)")
     r.add_argument("--json", action="store_true", help="print the run summary as JSON")
     r.add_argument("-v", "--verbose", action="store_true", help="show Prefect's flow and task logs on stderr")
     r.set_defaults(func=_run_flow)
@@ -268,14 +303,27 @@ def build_parser() -> argparse.ArgumentParser:
     for x in ds.choices.values():
         x.set_defaults(func=cmd_db)
 
-    s = sub.add_parser("serve", parents=[common], help="serve the ingest flow on a schedule (Prefect deployment)")
+    s = sub.add_parser("serve", parents=[common],
+                       help="serve the ingest flow (Prefect deployment) on a schedule and/or as files arrive")
     s.add_argument("paths", nargs="+", metavar="PATH")
-    s.add_argument("--cron", required=True, metavar="EXPR", help='cron schedule, e.g. "*/15 * * * *"')
+    s.add_argument("--cron", metavar="EXPR", help='cron schedule, e.g. "*/15 * * * *"')
+    s.add_argument("--watch", action="store_true",
+                   help="also run as soon as files appear or change in PATH (only those files are read)")
+    s.add_argument("--debounce", type=float, default=1.0, metavar="SECONDS",
+                   help="with --watch: start a run once nothing changed in PATH for this long (default 1)")
+    s.add_argument("--workers", type=int, default=0, help="processes for analysis and alignment (default: the cores)")
+    s.add_argument("--alert-outlets", type=int, metavar="N",
+                   help="emit newsdedup.claim.reached-outlets when a claim reaches N outlets "
+                        "(default: NEWSDEDUP_ALERT_OUTLETS or 3)")
+    s.add_argument("--fresh-process", action="store_true",
+                   help="run each flow run in a new process (Prefect's runner) instead of this one: nothing "
+                        "is kept in memory between runs")
     s.add_argument("--manifest", metavar="FILE")
     s.add_argument("--outlet", metavar="NAME")
     s.add_argument("--map", metavar="FIELD=SOURCE,...")
     s.add_argument("--name", default="newsdedup-ingest", help="deployment name")
-    s.add_argument("--limit", type=int, default=1, help="concurrent runs at most")
+    s.add_argument("--limit", type=int, default=1, help="with --fresh-process: concurrent runs at most")
+    s.add_argument("-v", "--verbose", action="store_true", help="show Prefect's flow and task logs on stderr")
     s.set_defaults(func=cmd_serve)
 
     w = sub.add_parser("web", parents=[common], help="serve the claim explorer (read-only web pages) and print its URL")

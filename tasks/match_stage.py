@@ -66,9 +66,13 @@ def match_documents(work: Sequence[str], batch_size: int, index: CandidateIndex,
         for p in prepared:
             cache.add(p)
         index.add([p for p in prepared if p.doc_id not in index], commit=False)
+    t_commit = time.monotonic()
     index.commit()
+    t_common = time.monotonic()
     common = index.common_shingles()
     times["reuse_prepare_index"] += time.monotonic() - t
+    times["reuse_index_commit"] = t_common - t_commit  # of which: merging the postings into the index ...
+    times["reuse_common_shingles"] = time.monotonic() - t_common  # ... and the stock-phrase list
     for b, ids in enumerate(batches):
         t = time.monotonic()
         prepared = [p for p in (cache.get(i) for i in ids) if p is not None]
