@@ -1,4 +1,4 @@
-"""Send a run's claim events (:func:`~newsdedup.tasks.cluster_update.claim_events`) to Prefect.
+"""Send a run's claim events (:func:`~newsdedup.tasks.claim_events.claim_events`) to Prefect.
 
 They are ordinary Prefect events, so Automations can react to them ("notify me when a claim
 attributed to X reaches 3 outlets": see the README's "Claim events and Automations"). Each event's id

@@ -41,7 +41,7 @@ from newsdedup.tasks import derived_state, resident
 from newsdedup.tasks.readers.walk import is_junk
 
 from .ingest import ingest
-from .serve import deployment_parameters
+from .serve import deployment_parameters, trigger_command
 
 __all__ = ["ServeOptions", "ResidentServer", "serve_resident", "watched_changes"]
 
@@ -256,6 +256,8 @@ class ResidentServer:
 def serve_resident(opts: ServeOptions, out: TextIO | None = None) -> None:
     """Block serving the deployment. Ctrl-C (``KeyboardInterrupt``) and SIGTERM stop it and pause the
     schedule; ``KeyboardInterrupt`` is re-raised (``newsdedup`` exits 130), SIGTERM exits 143."""
+    from prefect.settings import PREFECT_UI_URL
+
     server = ResidentServer(opts, out)
 
     def terminated(signum, frame):  # noqa: ARG001 - signal handler signature
@@ -276,9 +278,12 @@ def serve_resident(opts: ServeOptions, out: TextIO | None = None) -> None:
             server.say(f"  schedule: '{o.cron}'")
         if o.watch:
             server.say(f"  watching {', '.join(server.params['paths'])}: a run {o.debounce:g}s after files stop changing")
-        server.say(f"  run it now: PREFECT_API_URL={os.environ.get('PREFECT_API_URL', '')} "
-                   f"prefect deployment run 'ingest/{o.name}'")
-        server.say("  Ctrl-C stops serving" + (" and pauses the schedule" if o.cron else ""))
+        server.say("start a run now, from any shell:")  # not "run ...": each run's line starts so
+        server.say(f"  {trigger_command(f'{ingest.name}/{o.name}', os.environ.get('PREFECT_API_URL'))}")
+        ui = PREFECT_UI_URL.value()
+        if ui:
+            server.say(f"Prefect UI: {ui}/deployments/deployment/{server.deployment_id}")
+        server.say("Ctrl-C stops serving" + (" and pauses the schedule" if o.cron else ""))
         server.serve_forever()
     except KeyboardInterrupt:
         print("newsdedup: stopped serving" + ("; the schedule is paused" if opts.cron else ""), file=sys.stderr)

@@ -1,12 +1,12 @@
-"""Claim events computed by the cluster stage (:func:`cluster_update.claim_events`): plain data, no Prefect."""
+"""Claim events computed after the cluster update (:func:`claim_events.claim_events`): plain data, no Prefect."""
 
 from __future__ import annotations
 
 import json
 
 from newsdedup.tasks.cluster_state import ClusterState
-from newsdedup.tasks.cluster_update import (CLAIM_GAINED_OUTLET, CLAIM_NEW, CLAIM_REACHED_OUTLETS, ClusterUpdate,
-                                            claim_events)
+from newsdedup.tasks.claim_events import CLAIM_GAINED_OUTLET, CLAIM_NEW, CLAIM_REACHED_OUTLETS, claim_events
+from newsdedup.tasks.cluster_update import ClusterUpdate
 
 OUTLET = {"d1": "A", "d2": "B", "d3": "C", "d4": "D", "d5": "A"}
 
