@@ -239,7 +239,7 @@ def _until_clustered(db, doc_id: str, timeout: float = 600) -> float:
     raise RuntimeError(f"{doc_id} reached no cluster within {timeout}s")
 
 
-STAGES = ("read_analyze", "reuse_prepare_index", "reuse_index_commit", "reuse_common_shingles", "reuse_candidates",
+STAGES = ("read_analyze", "reuse_prepare_index", "reuse_index_commit", "reuse_rarity", "reuse_candidates",
           "reuse_partners", "reuse_align", "cluster_grow", "cluster_build", "cluster_write", "cluster_repoint",
           "cluster", "claim_events", "passages", "total")
 
@@ -389,7 +389,7 @@ def report(result: dict) -> None:
             for f in result["fresh_day"]]
     rows += [{"run": "last day, resident", **{"wall_s": r["day"]["wall_s"], **{k: r["day"]["timings"].get(k) for k in STAGES}}}
              for r in result["resident"]]
-    cols = ["run", "wall_s", "read_analyze", "reuse_prepare_index", "reuse_index_commit", "reuse_common_shingles",
+    cols = ["run", "wall_s", "read_analyze", "reuse_prepare_index", "reuse_index_commit", "reuse_rarity",
             "reuse_align", "cluster", "claim_events", "passages", "total"]
     print(fmt_table(rows, cols))
     print(json.dumps(s, ensure_ascii=False, indent=2))

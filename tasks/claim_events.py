@@ -120,7 +120,7 @@ def _claim_event(name: str, c: Mapping[str, Any], before: list[str], gained: lis
                     "prefect.resource.name": run_id})
     payload = {"cluster_id": cid, "kind": c.get("kind") or "claim", "outlets": outlets, "n_outlets": len(outlets),
                "new_outlets": gained if before else outlets, "previous_outlets": before,
-               "threshold": threshold, "size": c.get("size"),
+               "threshold": threshold, "size": c.get("size"), "confidence": c.get("confidence"),
                "first_seen": {k: (str(v) if v is not None and k == "published" else v) for k, v in first.items()},
                "attribution": c.get("attribution"), "representative": rep[:REPRESENTATIVE_CHARS],
                "url": link(cid) if link else None, "replaces": replaced, "run_id": run_id, "database": database}

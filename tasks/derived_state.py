@@ -124,7 +124,10 @@ def _index_from_disk(directory: Path, current: str | None) -> tuple[CandidateInd
     token_file = directory / "TOKEN"
     token = token_file.read_text().strip() if token_file.exists() else None
     if current and token == current:
-        return CandidateIndex.load(directory), PreparedStore(directory / "prepared")
+        try:
+            return CandidateIndex.load(directory), PreparedStore(directory / "prepared")
+        except ValueError:  # an index written by an older version (no word frequencies): rebuilt
+            pass
     return None
 
 
