@@ -27,15 +27,16 @@ from prefect.runtime import flow_run as runtime_flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from newsdedup import __version__, progress
-from newsdedup.config import load_settings, redact_uri
+from newsdedup.config import alert_outlets, load_settings, redact_uri
 from newsdedup.db import Store, resolve_uri
+from newsdedup.flows.claim_events import emit_claim_events
 from newsdedup.flows.runtime import ProgressArtifact, quote, write_behind
 from newsdedup.flows.steps import (align_batch, analyze_batch, list_input_files, open_store, outlet_statistics,
                                    prepare_batch, record_run_end, record_run_start, store_documents, store_matches,
                                    settle_passages, store_passages, store_rejects, update_clusters, update_derivations,
                                    update_search_index)
 from newsdedup.processes import process_identity
-from newsdedup.tasks import cluster_update, derived_state, intake, match_stage, reuse, search_index
+from newsdedup.tasks import cluster_update, derived_state, intake, match_stage, resident, reuse, search_index
 from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
 from newsdedup.tasks.parallel import chunks
 from newsdedup.tasks.provenance import package_versions, run_key, run_name
@@ -59,13 +60,14 @@ def seeds_inputs() -> tuple[list[str], str | None]:
 
 # ---------------------------------------------------------------------------- stages
 def _read_stage(store: Store, plan: intake.InputPlan, ctx: ReadContext, manifest_rejects: list,
-                manifest: str | None, run_id: str, batch_size: int, workers: int, directory: Path) -> dict:
+                manifest: str | None, run_id: str, batch_size: int, workers: int, directory: Path,
+                every_input: bool = True) -> dict:
     """Two passes over one read of the inputs (:mod:`~newsdedup.tasks.intake`): outlet statistics, then
     analyze and insert the new documents and the rejects; the line counts, now with the inserted
     documents, are saved for the next run."""
     first, stats_all, line_stats, from_file, input_files = outlet_statistics(
         store, quote(manifest_rejects + plan.rejects), quote(plan.to_read), quote(ctx), manifest, quote(plan.skipped),
-        directory, f"{len(plan.to_read)}-files")
+        every_input, directory, f"{len(plan.to_read)}-files")
     counts: Counter = Counter()
     inserted: list[str] = []
     inserted_seqs: list[int] = []
@@ -96,8 +98,7 @@ def _read_stage(store: Store, plan: intake.InputPlan, ctx: ReadContext, manifest
     progress.finish("analyze")
     counts["documents_new"] = len(inserted)
     counts["input_files"] = len(input_files)
-    if inserted or not from_file:
-        derived_state.save_line_stats(store, line_stats, directory)
+    derived_state.save_line_stats(store, line_stats, directory, changed=bool(inserted) or not from_file)
     per_file = intake.documents_per_file([f.path for f in input_files], first.source_paths)
     return {"stats": dict(counts), "inserted": inserted, "inserted_seqs": inserted_seqs,
             "rejects_by_reason": first.rejects.summary(),
@@ -149,10 +150,12 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
 
 
 def _save_and_close(store: Store, index: Any, spill: Any, directory: Path) -> None:
+    kept = False  # a served process keeps the index and its open store for the next run
     try:
-        derived_state.save_index(store, index, spill, directory)
+        kept = derived_state.save_index(store, index, spill, directory)
     finally:
-        spill.close()
+        if not kept:
+            spill.close()
 
 
 def _load_cluster_state(store: Store, directory: Path, logger) -> ClusterState:
@@ -165,15 +168,17 @@ def _load_cluster_state(store: Store, directory: Path, logger) -> ClusterState:
 
 
 def _cluster_stage(store: Store, directory: Path, state: ClusterState | None, fresh: list[str], reuse_out: dict,
-                   run_id: str) -> tuple[list, dict]:
-    """Update the clusters of ``fresh`` documents' matches, then the derivations of the document pairs
-    they name, with the index saved and the last matches written before the state is saved again (it
-    was distrusted when loaded). A run is ``clusters_done`` only after both."""
+                   run_id: str) -> tuple[list, dict, list]:
+    """Update the clusters of ``fresh`` documents' matches (and the claim events), then the derivations of
+    the document pairs they name, with the index saved and the last matches written before the state is
+    saved again (it was distrusted when loaded). A run is ``clusters_done`` only after both."""
     clusters: list[dict] = []
     times: dict[str, float] = {}
+    events: list[dict] = []
     try:
         if state is not None and fresh:
-            clusters, times = update_clusters(store, quote(state), quote(reuse_out["rows"]), quote(fresh))
+            clusters, times, events = update_clusters(store, quote(state), quote(reuse_out["rows"]), quote(fresh),
+                                                      run_id)
             t = time.monotonic()
             reuse_out["derivations_new"] = update_derivations(store, quote(state), quote(reuse_out["rows"]), run_id)
             times["derivations"] = round(time.monotonic() - t, 3)
@@ -186,7 +191,7 @@ def _cluster_stage(store: Store, directory: Path, state: ClusterState | None, fr
         reuse_out["saved"].result()
     if state is not None:
         derived_state.save_cluster_state(store, state, directory)
-    return clusters, times
+    return clusters, times, events
 
 
 def _passage_stage(store: Store, groups: list[tuple[str, list[str]]], spans: dict) -> tuple[int, int]:
@@ -247,8 +252,11 @@ def _run_name() -> str:
       description="Ingest documents, flag boilerplate, find reused passages across outlets, store with provenance.")
 def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: str | None = None,
            field_map: dict[str, str] | None = None, db: str | None = None, batch_size: int = 1000,
-           workers: int = 1, reprocess: bool = False) -> dict:
+           workers: int = 1, reprocess: bool = False, only: list[str] | None = None) -> dict:
     """Run the whole pipeline on ``paths`` (default: the bundled seeds) and return a summary.
+
+    ``only``: read just these files or folders among the inputs under ``paths`` (what a watcher
+    saw change); manifest rows naming other inputs are then not reported as unused.
 
     ``workers`` > 1 forks that many processes inside the analysis and alignment
     tasks (inputs are inherited, not shipped); with a Dask task runner keep it 1
@@ -264,6 +272,10 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
     logger = get_run_logger()
     t0 = time.monotonic()
     settings = load_settings(db)
+    alert_outlets()  # a bad NEWSDEDUP_ALERT_OUTLETS fails the run here, before anything is written
+    held = resident.active()  # a served process: derived state kept in memory between runs
+    if held is not None:
+        held.begin_run()
     if not paths:
         paths, default_manifest = seeds_inputs()
         manifest = manifest or default_manifest
@@ -277,10 +289,11 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
     bar = ProgressArtifact()
 
     ctx, manifest_rejects = open_context(field_map=field_map, manifest=manifest, default_outlet=outlet, input_files=[])
-    listing, ctx.digests, manifest_file = list_input_files(paths, ctx.skip_real, manifest)
+    listing, ctx.digests, manifest_file = list_input_files(paths, ctx.skip_real, manifest, only)
     plan = intake.plan_inputs(listing, ctx.digests, store.known_inputs, manifest_file, reprocess=reprocess,
                               options=intake.reading_options(field_map, outlet, manifest_file))
-    params = {"paths": paths, "manifest": manifest, "outlet": outlet, "field_map": field_map, "batch_size": batch_size}
+    params = {"paths": paths, "manifest": manifest, "outlet": outlet, "field_map": field_map, "batch_size": batch_size,
+              **({"only": sorted(map(str, only))} if only is not None else {})}
     run_id = record_run_start(store, {
         "run_key": run_key(params, plan.key_inputs()),
         "status": "running", "started_at": datetime.now(timezone.utc), "ended_at": None,
@@ -296,7 +309,8 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
     try:
         read = {"stats": {}, "input_files": [], "inserted": [], "inserted_seqs": [], "rejects_by_reason": []}
         if plan.to_read or plan.rejects or not plan.entries:  # something to read, or a path to reject
-            read = _read_stage(store, plan, ctx, manifest_rejects, manifest, run_id, batch_size, workers, directory)
+            read = _read_stage(store, plan, ctx, manifest_rejects, manifest, run_id, batch_size, workers, directory,
+                               every_input=only is None)
         timings["read_analyze"] = round(time.monotonic() - t0, 3)
 
         with store.lock("reuse"):
@@ -323,7 +337,7 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
             timings.update(reuse_out["timings"])
             t = time.monotonic()
             progress.stage("clusters", 1)
-            clusters, cluster_times = _cluster_stage(store, directory, state, fresh, reuse_out, run_id)
+            clusters, cluster_times, events = _cluster_stage(store, directory, state, fresh, reuse_out, run_id)
             if state is not None:
                 aligned(-(-len(work) // batch_size))  # every batch's matches are stored
                 for r in [run_id, *(o["_id"] for o in orphans)]:
@@ -331,6 +345,9 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
             progress.finish("clusters")
             timings.update(cluster_times)
             timings["cluster"] = round(time.monotonic() - t, 3)
+            t = time.monotonic()
+            claim_events = emit_claim_events(events)  # after the clusters are written: the claims are there
+            timings["claim_events"] = round(time.monotonic() - t, 3)
             t = time.monotonic()
             spans = cluster_update.passage_spans(clusters, state, [*redo.passages_only, *redo.index_only])
             passages_new, boilerplate_new = _passage_stage(store, redo.passage_groups(read["inserted"]), spans)
@@ -351,22 +368,23 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
                   "candidate_pairs": reuse_out["pairs"], "clusters": len(clusters),
                   "derivations": reuse_out.get("derivations_new", 0), "rejects": st.get("rejects", 0),
                   "input_files_read": st.get("input_files", 0), "input_files_skipped": len(plan.skipped),
-                  "recovered_runs": len(orphans), "recovered_documents": len(redo)}
+                  "recovered_runs": len(orphans), "recovered_documents": len(redo), "claim_events": claim_events}
         # a killed run may have stopped between a write and its running total: count anew after a recovery
         totals = store.recount() if orphans else store.counts()
         timings["total"] = round(time.monotonic() - t0, 3)
         nothing_read = counts["documents_read"] == 0 and counts["rejects"] > 0 and not plan.skipped
         status = "completed" if not nothing_read else "completed-nothing-read"
+        state_from = dict(held.last) if held is not None else None  # what came from memory, kind by kind
         record_run_end(store, run_id, {"status": status, "ended_at": datetime.now(timezone.utc),
                                        "counts": counts, "totals": totals, "timings": timings,
                                        "rejects_by_reason": read["rejects_by_reason"],
-                                       "input_files": read["input_files"]})
+                                       "input_files": read["input_files"], "resident_state": state_from})
         _publish_artifacts(store, counts, totals, run_id, clusters, set(fresh))
         bar.done()
         logger.info("run %s %s: %s", run_id, status, counts)
         return {"run_id": run_id, "status": status, "counts": counts, "totals": totals, "timings": timings,
                 "rejects_by_reason": read["rejects_by_reason"], "nothing_read": nothing_read,
-                "database": settings.db_name}
+                "database": settings.db_name, "resident_state": state_from}
     except BaseException as exc:
         stopped = isinstance(exc, (KeyboardInterrupt, TerminationSignal))
         try:

@@ -16,17 +16,19 @@ from typing import Any
 from prefect import task
 
 from newsdedup import progress
-from newsdedup.config import Settings
+from newsdedup.config import Settings, alert_outlets
 from newsdedup.db import Store
 from newsdedup.flows.runtime import COMPUTE_TASK, DB_TASK
-from newsdedup.tasks import analyze, cluster_update, derived_state, intake, reuse
+from newsdedup.tasks import analyze, claim_events, cluster_update, derived_state, intake, reuse
 from newsdedup.tasks.align import align_pairs
 from newsdedup.tasks.cluster_state import ClusterState
 from newsdedup.tasks.derivation import run_derivations
 from newsdedup.tasks.line_stats import merged
-from newsdedup.tasks.readers import InputEntry, ReadContext, digest_file, digest_inputs, list_inputs, read_inputs
+from newsdedup.tasks.readers import (InputEntry, ReadContext, digest_file, digest_inputs, list_inputs, read_inputs,
+                                     within)
 from newsdedup.tasks.records import expand_passages
 from newsdedup.tasks.recovery import settle_passage_groups
+from newsdedup.web.links import claim_url, configured_base_url
 
 
 @task(name="open-store", **DB_TASK)
@@ -35,9 +37,11 @@ def open_store(settings: Settings) -> Store:
 
 
 @task(name="list-inputs", **COMPUTE_TASK)
-def list_input_files(paths: list[str], skip_real: set[str], manifest: str | None) -> tuple[list, dict, Any]:
-    """Every input file under ``paths`` (one walker for all inputs) and the manifest, each with its sha256."""
-    listing = list(list_inputs(paths, skip_real=skip_real))
+def list_input_files(paths: list[str], skip_real: set[str], manifest: str | None, only: list[str] | None
+                     ) -> tuple[list, dict, Any]:
+    """Every input file under ``paths`` (one walker for all inputs; ``only``: just those files or folders
+    among them) and the manifest, each with its sha256."""
+    listing = within(list_inputs(paths, skip_real=skip_real), only)
     return listing, digest_inputs(x for x in listing if isinstance(x, InputEntry)), digest_file(manifest)
 
 
@@ -50,13 +54,13 @@ def record_run_start(store: Store, run: dict) -> str:
 
 @task(name="outlet-statistics", task_run_name="outlet-statistics-{label}", **DB_TASK)
 def outlet_statistics(store: Store, items: list, entries: list[InputEntry], ctx: ReadContext, manifest: str | None,
-                      skipped: list[InputEntry], directory: Path, label: str) -> tuple:
+                      skipped: list[InputEntry], every_input: bool, directory: Path, label: str) -> tuple:
     """First pass (:func:`~newsdedup.tasks.intake.first_pass`): every input read once, which documents are
     new, and per outlet how often each line recurs, stored documents' counts included."""
     ctx = ctx.fresh()
     progress.stage("scan", len(entries))
-    first = intake.first_pass(chain(items, _files_counted(read_inputs(entries, ctx, manifest=manifest, skipped=skipped),
-                                                          ctx)), store.existing_doc_ids, directory)
+    read = read_inputs(entries, ctx, manifest=manifest, skipped=skipped, unused=every_input)
+    first = intake.first_pass(chain(items, _files_counted(read, ctx)), store.existing_doc_ids, directory)
     progress.finish("scan")
     stored, from_file = derived_state.load_line_stats(store, directory, store.line_key_rows,
                                                       store.counts()["documents"])
@@ -107,24 +111,35 @@ def store_matches(store: Store, rows: list[dict]) -> int:
 
 
 @task(name="update-clusters", **DB_TASK)
-def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fresh: list[str]
-                    ) -> tuple[list[dict], dict[str, float]]:
+def update_clusters(store: Store, state: ClusterState, new_rows: list[dict], fresh: list[str], run_id: str
+                    ) -> tuple[list[dict], dict[str, float], list[dict]]:
     """Recompute the clusters this run's matches change (:mod:`~newsdedup.tasks.cluster_update`), write
-    them while the passages of earlier documents to re-point are worked out, then re-point those."""
+    them while the passages of earlier documents to re-point and the claim events
+    (:mod:`~newsdedup.tasks.claim_events`) are worked out, then re-point those passages."""
     upd = cluster_update.recompute_clusters(state, new_rows, fresh, store.get_clusters, store.get_documents)
     if not upd.clusters and not upd.stale:
-        return [], upd.times
+        return [], upd.times, []
     t = time.monotonic()
     with ThreadPoolExecutor(max_workers=1) as pool:
         written = pool.submit(store.write_clusters, upd.clusters, upd.stale, dict(state.sha))
         changes = cluster_update.passage_changes(upd, state, store.get_documents)
+        events = _claim_events(store, upd, state, run_id)
         shas, _ = written.result()
     upd.times["cluster_write"] = round(time.monotonic() - t, 3)
     t = time.monotonic()
     store.set_passage_clusters(changes)
     cluster_update.record_in_state(state, upd, shas)
     upd.times["cluster_repoint"] = round(time.monotonic() - t, 3)
-    return upd.clusters, upd.times
+    return upd.clusters, upd.times, events
+
+
+def _claim_events(store: Store, upd: cluster_update.ClusterUpdate, state: ClusterState, run_id: str) -> list[dict]:
+    """The claim events of an update, compared with the stored clusters (read before they are replaced),
+    linked to the claim explorer when ``NEWSDEDUP_WEB_URL`` is set."""
+    web = configured_base_url()
+    return claim_events.claim_events(
+        upd, state, lambda ids: store.get_clusters(ids, cluster_update.SUMMARY_FIELDS), threshold=alert_outlets(),
+        run_id=run_id, database=store.db_name, link=(lambda cid: claim_url(web, cid)) if web else None)
 
 
 @task(name="update-derivations", **DB_TASK)

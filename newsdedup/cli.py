@@ -133,6 +133,7 @@ def _run_flow(args: argparse.Namespace) -> int:
     _check_manifest(args.manifest)
     if args.batch_size < 1 or args.workers < 0:
         raise CommandError("--batch-size must be at least 1 and --workers at least 0", EXIT_USAGE)
+    _alert_outlets(args)
     check_home(settings, "the candidate index")
     check_database(settings)
     _ensure_prefect_api(settings, quiet=args.quiet)
@@ -365,12 +366,41 @@ def cmd_web(args: argparse.Namespace) -> int:
     return 0
 
 
+def _alert_outlets(args: argparse.Namespace) -> None:
+    """``--alert-outlets N`` is ``NEWSDEDUP_ALERT_OUTLETS=N`` for the runs of this command."""
+    from .config import ALERT_OUTLETS_ENV, alert_outlets
+
+    if getattr(args, "alert_outlets", None) is not None:
+        os.environ[ALERT_OUTLETS_ENV] = str(args.alert_outlets)
+    try:
+        alert_outlets()
+    except ValueError as exc:
+        given = getattr(args, "alert_outlets", None) is not None
+        raise CommandError(str(exc).replace(ALERT_OUTLETS_ENV, "--alert-outlets") if given else str(exc),
+                           EXIT_USAGE) from exc
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    if not args.cron and not args.watch:
+        raise CommandError("serve needs --cron EXPR, --watch, or both", EXIT_USAGE)
+    if args.fresh_process and args.watch:
+        raise CommandError("--watch runs in the serving process; it cannot be combined with --fresh-process",
+                           EXIT_USAGE)
+    if args.limit < 1:
+        raise CommandError("--limit must be at least 1", EXIT_USAGE)
+    if args.limit != 1 and not args.fresh_process:
+        raise CommandError("runs in the serving process go one at a time; --limit above 1 needs --fresh-process",
+                           EXIT_USAGE)
+    if args.debounce <= 0:
+        raise CommandError("--debounce must be a positive number of seconds", EXIT_USAGE)
+    if args.workers < 0:
+        raise CommandError("--workers must be at least 0", EXIT_USAGE)
+    if not (args.verbose or os.environ.get("NEWSDEDUP_DEBUG")):  # one line per run on stdout; --verbose: Prefect's logs
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     settings = load_settings(args.db)
     field_map = _field_map(args.map)
     _check_manifest(args.manifest)
-    if args.limit < 1:
-        raise CommandError("--limit must be at least 1", EXIT_USAGE)
+    _alert_outlets(args)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         print(f"newsdedup: note: {', '.join(missing)} does not exist yet; each run reads what is there",
@@ -378,10 +408,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     check_home(settings, "the candidate index")
     check_database(settings)
     _ensure_prefect_api(settings)
-    from .flows.serve import serve
+    if args.fresh_process:
+        from .flows.serve import serve
 
-    serve(paths=args.paths, cron=args.cron, manifest=args.manifest, outlet=args.outlet, field_map=field_map,
-          db=settings.db_name, name=args.name, limit=args.limit)
+        serve(paths=args.paths, cron=args.cron, manifest=args.manifest, outlet=args.outlet, field_map=field_map,
+              db=settings.db_name, name=args.name, limit=args.limit)
+        return 0
+    from .flows.resident import ServeOptions, serve_resident
+
+    serve_resident(ServeOptions(paths=args.paths, cron=args.cron, watch=args.watch, debounce=args.debounce,
+                                manifest=args.manifest, outlet=args.outlet, field_map=field_map, db=settings.db_name,
+                                name=args.name, workers=args.workers or default_workers()))
     return 0
 
 
@@ -420,6 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes for analysis and alignment (default: the cores available, at most 8); "
                         "with --dask: workers of a local cluster")
     r.add_argument("--dask", metavar="ADDRESS|local", help="run tasks on a Dask cluster (prefect-dask)")
+    r.add_argument("--alert-outlets", type=int, metavar="N",
+                   help="emit newsdedup.claim.reached-outlets when a claim reaches N outlets "
+                        "(default: NEWSDEDUP_ALERT_OUTLETS or 3)")
     r.add_argument("--json", action="store_true", help="print the run summary as one JSON object")
     r.add_argument("-q", "--quiet", action="store_true",
                    help="no progress display and no server notices on stderr (the summary is still printed)")
@@ -479,17 +519,34 @@ def build_parser() -> argparse.ArgumentParser:
     for x in ds.choices.values():
         x.set_defaults(func=cmd_db)
 
-    s = sub.add_parser("serve", parents=[common], help="serve the ingest flow on a schedule (Prefect deployment)",
-                       description="Serve the ingest flow as a Prefect deployment on a cron schedule until "
-                                   "Ctrl-C; each run ingests only what is new in PATH.")
+    s = sub.add_parser("serve", parents=[common],
+                       help="serve the ingest flow (Prefect deployment) on a schedule and/or as files arrive",
+                       description="Serve the ingest flow as a Prefect deployment on a cron schedule and/or "
+                                   "(--watch) as files arrive in PATH, until Ctrl-C; each run ingests only what is "
+                                   "new. Runs execute in this process, one at a time, with the candidate index, "
+                                   "cluster state and line counts kept in memory between them.")
     s.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to ingest on every run")
-    s.add_argument("--cron", required=True, metavar="EXPR", help='cron schedule, e.g. "*/15 * * * *"')
+    s.add_argument("--cron", metavar="EXPR", help='cron schedule, e.g. "*/15 * * * *"')
+    s.add_argument("--watch", action="store_true",
+                   help="also run as soon as files appear or change in PATH (only those files are read)")
+    s.add_argument("--debounce", type=float, default=1.0, metavar="SECONDS",
+                   help="with --watch: start a run once nothing changed in PATH for this long (default 1)")
+    s.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="processes for analysis and alignment (default: the cores available, at most 8)")
+    s.add_argument("--alert-outlets", type=int, metavar="N",
+                   help="emit newsdedup.claim.reached-outlets when a claim reaches N outlets "
+                        "(default: NEWSDEDUP_ALERT_OUTLETS or 3)")
+    s.add_argument("--fresh-process", action="store_true",
+                   help="run each flow run in a new process (Prefect's runner) instead of this one: nothing "
+                        "is kept in memory between runs")
     s.add_argument("--manifest", metavar="FILE", help="CSV file,outlet,url,published,title for .txt inputs")
     s.add_argument("--outlet", metavar="NAME", help="outlet for inputs without one")
     s.add_argument("--map", metavar="FIELD=SOURCE,...", help="rename JSON record fields, e.g. text=content")
     s.add_argument("--name", default="newsdedup-ingest", metavar="NAME",
                    help="deployment name (default newsdedup-ingest; shown as ingest/NAME)")
-    s.add_argument("--limit", type=int, default=1, metavar="N", help="at most N runs at the same time (default 1)")
+    s.add_argument("--limit", type=int, default=1, metavar="N",
+                   help="with --fresh-process: at most N runs at the same time (default 1)")
+    s.add_argument("-v", "--verbose", action="store_true", help="show Prefect's flow and task logs on stderr")
     s.set_defaults(func=cmd_serve)
 
     w = sub.add_parser("web", parents=[common], help="serve the claim explorer (read-only web pages) and print its URL")

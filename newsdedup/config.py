@@ -38,3 +38,22 @@ _PASSWORD_RE = re.compile(r"(?P<scheme>mongodb(?:\+srv)?://)(?P<user>[^:@/]*):(?
 def redact_uri(uri: str) -> str:
     """The connection string with its password replaced by ``***``: safe to print or store."""
     return _PASSWORD_RE.sub(lambda m: f"{m['scheme']}{m['user']}:***@", uri)
+
+
+ALERT_OUTLETS_ENV = "NEWSDEDUP_ALERT_OUTLETS"
+DEFAULT_ALERT_OUTLETS = 3
+
+
+def alert_outlets() -> int:
+    """How many outlets make a claim worth a ``newsdedup.claim.reached-outlets`` event
+    (``NEWSDEDUP_ALERT_OUTLETS``, default 3, at least 2)."""
+    raw = (os.environ.get(ALERT_OUTLETS_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_ALERT_OUTLETS
+    try:
+        n = int(raw)
+    except ValueError:
+        raise ValueError(f"{ALERT_OUTLETS_ENV}={raw!r}: expected a whole number of outlets (2 or more)") from None
+    if n < 2:
+        raise ValueError(f"{ALERT_OUTLETS_ENV}={raw!r}: a claim spreads from 2 outlets up; give 2 or more")
+    return n

@@ -471,12 +471,13 @@ class Store:
                                             "members.end": 1}, sort=[("_id", 1)]):
             yield c["_id"], c.get("content_sha"), [(m["doc_id"], m["start"], m["end"]) for m in c.get("members") or ()]
 
-    def get_clusters(self, ids: Iterable[str]) -> dict[str, dict]:
-        """Stored cluster documents by id (whole, with members)."""
+    def get_clusters(self, ids: Iterable[str], fields: Sequence[str] | None = None) -> dict[str, dict]:
+        """Stored cluster documents by id (whole, with members, unless ``fields`` names what to read)."""
         ids = sorted(set(ids))
         out: dict[str, dict] = {}
+        proj = {f: 1 for f in fields} if fields is not None else None
         for i in range(0, len(ids), IN_CHUNK):
-            for c in self.db.clusters.find({"_id": {"$in": ids[i:i + IN_CHUNK]}}):
+            for c in self.db.clusters.find({"_id": {"$in": ids[i:i + IN_CHUNK]}}, proj):
                 out[c["_id"]] = c
         return out
 

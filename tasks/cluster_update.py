@@ -10,6 +10,9 @@ with the right ``cluster_id``), and finally records the result in the cluster st
 Plain functions over the :class:`~newsdedup.tasks.cluster_state.ClusterState` and two readers the
 caller passes (stored clusters by id, stored documents by id with a projection): the writes are the
 caller's, so it can overlap them with the work here.
+
+It keeps what the stored clusters it read were (``ClusterUpdate.previous``) so that
+:mod:`~newsdedup.tasks.claim_events` can tell what the run changed for claims spreading.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from .rewrite import REWRITE
 from .reuse import cluster_spans, match_from_row, passage_cluster_changes
 
 __all__ = ["ClusterUpdate", "recompute_clusters", "passage_changes", "record_in_state", "passage_spans",
-           "CLUSTER_DOC_FIELDS"]
+           "CLUSTER_DOC_FIELDS", "SUMMARY_FIELDS"]
 
 CLUSTER_DOC_FIELDS = {"external_id": 1, "outlet": 1, "published": 1, "ingest_seq": 1, "text": 1}  # what members need
 ReadClusters = Callable[[list[str]], Mapping[str, Mapping[str, Any]]]
 ReadDocs = Callable[[Iterable[str], Mapping[str, int]], Mapping[str, Mapping[str, Any]]]
+SUMMARY_FIELDS = ("outlets", "n_outlets", "kind")  # what the claim events need of a stored cluster
 
 
 @dataclass
@@ -45,6 +49,7 @@ class ClusterUpdate:
     attribs: dict = field(default_factory=dict)
     segments: Mapping[str, Mapping[str, Any]] | None = None
     times: dict[str, float] = field(default_factory=dict)
+    previous: dict[str, dict] = field(default_factory=dict)  # stored clusters read meanwhile: SUMMARY_FIELDS
 
 
 def recompute_clusters(state: ClusterState, new_rows: Sequence[Mapping[str, Any]], fresh: Sequence[str],
@@ -63,13 +68,20 @@ def recompute_clusters(state: ClusterState, new_rows: Sequence[Mapping[str, Any]
     if not touched:
         return ClusterUpdate()
     first = all(d in fresh_set for d in state.documents())  # nothing matched before this run: all are connected
+    previous: dict[str, dict] = {}
+
+    def reading(ids: list[str]) -> Mapping[str, Mapping[str, Any]]:
+        got = read_clusters(ids)  # whole stored clusters: what they were is kept for the claim events
+        previous.update((cid, {k: c.get(k) for k in SUMMARY_FIELDS if k in c}) for cid, c in got.items())
+        return got
+
     if not first:
         # grown from the stored clusters: nothing to walk, only new passages' documents read
-        grown = grow_clusters(state, [r["_id"] for r in new_rows], fresh_set, read_clusters,
+        grown = grow_clusters(state, [r["_id"] for r in new_rows], fresh_set, reading,
                               lambda ids: read_docs(ids, CLUSTER_DOC_FIELDS))
         if grown is not None:
             return ClusterUpdate(grown.clusters, grown.stale, grown.earlier, grown.attribs, None,
-                                 {"cluster_grow": round(time.monotonic() - t, 3)})
+                                 {"cluster_grow": round(time.monotonic() - t, 3)}, previous)
     return _rebuild(state, fresh_set, touched, first, read_docs)
 
 

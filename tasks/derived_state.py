@@ -13,6 +13,10 @@ run (another host, another copy of the home) wrote in between, a half-written sa
 database dropped and filled again never pass. A stage that is about to change what a file
 summarises clears its token first (:func:`distrust`), so a run killed midway leaves files the
 next run rebuilds instead of trusting.
+
+In a served process (:mod:`~newsdedup.tasks.resident`) the saved objects also stay in memory under
+their token; a load takes them back while the database still names that token, and reads the
+files (or rebuilds) otherwise, exactly as a fresh process would.
 """
 
 from __future__ import annotations
@@ -30,11 +34,12 @@ from .candidates import CandidateIndex
 from .cluster_state import ClusterState
 from .ids import stable_id
 from .line_stats import LineStats, Row
+from .resident import active
 from .reuse import PreparedStore, prepare_docs
 from .search_index import SearchIndex
 
 __all__ = ["Meta", "index_dir", "save_with_token", "distrust", "load_index", "save_index", "load_cluster_state",
-           "save_cluster_state", "load_line_stats", "save_line_stats", "search_dir", "load_search_index",
+           "save_cluster_state", "load_line_stats", "save_line_stats", "warm", "search_dir", "load_search_index",
            "CLUSTER_STATE", "LINE_STATS"]
 
 CLUSTER_STATE = "clusters.pkl"  # next to the candidate index
@@ -55,11 +60,13 @@ def index_dir(home: Path, uri: str, db_name: str) -> Path:
     return Path(home) / "index" / f"{db_name}-{stable_id(uri, db_name, length=16)}"
 
 
-def save_with_token(meta: Meta, key: str, write: Callable[[str], Any], **fields: Any) -> None:
-    """Write derived state with a new token (``write(token)``), then name that token in ``meta[key]``."""
+def save_with_token(meta: Meta, key: str, write: Callable[[str], Any], **fields: Any) -> str:
+    """Write derived state with a new token (``write(token)``), then name that token in ``meta[key]``;
+    returns the token."""
     token = stable_id(key, time.time_ns(), os.getpid())
     write(token)
     meta.set_meta(key, {"token": token, **fields})
+    return token
 
 
 def distrust(meta: Meta, key: str) -> None:
@@ -71,6 +78,21 @@ def _token(meta: Meta, key: str) -> str | None:
     return (meta.get_meta(key) or {}).get("token")
 
 
+def _resident(directory: Path, key: str, token: str | None) -> Any | None:
+    """What this process kept in memory for ``key`` under ``token`` (None: not a served process,
+    nothing kept, or kept under another token: the database changed since)."""
+    holder = active()
+    return holder.take(directory, key, token) if holder is not None else None
+
+
+def _keep(directory: Path, key: str, token: str, value: Any) -> bool:
+    holder = active()
+    if holder is None:
+        return False
+    holder.keep(directory, key, token, value)
+    return True
+
+
 # ---------------------------------------------------------------------------- index + prepared documents
 def load_index(meta: Meta, directory: Path, doc_ids: Callable[[], Iterable[str]],
                read_docs: Callable[[list[str]], Iterable[Mapping[str, Any]]]
@@ -78,14 +100,13 @@ def load_index(meta: Meta, directory: Path, doc_ids: Callable[[], Iterable[str]]
     """The candidate index and prepared-document store of ``directory`` if their token is current, else
     both rebuilt from the documents ``doc_ids()`` names (read with ``read_docs``). The third value is
     how many documents a rebuild indexed (None: the saved ones were used)."""
-    token_file = directory / "TOKEN"
-    token = token_file.read_text().strip() if token_file.exists() else None
     current = _token(meta, "index")
-    if current and token == current:
-        try:
-            return CandidateIndex.load(directory), PreparedStore(directory / "prepared"), None
-        except ValueError:  # an index written by an older version (no word frequencies): rebuilt below
-            pass
+    held = _resident(directory, "index", current)
+    if held is not None:
+        return held[0], held[1], None
+    loaded = _index_from_disk(directory, current)
+    if loaded is not None:
+        return loaded[0], loaded[1], None
     shutil.rmtree(directory / "prepared", ignore_errors=True)
     prepared = PreparedStore(directory / "prepared")
     index = CandidateIndex()
@@ -99,15 +120,28 @@ def load_index(meta: Meta, directory: Path, doc_ids: Callable[[], Iterable[str]]
     return index, prepared, len(ids)
 
 
-def save_index(meta: Meta, index: CandidateIndex, prepared: PreparedStore, directory: Path) -> None:
+def _index_from_disk(directory: Path, current: str | None) -> tuple[CandidateIndex, PreparedStore] | None:
+    token_file = directory / "TOKEN"
+    token = token_file.read_text().strip() if token_file.exists() else None
+    if current and token == current:
+        try:
+            return CandidateIndex.load(directory), PreparedStore(directory / "prepared")
+        except ValueError:  # an index written by an older version (no word frequencies): rebuilt
+            pass
+    return None
+
+
+def save_index(meta: Meta, index: CandidateIndex, prepared: PreparedStore, directory: Path) -> bool:
     """Save the index and the prepared store, then name a new token in the file and the database.
     The old token file goes first: a run killed halfway through the writes leaves a mix of old and
-    new files, which the next run must rebuild rather than trust."""
+    new files, which the next run must rebuild rather than trust. True when a served process keeps
+    both in memory (the prepared store is then left open: the caller closes it only on False)."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "TOKEN").unlink(missing_ok=True)
     index.save(directory)
     prepared.save()
-    save_with_token(meta, "index", (directory / "TOKEN").write_text, documents=len(index))
+    token = save_with_token(meta, "index", (directory / "TOKEN").write_text, documents=len(index))
+    return _keep(directory, "index", token, (index, prepared))
 
 
 # ---------------------------------------------------------------------------- cluster state
@@ -116,7 +150,10 @@ def load_cluster_state(meta: Meta, directory: Path, rebuild: Callable[[], Cluste
     """The cluster state saved by the last run if the database says it is current, else ``rebuild()``
     (from the stored matches and clusters); then marked not current until :func:`save_cluster_state`,
     because matches and clusters are about to change. The flag says whether it was rebuilt."""
-    state = ClusterState.load(directory / CLUSTER_STATE, _token(meta, "cluster_state"))
+    token = _token(meta, "cluster_state")
+    state = _resident(directory, "cluster_state", token)
+    if state is None:
+        state = ClusterState.load(directory / CLUSTER_STATE, token)
     rebuilt = state is None
     if state is None:
         state = rebuild()
@@ -125,21 +162,57 @@ def load_cluster_state(meta: Meta, directory: Path, rebuild: Callable[[], Cluste
 
 
 def save_cluster_state(meta: Meta, state: ClusterState, directory: Path) -> None:
-    save_with_token(meta, "cluster_state", lambda token: state.save(directory / CLUSTER_STATE, token),
-                    matches=state.n_matches, clusters=state.n_clusters)
+    token = save_with_token(meta, "cluster_state", lambda token: state.save(directory / CLUSTER_STATE, token),
+                            matches=state.n_matches, clusters=state.n_clusters)
+    _keep(directory, "cluster_state", token, state)
 
 
 # ---------------------------------------------------------------------------- per-outlet line counts
 def load_line_stats(meta: Meta, directory: Path, rows: Callable[[int | None], Iterable[Row]], total: int
                     ) -> tuple[LineStats, bool]:
     """The line counts over every stored document (:meth:`LineStats.current`) and whether the saved
-    file could be used."""
-    return LineStats.current(directory / LINE_STATS, _token(meta, "line_stats"), rows, total)
+    counts (in memory or on disk) could be used."""
+    token = _token(meta, "line_stats")
+    return LineStats.current(directory / LINE_STATS, token, rows, total,
+                             loaded=_resident(directory, "line_stats", token))
 
 
-def save_line_stats(meta: Meta, stats: LineStats, directory: Path) -> None:
-    save_with_token(meta, "line_stats", lambda token: stats.save(directory / LINE_STATS, token),
-                    documents=stats.n_docs, max_seq=stats.max_seq)
+def save_line_stats(meta: Meta, stats: LineStats, directory: Path, *, changed: bool = True) -> None:
+    """Save the counts with a new token; ``changed=False`` (no document was added to them, the saved
+    file still serves) writes nothing and only keeps them in memory under the current token."""
+    if changed:
+        token = save_with_token(meta, "line_stats", lambda token: stats.save(directory / LINE_STATS, token),
+                                documents=stats.n_docs, max_seq=stats.max_seq)
+    else:
+        token = _token(meta, "line_stats")
+    if token:
+        _keep(directory, "line_stats", token, stats)
+
+
+# ---------------------------------------------------------------------------- warming a served process
+def warm(meta: Meta, directory: Path) -> dict[str, bool]:
+    """Read the saved state whose token the database names into memory, so a served process's first
+    run does not wait for it (nothing is rebuilt here: a run rebuilds what could not be read). Call it
+    under the lock the runs take (no run may be saving meanwhile). Which parts were loaded, by kind."""
+    if active() is None:
+        return {}
+    out = {}
+    token = _token(meta, "index")
+    loaded = _index_from_disk(directory, token) if token else None
+    if loaded is not None:
+        _keep(directory, "index", token, loaded)
+    out["index"] = loaded is not None
+    token = _token(meta, "cluster_state")
+    state = ClusterState.load(directory / CLUSTER_STATE, token)
+    if state is not None:
+        _keep(directory, "cluster_state", token, state)
+    out["cluster_state"] = state is not None
+    token = _token(meta, "line_stats")
+    stats = LineStats.load(directory / LINE_STATS, token)
+    if stats is not None:
+        _keep(directory, "line_stats", token, stats)
+    out["line_stats"] = stats is not None
+    return out
 
 
 # ---------------------------------------------------------------------------- the search index

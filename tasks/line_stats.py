@@ -75,13 +75,14 @@ class LineStats:
 
     @classmethod
     def current(cls, path: Path, token: str | None, rows: Callable[[int | None], Iterable[Row]],
-                total: int) -> tuple["LineStats", bool]:
-        """The counts over every stored document, and whether the saved file could be used.
+                total: int, loaded: "LineStats | None" = None) -> tuple["LineStats", bool]:
+        """The counts over every stored document, and whether the saved counts could be used.
 
         ``rows(seq)`` yields ``(outlet, ingest_seq, line_keys)`` of the documents stored with a larger
         ``ingest_seq``, ``rows(None)`` of every stored document (the fallback); ``total`` is the
-        database's document count."""
-        st = cls.load(path, token)
+        database's document count. ``loaded``: the counts saved under ``token`` when the caller has
+        them in memory already (then the file is not read)."""
+        st = loaded if loaded is not None else cls.load(path, token)
         if st is not None:
             st.add_all(rows(st.max_seq))
             if st.n_docs == total:

@@ -96,10 +96,14 @@ def match_documents(work: Sequence[str], batch_size: int, index: CandidateIndex,
             cache.add(p)
         index.add([p for p in prepared if p.doc_id not in index], commit=False)
         progress.advance("index", len(ids))
+    t_commit = time.monotonic()
     index.commit()
     progress.finish("index")
+    t_common = time.monotonic()
     rarity = index.rarity()  # document frequencies of the whole corpus, this run's documents included
     times["reuse_prepare_index"] += time.monotonic() - t
+    times["reuse_index_commit"] = t_common - t_commit  # of which: merging the postings into the index ...
+    times["reuse_rarity"] = time.monotonic() - t_common  # ... and the corpus's word rarity
     progress.stage("align", len(work))
     for b, ids in enumerate(batches):
         t = time.monotonic()

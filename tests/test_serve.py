@@ -1,8 +1,8 @@
 """Scheduling and monitoring: ``newsdedup serve`` as a real Prefect deployment (test harness API).
 
 The serve process is the real console script; runs are triggered through the Prefect API and executed by
-the served process; what they did is read back from MongoDB (``runs``, ``documents``) and from the Prefect
-API (flow runs, task runs, artifacts).
+the served process (in the process itself: its derived state stays in memory between runs); what they did
+is read back from MongoDB (``runs``, ``documents``) and from the Prefect API (flow runs, task runs, artifacts).
 """
 
 from __future__ import annotations
@@ -163,6 +163,9 @@ def test_serve_deployment_runs_only_what_is_new(served):
         assert [i["path"].rsplit("/", 1)[-1] for i in run3["input_files"]] == [new.name]
         assert db.documents.count_documents({}) == 5
         assert db.documents.find_one({"external_id": new.stem})["run_id"] == run3["run_id"]
+        # the served process ran it with what the first run left in its memory
+        assert run3["resident_state"] == {"line_stats": "memory", "index": "memory", "cluster_state": "memory"}
+        assert run1["resident_state"]["index"] == "not held"  # nothing was saved before the first run
         assert len(db.passages.distinct("doc_id")) == 5
         # manifest rows of files ingested earlier are not reported as rejects again
         assert db.rejects.count_documents({"run_id": run3["run_id"]}) == 0

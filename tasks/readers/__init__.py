@@ -96,10 +96,10 @@ from .inputs import digest_file, digest_inputs, iter_inputs, open_context, read_
 from .manifest import read_manifest
 from .model import DEFAULT_MAX_BYTES, FIELDS, Document, InputEntry, InputFile, ReadContext, Reject
 from .records import parse_map
-from .walk import list_inputs
+from .walk import list_inputs, within
 
 __all__ = [
-    "Document", "Reject", "InputFile", "InputEntry", "ReadContext", "list_inputs", "digest_inputs", "digest_file",
+    "Document", "Reject", "InputFile", "InputEntry", "ReadContext", "list_inputs", "within", "digest_inputs", "digest_file",
     "open_context",
     "read_inputs", "iter_inputs", "parse_map", "read_manifest", "decode_bytes", "FIELDS", "DEFAULT_MAX_BYTES",
 ]

@@ -77,16 +77,18 @@ def digest_file(path: str | Path | None) -> InputFile | None:
 
 
 def read_inputs(entries: Iterable[InputEntry], ctx: ReadContext, *, manifest: str | Path | None = None,
-                skipped: Sequence[InputEntry] = ()) -> Iterator[Document | Reject]:
+                skipped: Sequence[InputEntry] = (), unused: bool = True) -> Iterator[Document | Reject]:
     """Documents and rejects of ``entries``, in order, then a Reject for every manifest row that names
     no input. ``skipped``: inputs not read this time (ingested by an earlier run): their manifest rows
-    are used, not rejected."""
+    are used, not rejected. ``unused=False``: the entries are only some of the inputs (the files a
+    watcher saw change), so rows naming none of them are not rejects."""
     for e in skipped:
         if classify(e.real.name)[0] not in (None, "zip"):
             match_manifest(ctx, [posix(e.display), posix(e.rel), e.real.name])
     for e in entries:
         yield from read_file(e, ctx)
-    yield from _unused_manifest_rows(ctx, manifest)
+    if unused:
+        yield from _unused_manifest_rows(ctx, manifest)
 
 
 def _unused_manifest_rows(ctx: ReadContext, manifest: str | Path | None) -> Iterator[Reject]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 from .model import InputEntry, Reject, posix, safe_path
 
-__all__ = ["list_inputs", "is_junk", "classify", "KINDS"]
+__all__ = ["list_inputs", "within", "is_junk", "classify", "KINDS"]
 
 _JUNK_NAMES = {"thumbs.db", "desktop.ini", "__macosx", "ehthumbs.db"}
 KINDS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".zip": "zip"}
@@ -69,6 +69,29 @@ def list_inputs(paths: Sequence[str | Path], *, skip_real: frozenset[str] | set[
             yield from _walk(given, Path(given), skip_real)
         elif Path(given).name.lower() != "manifest.csv":
             yield InputEntry(safe_path(given), Path(given), safe_path(PurePosixPath(posix(given)).name), True)
+
+
+def within(listing: Iterable[InputEntry | Reject], only: Sequence[str | Path] | None) -> list[InputEntry | Reject]:
+    """The walker's ``listing`` limited to ``only`` (files, or folders holding them), None: all of it.
+
+    Why not walk just those: a file found by walking its folder is shown, stored and matched against
+    the manifest by its place in that folder, so a run over a few changed files of a watched folder
+    must see them exactly as a run over the whole folder does."""
+    if only is None:
+        return list(listing)
+    roots = {os.path.abspath(os.fspath(o)) for o in only}
+
+    def inside(path: str) -> bool:
+        path = os.path.abspath(path)
+        while True:
+            if path in roots:
+                return True
+            parent = os.path.dirname(path)
+            if parent == path:
+                return False
+            path = parent
+
+    return [x for x in listing if inside(os.fspath(x.real) if isinstance(x, InputEntry) else x.source_path)]
 
 
 def _walk(given: str, root: Path, skip_real: frozenset[str] | set[str]) -> Iterator[InputEntry | Reject]:
