@@ -1,0 +1,529 @@
+"""Document-level deduplication: the same article twice is a duplicate, not a claim.
+
+Collections overlap: the same article arrives from two crawls, an API dump and a daily export,
+under other ids and URLs, sometimes with a changed byline, date line, trailing link or widget.
+Matched against each other, such copies would count as reuse, inflate outlet counts and spread,
+and bury real claims. So before a document is analysed for reuse it is checked against the
+documents already kept, and a copy is recorded as a *duplicate* of the first one (the stored
+document keeps its id; the copy keeps its own provenance and gets no passages of its own).
+
+A newcomer duplicates a kept document of the same outlet (or where either has no outlet: a
+copy from another outlet is reuse, a wholly derived article, not a duplicate) when, in this
+order of strength:
+
+``identical``
+    the same text as received (content sha256), or the same text after the normalization used
+    for matching (:func:`~newsdedup.tasks.normalize.normalize_text`);
+``same-body``
+    the same words in the *body*: the text without the boilerplate the document itself shows
+    (widgets, captions, related links, datelines, section labels, scripts, in-document repeats;
+    not the lines learned from the outlet's other documents, which change as the corpus grows,
+    so a body never depends on what else is stored);
+``near``
+    the two bodies are one run of words up to their edges: at most :attr:`DedupParams.edge`
+    words differ at the head and at the tail of each (a byline, a date line or a trailing link
+    that the flags did not catch), and the common run is at least :attr:`DedupParams.min_core`
+    words and :attr:`DedupParams.min_share` of the longer body.
+
+Anything that differs *inside* a body — one changed number in a market report, an added
+paragraph — makes another version, never a duplicate. A body with nothing left after its
+boilerplate is never a duplicate (empty bodies do not identify an article), nor is a short body
+beyond ``identical``. Thresholds and why: ``bench/dedup.py`` and the README.
+
+Cost: a duplicate must cost far less than analysing it. The identity keys are 64-bit hashes;
+``near`` is found through a bottom-k sketch of the body's word 4-grams (k smallest hashes,
+shared by copies that share most of their words) and verified on a compact record per
+document: its first and last :attr:`DedupParams.window` word ids and one hash of the words in
+between (:class:`Signature`); the texts are never read back. :class:`DedupIndex` keeps these
+records in a few numpy arrays saved next to the candidate index (~0.4 KB per document).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from hashlib import blake2b
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .align import ngram_hashes, token_id
+from .normalize import WORD_RE, normalize_text
+from .persist import load_pickle, save_pickle
+
+__all__ = ["DedupParams", "PARAMS", "Signature", "Verdict", "Hit", "DedupIndex", "body_spans", "text_key",
+           "sha_key", "signature", "compare", "outlets_compatible", "LEARNED_REASONS"]
+
+_FORMAT = 1
+
+# Boilerplate reasons that depend on the rest of the corpus (learned from an outlet's documents),
+# so they do not take words out of the body a duplicate is recognised by.
+LEARNED_REASONS = frozenset({"outlet-repeat"})
+
+
+@dataclass(frozen=True, slots=True)
+class DedupParams:
+    """What "nearly identical" means (measured on SaudiNewsNet re-ingested from a second export:
+    ``bench/dedup.py``)."""
+
+    edge: int = 24  # words that may differ at each end of each body (byline, date line, link, widget)
+    min_core: int = 10  # words the common run must have at least, for ``near``
+    max_kept: int = 2  # words an end may share outside the common run (more: an edit inside the text)
+    min_share: float = 0.8  # ... and this share of the longer body
+    min_body: int = 1  # bodies shorter than this (in words) are only ever ``identical``
+    shingle: int = 4  # words per sketch shingle
+    sketch: int = 8  # smallest shingle hashes kept per body
+    min_shared: int = 1  # sketch values a candidate must share
+
+    @property
+    def window(self) -> int:
+        """Word ids kept at each end of a body: every possible start of the common run plus one shingle."""
+        return self.edge + self.shingle
+
+
+PARAMS = DedupParams()
+
+_MASK32 = np.int64(0xFFFFFFFF)
+# Links are never the article's words: a copy that adds «رابط الخبر: http://…» differs by two words, not by
+# the dozens a percent-encoded slug tokenizes into. (Matched on normalized text: lower case.)
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+
+
+def _h64(data: bytes) -> int:
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "little", signed=True)
+
+
+def sha_key(content_sha256: str) -> int:
+    """The received text's sha256 (hex) as a signed 64-bit key."""
+    return int.from_bytes(bytes.fromhex(content_sha256[:16]), "little", signed=True)
+
+
+def text_key(text: str) -> int:
+    """Key of the text after the normalization used for matching (whitespace, letter forms, digits, …)."""
+    return _h64(normalize_text(text).encode("utf-8"))
+
+
+def body_spans(segments: Sequence[Sequence[Any]], flags: Sequence[tuple[bool, str | None]] | None = None
+               ) -> list[tuple[int, int]]:
+    """``(start, end)`` of the segments that make the body, in order.
+
+    ``segments``: stored compact segments (``[start, end, line, sentence, lang, conf, bp, reason]``)
+    with ``flags`` None, or ``(start, end, ...)`` objects/tuples with one ``(flagged, reason)`` per
+    segment in ``flags`` (as :func:`~newsdedup.tasks.boilerplate.flag_boilerplate` returns them).
+    Segments flagged for a reason learned from other documents stay in the body."""
+    out = []
+    for i, seg in enumerate(segments):
+        if flags is None:
+            start, end, bp, reason = seg[0], seg[1], seg[6], seg[7]
+        else:
+            start, end = (seg.start, seg.end) if hasattr(seg, "start") else (seg[0], seg[1])
+            bp, reason = flags[i]
+        if not bp or reason in LEARNED_REASONS:
+            out.append((int(start), int(end)))
+    return out
+
+
+def _low32(ids: np.ndarray) -> np.ndarray:
+    return (ids & _MASK32).astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Signature:
+    """What deduplication knows of one document.
+
+    ``ends``: the first and last ``window`` word ids of the body (low 32 bits), or all of them
+    when the body has at most ``2 * window`` words; ``mid``: a hash of the words in between.
+    ``ids`` (all body word ids) is kept only on a newcomer, for the check; it is not stored."""
+
+    sha: int
+    text: int
+    n: int  # body words
+    body: int | None  # hash of the body words (None: empty body)
+    sketch: np.ndarray  # int64, sorted: the smallest shingle hashes of the body
+    ends: np.ndarray  # int64 (low 32 bits of word ids)
+    mid: int
+    ids: np.ndarray | None = field(default=None, repr=False)
+
+    def compact(self) -> "Signature":
+        """The stored form (no word ids beyond the ends)."""
+        return Signature(self.sha, self.text, self.n, self.body, self.sketch, self.ends, self.mid, None)
+
+
+def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
+              params: DedupParams = PARAMS) -> Signature:
+    """The signature of a text whose body is made of ``spans`` (see :func:`body_spans`)."""
+    words: list[str] = []
+    for s, e in spans:
+        words.extend(WORD_RE.findall(_URL.sub(" ", normalize_text(text[s:e]))))
+    n = len(words)
+    ids = np.fromiter(map(token_id, words), dtype=np.int64, count=n)
+    w = params.window
+    if n <= 2 * w:
+        ends, mid = _low32(ids), 0
+    else:
+        ends = np.concatenate([_low32(ids[:w]), _low32(ids[n - w:])])
+        mid = _h64(ids[w:n - w].tobytes())
+    sh = np.unique(ngram_hashes(ids, params.shingle))[:params.sketch] if n >= params.min_body else np.zeros(0, np.int64)
+    return Signature(sha_key(content_sha256), text_key(text), n, _h64(ids.tobytes()) if n else None,
+                     sh.astype(np.int64), ends, mid, ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """How a newcomer's body lines up with a stored one: the common run and what is left at each end."""
+
+    core: int
+    head_new: int
+    tail_new: int
+    head_old: int
+    tail_old: int
+    kept: int = 0  # words both heads begin with, or both tails end with, outside the common run
+
+    @property
+    def edges(self) -> int:
+        return max(self.head_new, self.tail_new, self.head_old, self.tail_old)
+
+    def share(self, n_new: int, n_old: int) -> float:
+        return self.core / max(1, n_new, n_old)
+
+    def near(self, n_new: int, n_old: int, params: DedupParams = PARAMS) -> bool:
+        return (self.edges <= params.edge and self.kept <= params.max_kept and self.core >= params.min_core
+                and self.share(n_new, n_old) >= params.min_share)
+
+
+def _kgram_low(ids32: np.ndarray, k: int) -> np.ndarray:
+    """Hashes of the word k-grams of low-32-bit ids (the form the stored ends have)."""
+    if len(ids32) < k:
+        return np.zeros(0, np.int64)
+    u = ids32.astype(np.uint64)
+    h = u[: len(u) - k + 1].copy()
+    for j in range(1, k):
+        h = h * np.uint64(0x100000001B3) + u[j: len(u) - k + 1 + j]
+    return h.view(np.int64)
+
+
+def _run_around(eq: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+    """Extend ``[lo, hi)`` over the true values of ``eq`` on both sides (eq[lo:hi] assumed true)."""
+    left = lo
+    while left > 0 and eq[left - 1]:
+        left -= 1
+    right = hi
+    while right < len(eq) and eq[right]:
+        right += 1
+    return left, right
+
+
+def compare(new: Signature, old: Signature, params: DedupParams = PARAMS) -> Verdict | None:
+    """The longest common run of words of ``new`` (with its ``ids``) and a stored ``old`` that starts
+    and ends within ``params.edge`` words of each body's ends, as a :class:`Verdict`; None when
+    there is none (no shared shingle near both heads or tails)."""
+    if new.ids is None:
+        raise ValueError("the newcomer's signature needs its word ids")
+    a = _low32(new.ids)
+    na, nb, k, w, edge = new.n, old.n, params.shingle, params.window, params.edge
+    if na < k or nb < k:
+        return None
+    short = nb <= 2 * w
+    b_head = old.ends if short else old.ends[:w]
+    b_tail = old.ends if short else old.ends[w:]
+    b_tail_at = 0 if short else nb - w  # body position of b_tail[0]
+    ka = _kgram_low(a, k)
+    # shifts d (position in new = position in old + d) suggested by a shingle shared near both heads or tails
+    shifts: set[int] = set()
+    for grams, at in ((_kgram_low(b_head, k), 0), (_kgram_low(b_tail, k), b_tail_at)):
+        if not len(grams):
+            continue
+        order = np.argsort(ka, kind="stable")
+        sk = ka[order]
+        lo = np.searchsorted(sk, grams, side="left")
+        hi = np.searchsorted(sk, grams, side="right")
+        for p, (l, h) in enumerate(zip(lo, hi)):
+            for q in order[l:h]:
+                d = int(q) - (at + p)
+                if -edge <= d <= edge:
+                    shifts.add(d)
+    best: Verdict | None = None
+    for d in sorted(shifts, key=lambda x: (abs(x), x)):
+        v = _verdict_at(a, new, old, d, b_head, b_tail, short, params)
+        if v is not None and (best is None or (v.core, -v.edges) > (best.core, -best.edges)):
+            best = v
+    return best
+
+
+def _verdict_at(a: np.ndarray, new: Signature, old: Signature, d: int, b_head: np.ndarray, b_tail: np.ndarray,
+                short: bool, params: DedupParams) -> Verdict | None:
+    """The common run of new and old when old's word ``p`` sits at new's ``p + d``."""
+    na, nb, w = new.n, old.n, params.window
+    if short:
+        lo, hi = max(0, -d), min(nb, na - d)  # old positions that exist in new
+        if hi <= lo:
+            return None
+        eq = np.zeros(nb, dtype=bool)
+        eq[lo:hi] = b_head[lo:hi] == a[lo + d:hi + d]
+        best = None
+        i = 0
+        while i < nb:  # longest run of equal words
+            if eq[i]:
+                j = i
+                while j < nb and eq[j]:
+                    j += 1
+                if best is None or j - i > best[1] - best[0]:
+                    best = (i, j)
+                i = j
+            else:
+                i += 1
+        if best is None:
+            return None
+        i_b, j_b = best
+    else:
+        # the words between old's ends must be new's words at the same shift, as one run
+        if w + d < 0 or nb - w + d > na or _h64(new.ids[w + d:nb - w + d].tobytes()) != old.mid:
+            return None
+        eq_head = np.zeros(w, dtype=bool)
+        lo = max(0, -d)
+        eq_head[lo:] = b_head[lo:] == a[lo + d:w + d]
+        eq_tail = np.zeros(w, dtype=bool)
+        hi = min(w, na - (nb - w) - d)
+        if hi > 0:
+            eq_tail[:hi] = b_tail[:hi] == a[nb - w + d:nb - w + d + hi]
+        i_b = w
+        while i_b > 0 and eq_head[i_b - 1]:
+            i_b -= 1
+        t = 0
+        while t < w and eq_tail[t]:
+            t += 1
+        j_b = nb - w + t
+    head_new, tail_new, tail_old = i_b + d, na - (j_b + d), nb - j_b
+    # what the two heads begin with alike, and the two tails end with alike: a replaced byline or date
+    # line shares a word or two («كتب», a place name); more means a word was changed inside the text
+    kept = 0
+    while kept < min(head_new, i_b) and a[kept] == b_head[kept]:
+        kept += 1
+    b_end = b_head if short else b_tail
+    k2 = 0
+    while k2 < min(tail_new, tail_old) and a[na - 1 - k2] == b_end[len(b_end) - 1 - k2]:
+        k2 += 1
+    return Verdict(core=j_b - i_b, head_new=head_new, tail_new=tail_new, head_old=i_b, tail_old=tail_old,
+                   kept=max(kept, k2))
+
+
+def outlets_compatible(a: str | None, b: str | None) -> bool:
+    """A copy can only duplicate a document of its own outlet; an unknown outlet is anyone's."""
+    return a is None or b is None or a == b
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A newcomer's original: the kept document it duplicates and how (``identical``, ``same-body``, ``near``)."""
+
+    doc_id: str
+    kind: str
+    position: int  # in the index: ingestion order of the kept documents
+    lang: str | None = None
+    lang_confidence: float | None = None
+
+
+class _Keys:
+    """A multimap int64 key → positions: a sorted pair of arrays plus this run's additions."""
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, np.int64)
+        self.pos = np.zeros(0, np.int32)
+        self.pending: dict[int, list[int]] = {}
+
+    def add(self, key: int, position: int) -> None:
+        self.pending.setdefault(int(key), []).append(position)
+
+    def get(self, key: int, upto: int | None) -> list[int]:
+        lo = int(np.searchsorted(self.keys, key, side="left"))
+        hi = int(np.searchsorted(self.keys, key, side="right"))
+        out = self.pos[lo:hi].tolist()
+        if upto is None:
+            out += self.pending.get(int(key), [])
+        else:
+            out = [p for p in out if p < upto]
+        return out
+
+    def commit(self) -> None:
+        if not self.pending:
+            return
+        k = np.array([key for key, ps in self.pending.items() for _ in ps], np.int64)
+        p = np.array([x for ps in self.pending.values() for x in ps], np.int32)
+        keys = np.concatenate([self.keys, k])
+        pos = np.concatenate([self.pos, p])
+        order = np.lexsort((pos, keys))
+        self.keys, self.pos = keys[order], pos[order]
+        self.pending = {}
+
+    def state(self) -> tuple[np.ndarray, np.ndarray]:
+        self.commit()
+        return self.keys, self.pos
+
+
+class DedupIndex:
+    """The kept documents' signatures, looked up by key, never scanned.
+
+    Positions are the order documents were added in (ingestion order), so "the first stored
+    wins" is "the smallest position wins". Additions of a run are pending until :meth:`commit`;
+    lookups with ``upto`` (the number of documents committed when the run started) see only the
+    committed part, which no one changes while a run adds: forked analysis workers can look up
+    there while the flow adds the run's documents in order."""
+
+    def __init__(self, params: DedupParams = PARAMS) -> None:
+        self.params = params
+        self.doc_ids: list[str] = []
+        self.outlets: list[str | None] = []
+        self.langs: list[str | None] = []
+        self.confs: list[float | None] = []
+        self._n = np.zeros(0, np.int32)
+        self._ends = np.zeros((0, 2 * params.window), np.int64)
+        self._mid = np.zeros(0, np.int64)
+        self._pending: list[tuple[int, np.ndarray, int]] = []
+        self._by: dict[str, _Keys] = {"sha": _Keys(), "text": _Keys(), "body": _Keys(), "sketch": _Keys()}
+        self._committed = 0
+        self._doc_set: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._doc_set
+
+    @property
+    def committed(self) -> int:
+        """Documents visible to lookups with ``upto``."""
+        return self._committed
+
+    def add(self, doc_id: str, outlet: str | None, sig: Signature, lang: str | None = None,
+            lang_confidence: float | None = None) -> int:
+        """Keep a document (one that is not a duplicate); returns its position (-1: already kept).
+        A document with an empty body is kept only under its text keys: an identical copy is its
+        duplicate, nothing else is (an empty body identifies no article)."""
+        if doc_id in self._doc_set:
+            return -1
+        pos = len(self.doc_ids)
+        self.doc_ids.append(doc_id)
+        self._doc_set.add(doc_id)
+        self.outlets.append(outlet)
+        self.langs.append(lang)
+        self.confs.append(None if lang_confidence is None else float(lang_confidence))
+        self._pending.append((sig.n, sig.ends, sig.mid))
+        self._by["sha"].add(sig.sha, pos)
+        self._by["text"].add(sig.text, pos)
+        if sig.body is not None and sig.n >= self.params.min_body:
+            self._by["body"].add(sig.body, pos)
+            for v in sig.sketch.tolist():
+                self._by["sketch"].add(v, pos)
+        return pos
+
+    def commit(self) -> None:
+        """Fold pending additions into the sorted arrays (done between runs, never during lookups)."""
+        if self._pending:
+            w2 = 2 * self.params.window
+            ends = np.zeros((len(self._pending), w2), np.int64)
+            for i, (_, e, _) in enumerate(self._pending):
+                ends[i, :len(e)] = e
+            self._n = np.concatenate([self._n, np.array([p[0] for p in self._pending], np.int32)])
+            self._ends = np.concatenate([self._ends, ends])
+            self._mid = np.concatenate([self._mid, np.array([p[2] for p in self._pending], np.int64)])
+            self._pending = []
+        for k in self._by.values():
+            k.commit()
+        self._committed = len(self.doc_ids)
+
+    def stored(self, pos: int) -> Signature:
+        """The compact signature kept at ``pos`` (keys are not kept with it)."""
+        if pos < len(self._n):
+            n, e, mid = int(self._n[pos]), self._ends[pos], int(self._mid[pos])
+        else:
+            n, e, mid = self._pending[pos - len(self._n)]
+        w = self.params.window
+        ends = e[:n] if n <= 2 * w else e[:2 * w]
+        return Signature(0, 0, n, 0, np.zeros(0, np.int64), ends, mid, None)
+
+    def _hit(self, pos: int, kind: str) -> Hit:
+        return Hit(self.doc_ids[pos], kind, pos, self.langs[pos], self.confs[pos])
+
+    def find(self, sig: Signature, outlet: str | None, upto: int | None = None) -> Hit | None:
+        """The kept document ``sig`` duplicates: the strongest kind first, then the first stored.
+
+        ``upto``: look only at the first ``upto`` positions (the committed ones; see the class)."""
+        if upto is not None:
+            upto = min(upto, self._committed)
+
+        def first(kind: str, key: int) -> int | None:
+            ps = [p for p in self._by[kind].get(key, upto) if outlets_compatible(outlet, self.outlets[p])]
+            return min(ps) if ps else None
+
+        for kind, key, name in (("sha", sig.sha, "identical"), ("text", sig.text, "identical")):
+            p = first(kind, key)
+            if p is not None:
+                return self._hit(p, name)
+        if sig.body is None:
+            return None
+        if sig.n >= self.params.min_body:
+            p = first("body", sig.body)
+            if p is not None:
+                return self._hit(p, "same-body")
+        if sig.n < self.params.min_core or sig.ids is None:
+            return None
+        shared: dict[int, int] = {}
+        for v in sig.sketch.tolist():
+            for p in self._by["sketch"].get(v, upto):
+                shared[p] = shared.get(p, 0) + 1
+        for p in sorted(x for x, c in shared.items() if c >= self.params.min_shared):
+            if not outlets_compatible(outlet, self.outlets[p]):
+                continue
+            old = self.stored(p)
+            v = compare(sig, old, self.params)
+            if v is not None and v.near(sig.n, old.n, self.params):
+                return self._hit(p, "near")
+        return None
+
+    def find_key(self, content_sha256: str, outlet: str | None, upto: int | None = None) -> Hit | None:
+        """The kept document with the same received text (a check that needs no analysis at all)."""
+        if upto is not None:
+            upto = min(upto, self._committed)
+        ps = [p for p in self._by["sha"].get(sha_key(content_sha256), upto)
+              if outlets_compatible(outlet, self.outlets[p])]
+        return self._hit(min(ps), "identical") if ps else None
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path: Path, token: str) -> None:
+        """Write the index (committed first) with ``token`` (see :mod:`~newsdedup.tasks.persist`)."""
+        self.commit()
+        save_pickle(path, {"format": _FORMAT, "token": token, "params": self.params, "doc_ids": self.doc_ids,
+                           "outlets": self.outlets, "langs": self.langs, "confs": self.confs, "n": self._n,
+                           "ends": self._ends, "mid": self._mid,
+                           "keys": {k: v.state() for k, v in self._by.items()}})
+
+    @classmethod
+    def load(cls, path: Path, token: str | None, params: DedupParams = PARAMS) -> "DedupIndex | None":
+        """The saved index if it carries ``token`` and was made with the same parameters, else None."""
+        payload = load_pickle(path, _FORMAT, token)
+        if payload is None or payload.get("params") != params:
+            return None
+        ix = cls(params)
+        ix.doc_ids, ix.outlets, ix.langs, ix.confs = (payload["doc_ids"], payload["outlets"], payload["langs"],
+                                                      payload["confs"])
+        ix._doc_set = set(ix.doc_ids)
+        ix._n, ix._ends, ix._mid = payload["n"], payload["ends"], payload["mid"]
+        for k, (keys, pos) in payload["keys"].items():
+            ix._by[k].keys, ix._by[k].pos = keys, pos
+        ix._committed = len(ix.doc_ids)
+        return ix
+
+    @classmethod
+    def from_documents(cls, docs: Iterable[Mapping[str, Any]], params: DedupParams = PARAMS) -> "DedupIndex":
+        """Rebuilt from stored documents (``doc_id, outlet, text, content_sha256, segments, lang,
+        lang_confidence``) in ingestion order; duplicates (``duplicate_of`` set) are skipped."""
+        ix = cls(params)
+        for d in docs:
+            if d.get("duplicate_of"):
+                continue
+            sig = signature(d["text"], body_spans(d.get("segments") or ()), d["content_sha256"], params)
+            ix.add(d["doc_id"], d.get("outlet"), sig, d.get("lang"), d.get("lang_confidence"))
+        ix.commit()
+        return ix
