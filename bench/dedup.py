@@ -131,10 +131,12 @@ def modify(text: str, kind: str, rec: dict, new_url: str, other_title: str, rng:
                       lambda m: "ـ" if rng.random() < 0.01 else "", out)
     if kind == "byline":
         author = (rec.get("author") or "").strip()
+        if len(author.split()) > 8:  # a scraper put text in the author field: not a byline
+            author = ""
         line = author if author and rng.random() < 0.6 else rng.choice(BYLINES)
         ls = _lines(text)
-        if ls and len(ls[0].split()) <= 6:
-            return "\n".join([line, *ls[1:]])
+        if author and len(ls) > 1 and ls[0].strip() == author:  # the export had the byline: another one
+            return "\n".join([line if line != author else rng.choice(BYLINES), *ls[1:]])
         return line + "\n" + text
     if kind == "trailing-link":
         site = SITES.get(rec.get("source"), "example.com")
@@ -307,7 +309,8 @@ def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, s
             v = compare(s, o.compact())
             row["tier"] = "near" if v is not None and v.near(s.n, o.n) else "missed"
             if v is not None:
-                row.update(core=v.core, edges=v.edges, share=round(v.share(s.n, o.n), 4))
+                row.update(core=v.core, edges=v.edges, kept=v.kept, diff=v.differing, contained=v.contained,
+                           share=round(v.share(s.n, o.n), 4))
             row["sketch_shared"] = len(set(s.sketch.tolist()) & set(o.sketch.tolist()))
         hit = index.find(s, m.get("outlet"))
         row["found"] = hit.doc_id if hit else None
@@ -339,7 +342,8 @@ def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, s
         else:
             v = compare(sb, sa.compact())
             if v is not None:
-                row.update(core=v.core, edges=v.edges, share=round(v.share(sb.n, sa.n), 4))
+                row.update(core=v.core, edges=v.edges, kept=v.kept, diff=v.differing, contained=v.contained,
+                           share=round(v.share(sb.n, sa.n), 4))
             row["tier"] = "near" if v is not None and v.near(sb.n, sa.n) else "different"
             ja, jb = _shingle_set(sa), _shingle_set(sb)
             row["jaccard"] = round(len(ja & jb) / max(1, len(ja | jb)), 4)
@@ -347,15 +351,20 @@ def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, s
 
     # sweep of (edge, share) over positives that need ``near`` and negatives with a verdict
     sweep = []
-    for edge in (4, 8, 12, 16, 24, 32, 48):
-        for share in (0.5, 0.7, 0.8, 0.9):
-            for min_core in (1, 4, 8, 12, 20, 30):
-                def ok(r: dict) -> bool:
-                    return "core" in r and r["edges"] <= edge and r["core"] >= min_core and r["share"] >= share
-                acc_pos = sum(1 for r in pos_rows if r["tier"] in ("identical", "same-body") or ok(r))
-                acc_neg = sum(1 for r in neg_rows if r["tier"] in ("near", "different") and ok(r))
-                sweep.append({"edge": edge, "min_share": share, "min_core": min_core, "copies_accepted": acc_pos,
-                              "copies": len(pos_rows), "corpus_pairs_accepted": acc_neg})
+    for edge in (8, 12, 16, 24, 32):
+        for share in (0.7, 0.8, 0.9):
+            for min_core in (4, 8, 10, 20, 30):
+                for max_kept in (0, 1, 2, 3, 99):
+                    for few in (0, 4, 8, 12):
+                        def ok(r: dict) -> bool:
+                            return ("core" in r and r["edges"] <= edge and r["kept"] <= max_kept
+                                    and ((r["core"] >= min_core and r["share"] >= share)
+                                         or (r["contained"] and r["diff"] <= few)))
+                        acc_pos = sum(1 for r in pos_rows if r["tier"] in ("identical", "same-body") or ok(r))
+                        acc_neg = sum(1 for r in neg_rows if r["tier"] in ("near", "different") and ok(r))
+                        sweep.append({"edge": edge, "min_share": share, "min_core": min_core, "max_kept": max_kept,
+                                      "few": few, "copies_accepted": acc_pos, "copies": len(pos_rows),
+                                      "corpus_pairs_accepted": acc_neg})
     _write_pairs(records, neg_rows, out_md)
     summary = _summarize(pos_rows, neg_rows)
     summary.update({"signature_seconds": round(t_sig, 2), "articles": len(keep), "copies": len(copies),
@@ -573,7 +582,9 @@ def _report_measure(m: dict) -> None:
     print(fmt_table(rows, list(rows[0])) if rows else "no copies")
     print("corpus pairs:", json.dumps({k: v for k, v in m["corpus_pairs"].items() if k != "near_pairs"},
                                       ensure_ascii=False))
-    print(fmt_table(m["sweep"], list(m["sweep"][0])))
+    p = m["params"]
+    rows = [r for r in m["sweep"] if sum(r[k] != p[k] for k in ("edge", "min_share", "min_core", "max_kept", "few")) <= 1]
+    print(fmt_table(rows, list(rows[0])))
 
 
 if __name__ == "__main__":

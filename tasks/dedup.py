@@ -49,8 +49,8 @@ from typing import Any
 
 import numpy as np
 
-from .align import ngram_hashes, token_id
-from .normalize import WORD_RE, normalize_text
+from .align import ngram_hashes, token_ids
+from .normalize import WORD_RE, collapse_spaces, fold, normalize_text
 from .persist import load_pickle, save_pickle
 
 __all__ = ["DedupParams", "PARAMS", "Signature", "Verdict", "Hit", "DedupIndex", "body_spans", "text_key",
@@ -71,6 +71,7 @@ class DedupParams:
     edge: int = 24  # words that may differ at each end of each body (byline, date line, link, widget)
     min_core: int = 10  # words the common run must have at least, for ``near``
     max_kept: int = 2  # words an end may share outside the common run (more: an edit inside the text)
+    few: int = 8  # ... or one body is all in the run and the other adds at most this many words
     min_share: float = 0.8  # ... and this share of the longer body
     min_body: int = 1  # bodies shorter than this (in words) are only ever ``identical``
     shingle: int = 4  # words per sketch shingle
@@ -153,12 +154,30 @@ class Signature:
 
 def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
               params: DedupParams = PARAMS) -> Signature:
-    """The signature of a text whose body is made of ``spans`` (see :func:`body_spans`)."""
-    words: list[str] = []
-    for s, e in spans:
-        words.extend(WORD_RE.findall(_URL.sub(" ", normalize_text(text[s:e]))))
-    n = len(words)
-    ids = np.fromiter(map(token_id, words), dtype=np.int64, count=n)
+    """The signature of a text whose body is made of ``spans`` (see :func:`body_spans`).
+
+    The text is folded once, piece by piece (:func:`~newsdedup.tasks.normalize.fold`): the pieces
+    give both the normalized text (its key) and the body."""
+    pieces: list[str] = []
+    body: list[str] = []
+    pos = 0
+    for s, e in sorted(spans):
+        s = max(s, pos)
+        if e <= s:
+            continue
+        if s > pos:
+            pieces.append(fold(text[pos:s]))
+        f = fold(text[s:e])
+        pieces.append(f)
+        body.append(f)
+        pos = e
+    pieces.append(fold(text[pos:]))
+    key = _h64(collapse_spaces("".join(pieces)).encode("utf-8"))
+    joined = "\n".join(body)
+    if "http" in joined or "www" in joined:
+        joined = _URL.sub(" ", joined)
+    ids = token_ids(WORD_RE.findall(joined))
+    n = len(ids)
     w = params.window
     if n <= 2 * w:
         ends, mid = _low32(ids), 0
@@ -166,7 +185,7 @@ def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
         ends = np.concatenate([_low32(ids[:w]), _low32(ids[n - w:])])
         mid = _h64(ids[w:n - w].tobytes())
     sh = np.unique(ngram_hashes(ids, params.shingle))[:params.sketch] if n >= params.min_body else np.zeros(0, np.int64)
-    return Signature(sha_key(content_sha256), text_key(text), n, _h64(ids.tobytes()) if n else None,
+    return Signature(sha_key(content_sha256), key, n, _h64(ids.tobytes()) if n else None,
                      sh.astype(np.int64), ends, mid, ids)
 
 
@@ -185,12 +204,24 @@ class Verdict:
     def edges(self) -> int:
         return max(self.head_new, self.tail_new, self.head_old, self.tail_old)
 
+    @property
+    def contained(self) -> bool:
+        """One body is wholly in the common run: the other only adds words at its ends."""
+        return self.head_old + self.tail_old == 0 or self.head_new + self.tail_new == 0
+
+    @property
+    def differing(self) -> int:
+        """Words outside the common run, on both sides together."""
+        return self.head_new + self.tail_new + self.head_old + self.tail_old
+
     def share(self, n_new: int, n_old: int) -> float:
         return self.core / max(1, n_new, n_old)
 
     def near(self, n_new: int, n_old: int, params: DedupParams = PARAMS) -> bool:
-        return (self.edges <= params.edge and self.kept <= params.max_kept and self.core >= params.min_core
-                and self.share(n_new, n_old) >= params.min_share)
+        if self.edges > params.edge or self.kept > params.max_kept:
+            return False
+        return ((self.core >= params.min_core and self.share(n_new, n_old) >= params.min_share)
+                or (self.contained and self.differing <= params.few))
 
 
 def _kgram_low(ids32: np.ndarray, k: int) -> np.ndarray:
@@ -467,7 +498,7 @@ class DedupIndex:
             p = first("body", sig.body)
             if p is not None:
                 return self._hit(p, "same-body")
-        if sig.n < self.params.min_core or sig.ids is None:
+        if sig.n < self.params.shingle or sig.ids is None:
             return None
         shared: dict[int, int] = {}
         for v in sig.sketch.tolist():
