@@ -22,17 +22,28 @@ def top_clusters(store: Store, *, min_outlets: int = 1, limit: int = 20) -> list
 
 
 def document(store: Store, external_id: str) -> list[dict]:
-    """The document(s) with this external id (every stored version, newest first) with passages and clusters."""
+    """The document(s) with this external id (every stored version, newest first) with passages and clusters.
+
+    A duplicate has no passages of its own: its entry carries ``original``, the document it
+    duplicates with that one's passages and clusters."""
     docs = list(store.db.documents.find({"external_id": str(external_id)},
                                         {"line_keys": 0, "boilerplate_spans": 0}).sort([("ingest_seq", -1)]))
     out = []
     for d in docs:
-        d.pop("_id", None)
-        passages = [{k: v for k, v in p.items() if k != "_id"} for p in store.passages_of(d["doc_id"])]
-        cids = sorted({p["cluster_id"] for p in passages if p.get("cluster_id")})
-        clusters = list(store.db.clusters.find({"cluster_id": {"$in": cids}}, {"_id": 0}).sort([("cluster_id", 1)]))
-        out.append({"document": d, "passages": passages, "clusters": clusters})
+        entry = _document_entry(store, d)
+        if d.get("duplicate_of"):
+            orig = store.db.documents.find_one({"_id": d["duplicate_of"]}, {"line_keys": 0, "boilerplate_spans": 0})
+            entry["original"] = _document_entry(store, orig) if orig else None
+        out.append(entry)
     return out
+
+
+def _document_entry(store: Store, d: dict) -> dict:
+    d.pop("_id", None)
+    passages = [{k: v for k, v in p.items() if k != "_id"} for p in store.passages_of(d["doc_id"])]
+    cids = sorted({p["cluster_id"] for p in passages if p.get("cluster_id")})
+    clusters = list(store.db.clusters.find({"cluster_id": {"$in": cids}}, {"_id": 0}).sort([("cluster_id", 1)]))
+    return {"document": d, "passages": passages, "clusters": clusters}
 
 
 def _score(query_norm: str, candidate_norm: str) -> float:
@@ -137,16 +148,29 @@ def format_clusters(rows: list[dict]) -> str:
 def format_document(rows: list[dict]) -> str:
     out = []
     for r in rows:
-        d = r["document"]
-        out.append(f"{d['external_id']}  doc {d['doc_id']}  outlet {d.get('outlet') or '(unknown)'}  "
-                   f"published {d.get('published') or '?'}  lang {d.get('lang')} ({d.get('lang_confidence')})")
-        out.append(f"  source: {d.get('source_path')}  run {d.get('run_id')}")
-        for p in r["passages"]:
-            flag = f"[{p['boilerplate_reason']}]" if p.get("boilerplate") else ("[reused]" if p.get("cluster_id") else "")
-            out.append(f"  {p['start']:>6}-{p['end']:<6} {flag:<16} {_short(p['text'], 110)}")
-        for c in r["clusters"]:
-            out.append(f"  cluster {c['cluster_id']}: {c['n_outlets']} outlets, first seen {_first_seen(c.get('first_seen'))}")
+        out.extend(_document_lines(r))
+        if r["document"].get("duplicate_of"):
+            o = r.get("original")
+            od = (o or {}).get("document") or {}
+            out.append(f"  duplicate of {od.get('external_id', '(missing)')}  doc {r['document']['duplicate_of']}  "
+                       f"outlet {od.get('outlet') or '(unknown)'}  ({r['document'].get('duplicate_kind') or 'duplicate'}; "
+                       "no passages of its own)")
+            if o:
+                out.extend("  " + line for line in _document_lines(o))
     return "\n".join(out)
+
+
+def _document_lines(r: dict) -> list[str]:
+    d = r["document"]
+    out = [f"{d['external_id']}  doc {d['doc_id']}  outlet {d.get('outlet') or '(unknown)'}  "
+           f"published {d.get('published') or '?'}  lang {d.get('lang')} ({d.get('lang_confidence')})",
+           f"  source: {d.get('source_path')}  run {d.get('run_id')}"]
+    for p in r["passages"]:
+        flag = f"[{p['boilerplate_reason']}]" if p.get("boilerplate") else ("[reused]" if p.get("cluster_id") else "")
+        out.append(f"  {p['start']:>6}-{p['end']:<6} {flag:<16} {_short(p['text'], 110)}")
+    for c in r["clusters"]:
+        out.append(f"  cluster {c['cluster_id']}: {c['n_outlets']} outlets, first seen {_first_seen(c.get('first_seen'))}")
+    return out
 
 
 def format_search(rows: list[dict]) -> str:

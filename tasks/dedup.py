@@ -68,7 +68,7 @@ class DedupParams:
     """What "nearly identical" means (measured on SaudiNewsNet re-ingested from a second export:
     ``bench/dedup.py``)."""
 
-    edge: int = 24  # words that may differ at each end of each body (byline, date line, link, widget)
+    edge: int = 16  # words that may differ at each end of each body (byline, date line, link, widget)
     min_core: int = 10  # words the common run must have at least, for ``near``
     max_kept: int = 2  # words an end may share outside the common run (more: an edit inside the text)
     few: int = 8  # ... or one body is all in the run and the other adds at most this many words
