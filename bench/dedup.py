@@ -256,16 +256,12 @@ def _sig_chunk(idx: list[int]) -> list[Any]:
 
 def _words(text: str, title: str | None) -> list[str]:
     """Body words of a text, as the signature sees them (for showing what differs)."""
-    from newsdedup.tasks import dedup
     from newsdedup.tasks.boilerplate import flag_boilerplate
-    from newsdedup.tasks.normalize import WORD_RE, normalize_text
+    from newsdedup.tasks.dedup import body_spans, body_words
     from newsdedup.tasks.segment import segment
 
     segs = segment(text)
-    words: list[str] = []
-    for s, e in dedup.body_spans(segs, flag_boilerplate(text, segs, title=title)):
-        words.extend(WORD_RE.findall(dedup._URL.sub(" ", normalize_text(text[s:e]))))
-    return words
+    return body_words(text, body_spans(segs, flag_boilerplate(text, segs, title=title)))
 
 
 def _shingle_set(sig) -> set[int]:

@@ -53,7 +53,7 @@ from .align import ngram_hashes, token_ids
 from .normalize import WORD_RE, collapse_spaces, fold, normalize_text
 from .persist import load_pickle, save_pickle
 
-__all__ = ["DedupParams", "PARAMS", "Signature", "Verdict", "Hit", "DedupIndex", "body_spans", "text_key",
+__all__ = ["DedupParams", "PARAMS", "Signature", "Verdict", "Hit", "DedupIndex", "body_spans", "body_words", "text_key",
            "sha_key", "signature", "compare", "outlets_compatible", "LEARNED_REASONS"]
 
 _FORMAT = 1
@@ -152,12 +152,9 @@ class Signature:
         return Signature(self.sha, self.text, self.n, self.body, self.sketch, self.ends, self.mid, None)
 
 
-def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
-              params: DedupParams = PARAMS) -> Signature:
-    """The signature of a text whose body is made of ``spans`` (see :func:`body_spans`).
-
-    The text is folded once, piece by piece (:func:`~newsdedup.tasks.normalize.fold`): the pieces
-    give both the normalized text (its key) and the body."""
+def _fold_body(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, list[str]]:
+    """The normalized text and the body's words: the text is folded once, piece by piece
+    (:func:`~newsdedup.tasks.normalize.fold`), the pieces giving both."""
     pieces: list[str] = []
     body: list[str] = []
     pos = 0
@@ -172,11 +169,22 @@ def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
         body.append(f)
         pos = e
     pieces.append(fold(text[pos:]))
-    key = _h64(collapse_spaces("".join(pieces)).encode("utf-8"))
     joined = "\n".join(body)
     if "http" in joined or "www" in joined:
         joined = _URL.sub(" ", joined)
-    ids = token_ids(WORD_RE.findall(joined))
+    return collapse_spaces("".join(pieces)), WORD_RE.findall(joined)
+
+
+def body_words(text: str, spans: Iterable[tuple[int, int]]) -> list[str]:
+    """The words of the body made of ``spans``, as deduplication compares them (normalized, links left out)."""
+    return _fold_body(text, spans)[1]
+
+
+def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
+              params: DedupParams = PARAMS) -> Signature:
+    """The signature of a text whose body is made of ``spans`` (see :func:`body_spans`)."""
+    norm, words = _fold_body(text, spans)
+    ids = token_ids(words)
     n = len(ids)
     w = params.window
     if n <= 2 * w:
@@ -185,7 +193,7 @@ def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
         ends = np.concatenate([_low32(ids[:w]), _low32(ids[n - w:])])
         mid = _h64(ids[w:n - w].tobytes())
     sh = np.unique(ngram_hashes(ids, params.shingle))[:params.sketch] if n >= params.min_body else np.zeros(0, np.int64)
-    return Signature(sha_key(content_sha256), key, n, _h64(ids.tobytes()) if n else None,
+    return Signature(sha_key(content_sha256), _h64(norm.encode("utf-8")), n, _h64(ids.tobytes()) if n else None,
                      sh.astype(np.int64), ends, mid, ids)
 
 
