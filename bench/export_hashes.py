@@ -3,7 +3,7 @@
 
 usage: python bench/export_hashes.py [--corpora seeds,plag,saudi8] [--label NAME] [--keep DIR]
 
-Each corpus is ingested into a fresh ``NEWSDEDUP_HOME`` (its own embedded database and local
+Each corpus is ingested (from a fixed path: source paths and run ids depend on it) into a fresh ``NEWSDEDUP_HOME`` (its own embedded database and local
 Prefect server), then ``newsdedup export KIND`` is run for every kind the CLI offers and the
 sha256 of each export's bytes is recorded with its line count. Two commits whose hashes are
 equal produce byte-identical output on these corpora: this is how a restructuring is shown to
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,21 +39,25 @@ def export_kinds() -> list[str]:
     return list(EXPORT_KINDS)
 
 
-def corpus_args(name: str, tmp: Path) -> list[str]:
+CORPORA = Path(tempfile.gettempdir()) / "newsdedup-bench-corpora"  # a fixed path: source paths and run ids hash it
+
+
+def corpus_args(name: str) -> list[str]:
     if name == "seeds":
         return ["run"]
     if name == "plag":
         return ["run", str(PLAG / "docs"), "--manifest", str(PLAG / "manifest.csv")]
     if name == "saudi8":
-        data = tmp / "saudi8"
+        data = CORPORA / "saudi8"
+        shutil.rmtree(data, ignore_errors=True)
         write_jsonl_days(saudinewsnet_records(SAUDI_EIGHTH), data)
         return ["run", str(data), "--map", SAUDI_MAP]
     raise SystemExit(f"unknown corpus {name!r}")
 
 
 def hash_corpus(name: str, workers: int | None, keep: Path | None) -> dict:
-    with tempfile.TemporaryDirectory(prefix="nd-hash-") as tmp, FreshHome(prefix="nd-hash-home-") as home:
-        args = corpus_args(name, Path(tmp)) + ["--db", "hashes"]
+    with FreshHome(prefix="nd-hash-home-") as home:
+        args = corpus_args(name) + ["--db", "hashes"]
         if workers:
             args += ["--workers", str(workers)]
         cli(args, home.env, timeout=7200)

@@ -68,7 +68,7 @@ def default_workers() -> int:
 
 
 def _run_flow(args: argparse.Namespace) -> int:
-    from .tasks.ingest import parse_map
+    from .tasks.readers import parse_map
 
     if not (getattr(args, "verbose", False) or os.environ.get("NEWSDEDUP_DEBUG")):
         # Prefect logs every task run to the console (stderr); keep stderr for the one-line error the
@@ -194,8 +194,18 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    from .web.server import ServeError, serve
+
+    try:
+        serve(load_settings(args.db), host=args.host, port=args.port)
+    except ServeError as exc:
+        raise CliError(str(exc)) from exc
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .tasks.ingest import parse_map
+    from .tasks.readers import parse_map
 
     settings = load_settings(args.db)
     field_map = parse_map(args.map) if args.map else None
@@ -267,6 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--name", default="newsdedup-ingest", help="deployment name")
     s.add_argument("--limit", type=int, default=1, help="concurrent runs at most")
     s.set_defaults(func=cmd_serve)
+
+    w = sub.add_parser("web", parents=[common], help="serve the claim explorer (read-only web pages) and print its URL")
+    w.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    w.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    w.set_defaults(func=cmd_web)
     return p
 
 

@@ -30,9 +30,9 @@ import bson
 from pymongo import MongoClient, ReplaceOne, UpdateOne, WriteConcern
 from pymongo.errors import BulkWriteError, CollectionInvalid, DuplicateKeyError, OperationFailure
 
+from . import processes
 from .config import Settings, redact_uri
-from .tasks.cluster_state import MATCH_KEYS
-from .tasks.ids import passage_id, passage_id_range
+from .tasks.ids import passage_id_range
 
 TOTALS = ("documents", "passages", "matches", "clusters", "rejects")  # running totals in meta
 COLLECTIONS = ("documents", "passages", "matches", "clusters", "runs", "rejects", "inputs", "locks", "meta")
@@ -106,20 +106,6 @@ _INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
 }
 
 
-def segment_rows(doc: Mapping[str, Any]) -> Iterator[dict]:
-    """``_id, doc_id, start, end, boilerplate`` of a stored document's passages, from its compact
-    ``segments`` (the document read with at least ``_id`` and ``segments``)."""
-    for seg in doc.get("segments") or ():
-        yield {"_id": passage_id(doc["_id"], seg[0]), "doc_id": doc["_id"], "start": seg[0], "end": seg[1],
-               "boilerplate": bool(seg[6])}
-
-
-def stable_id(*parts: Any, length: int = 24) -> str:
-    """Deterministic hex id from JSON-serializable parts."""
-    raw = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:length]
-
-
 def connect(settings: Settings, *, timeout_ms: int = 10_000) -> MongoClient:
     """A client for the configured MongoDB, starting the embedded server when MONGODB_URI is unset."""
     uri = resolve_uri(settings)
@@ -143,60 +129,10 @@ def _ignore_duplicates(exc: BulkWriteError) -> int:
     return int(details.get("nInserted", 0))
 
 
-def _host_key() -> str:
-    """This machine and pid namespace: pids of lock holders are only comparable within it."""
-    parts = [socket.gethostname()]
-    try:
-        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
-            parts.append(f.read().strip())
-    except OSError:
-        pass
-    try:
-        parts.append(os.readlink("/proc/self/ns/pid"))
-    except OSError:
-        pass
-    return "|".join(parts)
-
-
-def _pid_start(pid: int) -> str | None:
-    """The process's start time (clock ticks since boot) from /proc, to tell a reused pid; None if unknown."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return fields[19]
-    except (OSError, IndexError):
-        return None
-
-
-def process_identity() -> dict[str, Any]:
-    """Who runs this: stored with runs and locks so a later process can tell whether it died."""
-    return {"host_key": _host_key(), "pid": os.getpid(), "pid_start": _pid_start(os.getpid())}
-
-
-def _holder_alive(held: Mapping[str, Any], host: str) -> bool | None:
-    """Whether a lock's holder process still runs: True/False on this host, None when it cannot be told."""
-    pid = held.get("pid")
-    if held.get("host") != host or not isinstance(pid, int) or pid <= 0:
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, owned by another user
-    except OSError:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        if state in ("Z", "X"):
-            return False  # killed, not yet reaped by its parent
-    except (OSError, IndexError):
-        return None if not os.path.isdir("/proc") else False
-    start = _pid_start(pid)
-    if held.get("pid_start") and start and start != held["pid_start"]:
-        return False  # the pid was reused by another process
-    return True
+def _lock_holder_alive(held: Mapping[str, Any], host: str) -> bool | None:
+    """Whether a lock's holder process still runs (lock records name the host as ``host``)."""
+    return processes.identity_alive({"host_key": held.get("host"), "pid": held.get("pid"),
+                                     "pid_start": held.get("pid_start")}, host)
 
 
 MAX_CLUSTER_BYTES = 15 * 1024 * 1024  # MongoDB refuses documents over 16 MB
@@ -334,24 +270,30 @@ class Store:
         """Run records are journaled (``j=True``): a crash right after a run must not lose its status."""
         return self.db.runs.with_options(write_concern=WriteConcern(j=True))
 
-    def start_run(self, run: Mapping[str, Any]) -> None:
-        doc = dict(run)
-        doc["_id"] = doc["run_id"]
-        self._runs.insert_one(doc)
+    def start_run(self, run: Mapping[str, Any]) -> str:
+        """Insert a run's provenance record under the next free id ``<run_key>-<n>``; returns the id.
+
+        ``n`` counts the runs of the same key (same parameters and inputs); two processes
+        starting at once both try the next number and one of them moves on."""
+        for attempt in range(100):
+            n = self.db.runs.count_documents({"run_key": run["run_key"]}) + 1 + attempt
+            run_id = f"{run['run_key']}-{n}"
+            try:
+                self._runs.insert_one({**run, "_id": run_id, "run_id": run_id, "run_number": n})
+                return run_id
+            except DuplicateKeyError:
+                continue
+        raise RuntimeError("could not allocate a run id")
 
     def update_run(self, run_id: str, fields: Mapping[str, Any]) -> None:
         self._runs.update_one({"_id": run_id}, {"$set": dict(fields)})
 
-    def runs_with_prefix(self, prefix: str) -> int:
-        return self.db.runs.count_documents({"run_key": prefix})
-
     def mark_abandoned_runs(self) -> int:
         """Runs still ``running`` whose process on this host is gone (killed) become ``killed``."""
-        host = _host_key()
+        host = processes.host_key()
         n = 0
-        for r in self.db.runs.find({"status": "running", "host_key": host}, {"pid": 1, "pid_start": 1}):
-            held = {"host": host, "pid": r.get("pid"), "pid_start": r.get("pid_start")}
-            if _holder_alive(held, host) is False:
+        for r in self.db.runs.find({"status": "running", "host_key": host}, {"host_key": 1, "pid": 1, "pid_start": 1}):
+            if processes.identity_alive(r, host) is False:
                 n += self._runs.update_one(
                     {"_id": r["_id"], "status": "running"},
                     {"$set": {"status": "killed",
@@ -442,9 +384,9 @@ class Store:
     def save_matches(self, matches: Sequence[Mapping[str, Any]]) -> int:
         return self.insert_new("matches", matches)
 
-    def all_matches(self) -> list[dict]:
-        """Every stored match with the fields clustering reads (:data:`MATCH_KEYS`), by ``_id``."""
-        return list(self.db.matches.find({}, {f: 1 for f in MATCH_KEYS}, sort=[("_id", 1)]))
+    def all_matches(self, fields: Sequence[str]) -> list[dict]:
+        """Every stored match with ``fields``, by ``_id``."""
+        return list(self.db.matches.find({}, {f: 1 for f in fields}, sort=[("_id", 1)]))
 
     def cluster_memberships(self) -> Iterator[tuple[str, str | None, list[tuple[str, int, int]]]]:
         """``(cluster_id, content_sha, member spans)`` of every stored cluster (no texts read)."""
@@ -541,7 +483,7 @@ class Store:
         holder is alive on this host is never taken over.
         """
         pid = os.getpid()
-        host = _host_key()
+        host = processes.host_key()
         owner = f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:8]}"
         deadline = time.monotonic() + wait
         while True:
@@ -549,12 +491,12 @@ class Store:
             try:
                 self.db.locks.insert_one({"_id": name, "owner": owner, "expires": now + ttl, "host": host,
                                           "hostname": socket.gethostname(), "pid": pid,
-                                          "pid_start": _pid_start(pid), "acquired": now})
+                                          "pid_start": processes.pid_start(pid), "acquired": now})
                 break
             except DuplicateKeyError:
                 held = self.db.locks.find_one({"_id": name})
                 if held is not None:
-                    alive = _holder_alive(held, host)
+                    alive = _lock_holder_alive(held, host)
                     if alive is False or (alive is None and float(held.get("expires") or 0) < now):
                         # compare-and-delete: only this holder's record, never a newer one
                         self.db.locks.delete_one({"_id": name, "owner": held.get("owner")})

@@ -43,20 +43,16 @@ Only this module starts or stops the process; it uses pymongo for the readiness 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as _dt
-import fcntl
-import json
 import os
-import platform
-import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from . import processes
 
 __all__ = [
     "EmbeddedServerError",
@@ -64,6 +60,7 @@ __all__ = [
     "stop_server",
     "server_status",
     "server_paths",
+    "find_servers",
 ]
 
 HOST = "127.0.0.1"
@@ -78,18 +75,6 @@ _START_ATTEMPTS = 3  # a freshly chosen free port can be taken before the child 
 
 class EmbeddedServerError(RuntimeError):
     """The embedded server could not be started, reached or stopped (one-line message)."""
-
-
-# Servers started by this process, by pid, so they can be reaped (no zombies) and so
-# a dead child is seen as dead even before it is waited for.
-_children: dict[int, subprocess.Popen[bytes]] = {}
-
-
-class _DetachedPopen(subprocess.Popen):  # type: ignore[type-arg]
-    """A Popen whose child is meant to outlive this process: no ResourceWarning at exit."""
-
-    def __del__(self) -> None:  # pragma: no cover - interpreter shutdown
-        pass
 
 
 def server_paths(home: Path) -> dict[str, Path]:
@@ -120,80 +105,30 @@ def _secantus_version() -> str:
         return "unknown"
 
 
-def _one_line(text: str, limit: int = 600) -> str:
-    flat = " | ".join(line.strip() for line in text.splitlines() if line.strip())
-    return flat if len(flat) <= limit else "…" + flat[-limit:]
-
-
-def _log_tail(log: Path, since: int = 0, lines: int = 6) -> str:
-    try:
-        with log.open("rb") as fh:
-            fh.seek(since)
-            data = fh.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    return _one_line("\n".join(data.splitlines()[-lines:]))
-
-
 @contextlib.contextmanager
 def _locked(home: Path) -> Iterator[None]:
-    """Exclusive lock on home/server.lock for the duration (across processes)."""
+    """Exclusive lock on home/server.lock while a process checks, starts or stops the server."""
     try:
-        home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(home / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
+        with processes.file_lock(home / _LOCK):
+            yield
+    except processes.LockUnavailable as exc:
         raise EmbeddedServerError(
             f"cannot use NEWSDEDUP_HOME {home}: {exc.strerror or exc}; "
             "set NEWSDEDUP_HOME to a writable folder or set MONGODB_URI"
         ) from exc
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def _read_state(home: Path) -> dict[str, Any] | None:
+    return processes.read_state(home / _STATE)
+
+
+def _terminate(pid: int, timeout: float, port: int | None = None) -> None:
+    """Stop a server process; with its ``port``, wake its accept() thread and resend a SIGTERM it missed."""
     try:
-        state = json.loads((home / _STATE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(state, dict) or not isinstance(state.get("pid"), int):
-        return None
-    if not isinstance(state.get("port"), int):
-        return None
-    return state
-
-
-def _write_state(home: Path, state: dict[str, Any]) -> None:
-    tmp = home / f".{_STATE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, home / _STATE)
-
-
-def _remove_state(home: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        (home / _STATE).unlink()
-
-
-def _pid_alive(pid: int) -> bool:
-    child = _children.get(pid)
-    if child is not None:
-        return child.poll() is None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    # A zombie still "exists" for kill(0); treat it as dead.
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+        processes.terminate(pid, timeout, nudge=(lambda: _nudge(port)) if port is not None else None,
+                            still_serving=(lambda: _ping(port, timeout=0.5)) if port is not None else None)
+    except OSError as exc:
+        raise EmbeddedServerError(f"embedded server pid {pid} did not exit after SIGTERM and SIGKILL") from exc
 
 
 def _is_our_server(pid: int, storage: Path) -> bool:
@@ -210,8 +145,9 @@ def _is_our_server(pid: int, storage: Path) -> bool:
     return str(storage) in decoded
 
 
-def _find_orphans(storage: Path) -> list[tuple[int, int | None]]:
-    """(pid, port) of SecantusDB processes serving *storage* (e.g. state file lost)."""
+def find_servers(storage: Path) -> list[tuple[int, int | None]]:
+    """(pid, port) of every SecantusDB process serving *storage*, with or without a state file (a lost
+    state file leaves an orphan that still holds the WiredTiger lock)."""
     found: list[tuple[int, int | None]] = []
     proc = Path("/proc")
     if not proc.is_dir():  # pragma: no cover - non-Linux
@@ -230,7 +166,7 @@ def _find_orphans(storage: Path) -> list[tuple[int, int | None]]:
         with contextlib.suppress(ValueError, IndexError):
             port = int(decoded[decoded.index("--port") + 1])
         pid = int(entry.name)
-        if _pid_alive(pid):
+        if processes.pid_alive(pid):
             found.append((pid, port))
     return found
 
@@ -264,22 +200,6 @@ def _ping(port: int, timeout: float = 2.0) -> bool:
         client.close()
 
 
-def _free_port(preferred: int | None = None) -> int:
-    """A free port on 127.0.0.1: *preferred* (the last one used) when it is free."""
-    candidates = ([preferred] if preferred else []) + [0]
-    for candidate in candidates:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            # Like the server itself: lets a port whose old connections linger in
-            # TIME_WAIT be reused, while a port someone listens on stays refused.
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind((HOST, candidate))
-            except OSError:
-                continue
-            return int(s.getsockname()[1])
-    raise EmbeddedServerError("no free TCP port on 127.0.0.1")  # pragma: no cover
-
-
 def _last_port(home: Path) -> int | None:
     try:
         port = int((home / _PORT_HINT).read_text().strip())
@@ -300,89 +220,12 @@ def _nudge(port: int) -> None:
             pass
 
 
-# tgkill(2) numbers: x86_64, and the generic table used by aarch64 and riscv64.
-_TGKILL = {"x86_64": 234, "amd64": 234, "aarch64": 131, "arm64": 131, "riscv64": 131}
-
-
-def _sigterm_main_thread(pid: int) -> None:
-    """Send SIGTERM to the server's main thread, not just to the process.
-
-    SecantusDB's main thread parks in threading.Event.wait() without a timeout, and
-    Python runs signal handlers only in the main thread. Now and then (about 1 stop
-    in 100 in our test suite) a plain kill(SIGTERM) left the server running, its main
-    thread still in that wait 20 s later (faulthandler dump): the handler was flagged
-    but the main thread never woke. A signal delivered to another thread would do
-    exactly that, so the signal is aimed at the main thread (tgkill, tid == pid);
-    _terminate also sends it again while the server still answers pings.
-    """
-    nr = _TGKILL.get(platform.machine().lower()) if sys.platform.startswith("linux") else None
-    if nr is not None:
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.syscall(nr, pid, pid, int(signal.SIGTERM)) == 0:
-                return
-        except (OSError, AttributeError):  # pragma: no cover - no usable libc
-            pass
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-
-
-def _terminate(pid: int, timeout: float, port: int | None = None) -> None:
-    """SIGTERM, wait up to timeout, then SIGKILL; reaps the child if it is ours."""
-
-    def gone(wait: float, resend: bool = False) -> bool:
-        start = time.monotonic()
-        deadline = start + wait
-        last_nudge = last_check = start
-        while True:
-            if not _pid_alive(pid):
-                return True
-            now = time.monotonic()
-            if now >= deadline:
-                return False
-            time.sleep(0.02)
-            if port is not None and now - last_nudge > 0.1:
-                _nudge(port)
-                last_nudge = now
-            # A server whose handler runs has closed its listening socket at once; one
-            # that still answers a fresh ping never saw the SIGTERM: send it again.
-            # (Never while the handler runs: a second SIGTERM would re-enter it.)
-            if resend and port is not None and now - last_check > 2.0:
-                last_check = time.monotonic()
-                if _ping(port, timeout=0.5):
-                    _sigterm_main_thread(pid)
-
-    _sigterm_main_thread(pid)
-    if not gone(timeout, resend=True):
-        # Started with -X faulthandler: SIGABRT writes every thread's stack to
-        # server.log before the process dies, so a wedged shutdown can be diagnosed.
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGABRT)
-        if gone(2.0):
-            _reap(pid)
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        if not gone(5.0):
-            raise EmbeddedServerError(
-                f"embedded server pid {pid} did not exit after SIGTERM and SIGKILL"
-            )
-    _reap(pid)
-
-
-def _reap(pid: int) -> None:
-    child = _children.pop(pid, None)
-    if child is not None:
-        with contextlib.suppress(Exception):
-            child.wait(timeout=1.0)
-
-
 def _running_state(home: Path, state: dict[str, Any] | None, ping_timeout: float) -> bool:
     if state is None:
         return False
     pid, port = state["pid"], state["port"]
     storage = (home / _DB).resolve()
-    return _pid_alive(pid) and _is_our_server(pid, storage) and _ping(port, ping_timeout)
+    return processes.pid_alive(pid) and _is_our_server(pid, storage) and _ping(port, ping_timeout)
 
 
 def replica_set_wanted() -> bool:
@@ -461,7 +304,7 @@ def _start(home: Path, timeout: float) -> dict[str, Any]:
     last_error = "unknown error"
     preferred = _last_port(home)
     for _attempt in range(_START_ATTEMPTS):
-        port = _free_port(preferred)
+        port = processes.free_port(preferred)
         preferred = None
         cmd = [
             sys.executable,
@@ -488,27 +331,16 @@ def _start(home: Path, timeout: float) -> dict[str, Any]:
                 f"--- newsdedup: starting SecantusDB on {HOST}:{port} at "
                 f"{started_at.isoformat(timespec='seconds')} ---\n".encode()
             )
-            log.flush()
             log_offset = log.tell()
-            env = dict(os.environ)
-            env.setdefault("PYTHONUNBUFFERED", "1")
-            proc = _DetachedPopen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=str(home.resolve()),
-                env=env,
-                start_new_session=True,
-                close_fds=True,
-            )
-        _children[proc.pid] = proc
+        env = dict(os.environ)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        proc = processes.spawn_detached(cmd, log=paths["log"], cwd=home.resolve(), env=env)
         deadline = t0 + timeout
         while True:
             code = proc.poll()
             if code is not None:
-                _children.pop(proc.pid, None)
-                tail = _log_tail(paths["log"], log_offset, lines=3)
+                processes.forget_child(proc.pid)
+                tail = processes.log_tail(paths["log"], log_offset, lines=3)
                 last_error = f"SecantusDB exited with code {code}: {tail or 'no output'}"
                 if "resource busy" in tail or "WiredTiger.lock" in tail:
                     last_error = (
@@ -519,12 +351,12 @@ def _start(home: Path, timeout: float) -> dict[str, Any]:
             if _ping(port, timeout=1.0):
                 state = _state_for(proc.pid, port, started_at, storage, home)
                 state["start_seconds"] = round(time.monotonic() - t0, 3)
-                _write_state(home, state)
+                processes.write_state(home / _STATE, state)
                 with contextlib.suppress(OSError):
                     (home / _PORT_HINT).write_text(f"{port}\n", encoding="utf-8")
                 return state
             if time.monotonic() >= deadline:
-                tail = _log_tail(paths["log"], log_offset)
+                tail = processes.log_tail(paths["log"], log_offset)
                 with contextlib.suppress(EmbeddedServerError):
                     _terminate(proc.pid, 5.0, port)
                 raise EmbeddedServerError(
@@ -559,19 +391,19 @@ def ensure_server(home: Path, *, timeout: float = 30.0) -> str:
                 return _uri(state["port"])
             pid = state["pid"]
             storage = (home / _DB).resolve()
-            if _pid_alive(pid) and _is_our_server(pid, storage):
+            if processes.pid_alive(pid) and _is_our_server(pid, storage):
                 # Alive on our storage but not answering: it may be busy; give it a
                 # moment, then replace it (it holds the WiredTiger lock on home/db).
                 if _ping(state["port"], timeout=5.0):
                     return _uri(state["port"])
                 _terminate(pid, 10.0, state["port"])
-            _remove_state(home)
+            processes.remove_file(home / _STATE)
         # A server on our storage without a (valid) state file: adopt it if it
         # answers, else stop it, since it holds the WiredTiger lock on home/db.
         storage = (home / _DB).resolve()
-        for pid, port in _find_orphans(storage):
+        for pid, port in find_servers(storage):
             if port is not None and _ping(port, timeout=2.0):
-                _write_state(home, _state_for(pid, port, None, storage, home, adopted=True))
+                processes.write_state(home / _STATE, _state_for(pid, port, None, storage, home, adopted=True))
                 return _uri(port)
             _terminate(pid, 10.0, port)
         state = _start(home, timeout)
@@ -592,13 +424,13 @@ def stop_server(home: Path, *, timeout: float = 20.0) -> bool:
         stopped = False
         if state is not None:
             pid = state["pid"]
-            if _pid_alive(pid) and _is_our_server(pid, storage):
+            if processes.pid_alive(pid) and _is_our_server(pid, storage):
                 _terminate(pid, timeout, state["port"])
                 stopped = True
-        for pid, port in _find_orphans(storage):  # servers whose state file was lost
+        for pid, port in find_servers(storage):  # servers whose state file was lost
             _terminate(pid, timeout, port)
             stopped = True
-        _remove_state(home)
+        processes.remove_file(home / _STATE)
         return stopped
 
 

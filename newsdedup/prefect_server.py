@@ -7,8 +7,8 @@ exits. ``newsdedup run`` instead starts ``prefect server start`` once under
 commands, and prints nothing secret: the UI is at the URL in ``server.json``.
 ``newsdedup db stop`` stops it with the database.
 
-Process handling (locking, liveness, free ports, SIGTERM→SIGKILL) is shared with
-:mod:`newsdedup.embedded`.
+Process handling (locking, liveness, free ports, SIGTERM→SIGKILL) is
+:mod:`newsdedup.processes`, shared with the embedded database.
 """
 
 from __future__ import annotations
@@ -16,32 +16,44 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import os
-import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .embedded import (
-    EmbeddedServerError,
-    _children,
-    _DetachedPopen,
-    _free_port,
-    _locked,
-    _log_tail,
-    _pid_alive,
-    _read_state,
-    _remove_state,
-    _terminate,
-    _write_state,
-)
+from . import processes
 
 HOST = "127.0.0.1"
+_STATE = "server.json"
+
+
+class PrefectServerError(RuntimeError):
+    """The local Prefect server could not be started or stopped (one-line message)."""
 
 
 def _dir(home: Path) -> Path:
     return Path(home).expanduser() / "prefect"
+
+
+@contextlib.contextmanager
+def _locked(d: Path) -> Iterator[None]:
+    try:
+        with processes.file_lock(d / "server.lock"):
+            yield
+    except processes.LockUnavailable as exc:
+        raise PrefectServerError(
+            f"cannot use the local Prefect server's folder {d}: {exc.strerror or exc}; "
+            "set NEWSDEDUP_HOME to a writable folder, or PREFECT_API_URL to use another Prefect server"
+        ) from exc
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    try:
+        processes.terminate(pid, timeout)
+    except OSError as exc:
+        raise PrefectServerError(f"local Prefect server pid {pid} did not exit after SIGTERM and SIGKILL") from exc
 
 
 def _healthy(port: int, timeout: float = 2.0) -> bool:
@@ -53,13 +65,10 @@ def _healthy(port: int, timeout: float = 2.0) -> bool:
 
 
 def _is_prefect(pid: int) -> bool:
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except FileNotFoundError:
-        return False
-    except OSError:  # pragma: no cover - no /proc
-        return True
-    return any(b"prefect" in a for a in args)
+    args = processes.cmdline(pid)
+    if args is None:
+        return not Path("/proc").is_dir()  # pragma: no cover - no /proc: trust the pid
+    return any("prefect" in a for a in args)
 
 
 def api_url(port: int) -> str:
@@ -70,14 +79,14 @@ def ensure_prefect_server(home: Path, *, timeout: float = 90.0) -> str:
     """API URL of the local Prefect server for ``home``, starting it if needed."""
     d = _dir(home)
     with _locked(d):
-        state = _read_state(d)
-        if state and _pid_alive(state["pid"]) and _is_prefect(state["pid"]) and _healthy(state["port"]):
+        state = processes.read_state(d / _STATE)
+        if state and processes.pid_alive(state["pid"]) and _is_prefect(state["pid"]) and _healthy(state["port"]):
             return api_url(state["port"])
         if state:
-            if _pid_alive(state["pid"]) and _is_prefect(state["pid"]):
+            if processes.pid_alive(state["pid"]) and _is_prefect(state["pid"]):
                 _terminate(state["pid"], 10.0)
-            _remove_state(d)
-        port = _free_port()
+            processes.remove_file(d / _STATE)
+        port = processes.free_port()
         env = dict(os.environ)
         env.update({
             "PREFECT_HOME": str(d.resolve()),
@@ -89,32 +98,30 @@ def ensure_prefect_server(home: Path, *, timeout: float = 90.0) -> str:
         log_path = d / "server.log"
         with log_path.open("ab") as log:
             offset = log.tell()
-            proc = _DetachedPopen([sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port",
-                                   str(port)], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                  cwd=str(d.resolve()), env=env, start_new_session=True, close_fds=True)
-        _children[proc.pid] = proc
+        proc = processes.spawn_detached([sys.executable, "-m", "prefect", "server", "start", "--host", HOST,
+                                         "--port", str(port)], log=log_path, cwd=d.resolve(), env=env)
         t0 = time.monotonic()
         while not _healthy(port, 1.0):
             if proc.poll() is not None or time.monotonic() - t0 > timeout:
-                tail = _log_tail(log_path, offset)
-                with contextlib.suppress(EmbeddedServerError):
+                tail = processes.log_tail(log_path, offset)
+                with contextlib.suppress(PrefectServerError):
                     _terminate(proc.pid, 5.0)
-                raise EmbeddedServerError(f"local Prefect server did not start: {tail or 'no output'}; "
+                raise PrefectServerError(f"local Prefect server did not start: {tail or 'no output'}; "
                                           "or set PREFECT_API_URL to use another Prefect server")
             time.sleep(0.25)
         state: dict[str, Any] = {"pid": proc.pid, "port": port, "api_url": api_url(port),
                                  "ui_url": f"http://{HOST}:{port}", "log_path": str(log_path.resolve()),
                                  "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
                                  "start_seconds": round(time.monotonic() - t0, 2)}
-        _write_state(d, state)
+        processes.write_state(d / _STATE, state)
         print(f"newsdedup: started a local Prefect server, UI at http://{HOST}:{port}", file=sys.stderr)
         return api_url(port)
 
 
 def prefect_server_status(home: Path) -> dict[str, Any] | None:
     d = _dir(home)
-    state = _read_state(d)
-    if state and _pid_alive(state["pid"]) and _healthy(state["port"]):
+    state = processes.read_state(d / _STATE)
+    if state and processes.pid_alive(state["pid"]) and _healthy(state["port"]):
         return state
     return None
 
@@ -124,10 +131,10 @@ def stop_prefect_server(home: Path, *, timeout: float = 20.0) -> bool:
     if not (d / "server.json").exists():
         return False
     with _locked(d):
-        state = _read_state(d)
+        state = processes.read_state(d / _STATE)
         stopped = False
-        if state and _pid_alive(state["pid"]) and _is_prefect(state["pid"]):
+        if state and processes.pid_alive(state["pid"]) and _is_prefect(state["pid"]):
             _terminate(state["pid"], timeout)
             stopped = True
-        _remove_state(d)
+        processes.remove_file(d / _STATE)
         return stopped

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from .db import Store
@@ -46,13 +47,41 @@ def _document_entry(store: Store, d: dict) -> dict:
     return {"document": d, "passages": passages, "clusters": clusters}
 
 
-def _score(query_norm: str, candidate_norm: str) -> float:
+def _combine(partial: float, words: float) -> float:
     """How well a stored text contains the claim: partial alignment, tempered by shared words."""
-    if not candidate_norm:
-        return 0.0
-    partial = fuzz.partial_ratio(query_norm, candidate_norm)
-    words = fuzz.token_set_ratio(query_norm, candidate_norm)
     return round(0.7 * partial + 0.3 * min(words, partial), 2)
+
+
+def query_terms(text: str) -> tuple[str, set[str]]:
+    """The normalized query and its informative words (3+ letters, or digits); empty when it has none."""
+    qn = normalize_text(str(text))
+    qwords = {t.text for t in tokenize(qn) if len(t.text) >= 3 or t.text.isdigit()}
+    return (qn, qwords) if qn and qwords else ("", set())
+
+
+def rank_texts(qn: str, qwords: set[str], norms: list[str], min_score: float = SEARCH_MIN_SCORE, *,
+               words_checked: bool = False, workers: int = 1) -> list[tuple[int, float]]:
+    """``(index, score)`` of the normalized texts that contain the claim: those sharing at least one
+    informative word of the query whose score reaches ``min_score`` (rapidfuzz scores in C++).
+    ``words_checked``: the caller already kept only texts sharing a word (e.g. from a word index)."""
+    keep = (list(range(len(norms))) if words_checked
+            else [i for i, nrm in enumerate(norms) if qwords & {t.text for t in tokenize(nrm)}])
+    if not keep:
+        return []
+    texts = [norms[i] for i in keep]
+    partial = process.cdist([qn], texts, scorer=fuzz.partial_ratio, score_cutoff=min_score, dtype=np.float64,
+                            workers=workers)[0]
+    passed = [j for j in range(len(keep)) if partial[j] >= min_score and texts[j]]
+    if not passed:
+        return []
+    words = process.cdist([qn], [texts[j] for j in passed], scorer=fuzz.token_set_ratio, dtype=np.float64,
+                          workers=workers)[0]
+    out = []
+    for k, j in enumerate(passed):
+        s = _combine(float(partial[j]), float(words[k]))
+        if s >= min_score:
+            out.append((keep[j], s))
+    return out
 
 
 def search(store: Store, text: str, *, limit: int = 10, min_score: float = SEARCH_MIN_SCORE) -> list[dict]:
@@ -63,9 +92,8 @@ def search(store: Store, text: str, *, limit: int = 10, min_score: float = SEARC
     ranking is rapidfuzz's partial alignment, so a retold claim with a word
     missing or changed still ranks high.
     """
-    qn = normalize_text(str(text))
-    qwords = {t.text for t in tokenize(qn) if len(t.text) >= 3 or t.text.isdigit()}
-    if not qn or not qwords:
+    qn, qwords = query_terms(text)
+    if not qn:
         return []
     hits: dict[str, dict] = {}
     # Score every non-boilerplate passage; streaming keeps memory flat, cdist scores in C++.
@@ -75,20 +103,12 @@ def search(store: Store, text: str, *, limit: int = 10, min_score: float = SEARC
         if not batch:
             return
         norms = [normalize_text(p["text"]) for p in batch]
-        keep = [i for i, nrm in enumerate(norms) if qwords & {t.text for t in tokenize(nrm)}]
-        if keep:
-            scores = process.cdist([qn], [norms[i] for i in keep], scorer=fuzz.partial_ratio, workers=1)[0]
-            for j, i in enumerate(keep):
-                if scores[j] < min_score:
-                    continue
-                s = _score(qn, norms[i])
-                if s < min_score:
-                    continue
-                p = batch[i]
-                key = p.get("cluster_id") or p["passage_id"]
-                prev = hits.get(key)
-                if prev is None or s > prev["score"]:
-                    hits[key] = {"score": s, "passage": p}
+        for i, s in rank_texts(qn, qwords, norms, min_score):
+            p = batch[i]
+            key = p.get("cluster_id") or p["passage_id"]
+            prev = hits.get(key)
+            if prev is None or s > prev["score"]:
+                hits[key] = {"score": s, "passage": p}
         batch.clear()
 
     for p in store.db.passages.find({"boilerplate": False}, {"_id": 0, "passage_id": 1, "doc_id": 1,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .align import Match
@@ -235,6 +236,122 @@ class Grown(NamedTuple):
     attribs: dict[tuple[str, int, int], tuple]
 
 
+@dataclass
+class _Regrouped:
+    """Phase 1 of :func:`grow_clusters`: the passages recomputed where new matches end.
+
+    ``uf``/``number``: a union–find over recomputed passages (``("n", doc, start, end)``) and the stored
+    clusters they continue (``("c", cluster id)``); ``node_of``: each new match end's passage;
+    ``continues``: per recomputed passage, the old passages it contains."""
+
+    uf: _UF = field(default_factory=lambda: _UF(0))
+    number: dict[tuple, int] = field(default_factory=dict)
+    node_of: dict[tuple[str, int, int], tuple[str, int, int]] = field(default_factory=dict)
+    continues: dict[tuple[str, int, int], list[tuple[str, int, int]]] = field(default_factory=dict)
+
+    def item(self, key: tuple) -> int:
+        got = self.number.get(key)
+        if got is None:
+            got = self.number[key] = self.uf.add()
+        return got
+
+
+def _spans_of(state: Any, d: str, mids: Iterable[str]) -> set[tuple[int, int]]:
+    """The spans document ``d`` has in the matches ``mids``."""
+    out = set()
+    for mid in mids:
+        v = state.match_values(mid)
+        if v[1] == d:
+            out.add((v[2], v[3]))
+        if v[4] == d:
+            out.add((v[5], v[6]))
+    return out
+
+
+def _regroup(state: Any, new_ids: Sequence[str], fresh: set[str]) -> _Regrouped | None:
+    """Regroup the passages of every document where a new match ends (the groups of :func:`span_groups`
+    over its old and new spans); a recomputed passage is joined to the stored clusters of the old passages
+    it contains. None when growing is not possible: an old passage in no stored cluster or in one whose
+    attributions are unknown, or a fresh document with matches or clusters of an earlier run."""
+    new_set = set(new_ids)
+    ends_new: dict[str, list[str]] = defaultdict(list)
+    for mid in new_ids:
+        v = state.match_values(mid)
+        ends_new[v[1]].append(mid)
+        if v[4] != v[1]:
+            ends_new[v[4]].append(mid)
+    rg = _Regrouped()
+    for d in sorted(ends_new):
+        old_mids = [m for m in state.match_ids_of(d) if m not in new_set]
+        if d in fresh and (old_mids or state.member_spans_of(d)):
+            return None  # a document of a killed run, matched or clustered before: rebuild
+        new_sp, old_sp = _spans_of(state, d, ends_new[d]), _spans_of(state, d, old_mids)
+        old_node = {sp: (s, e) for s, e, g in span_groups(old_sp) for sp in g}
+        member_of = state.member_spans_of(d)
+        for s, e, g in span_groups(old_sp | new_sp):
+            if not any(sp in new_sp for sp in g):
+                continue  # an old passage nothing new reaches: unchanged
+            node = (d, s, e)
+            rg.item(("n", *node))
+            olds = sorted({old_node[sp] for sp in g if sp in old_node})
+            for o in olds:
+                cid = member_of.get(o)
+                if cid is None or not state.attrib_known(cid):
+                    return None
+                rg.uf.union(rg.item(("n", *node)), rg.item(("c", cid)))
+            rg.continues[node] = [(d, *o) for o in olds]
+            for sp in g:
+                if sp in new_sp:
+                    rg.node_of[(d, *sp)] = node
+    return rg
+
+
+def _join_new_matches(rg: _Regrouped, state: Any, new_ids: Sequence[str]
+                      ) -> tuple[list[tuple[list[str], list[tuple[str, int, int]]]], dict[tuple[str, int, int], float]]:
+    """Phase 2: the new matches join their passages; the components, as (stored cluster ids, recomputed
+    passages), and each recomputed passage's best new score."""
+    best: dict[tuple[str, int, int], float] = defaultdict(float)
+    for mid in new_ids:
+        v = state.match_values(mid)
+        na, nb = rg.node_of[(v[1], v[2], v[3])], rg.node_of[(v[4], v[5], v[6])]
+        rg.uf.union(rg.item(("n", *na)), rg.item(("n", *nb)))
+        best[na] = max(best[na], float(v[7]))
+        best[nb] = max(best[nb], float(v[7]))
+    comps: dict[int, list[tuple]] = defaultdict(list)
+    for k, i in rg.number.items():
+        comps[rg.uf.find(i)].append(k)
+    groups = [(sorted(k[1] for k in ks if k[0] == "c"), sorted(k[1:] for k in ks if k[0] == "n"))
+              for ks in comps.values()]
+    return groups, best
+
+
+def _grown_members(nodes: Sequence[tuple[str, int, int]], stored_members: dict, rg: _Regrouped,
+                   best: Mapping[tuple[str, int, int], float], docs: Mapping[str, Mapping[str, Any]]) -> set:
+    """Phase 4, one component: its stored members with the recomputed passages in place of the old ones
+    they contain (``stored_members`` is updated); returns the passages that are new or reshaped."""
+    changed = set()  # members whose attributions are found anew (new or reshaped passages)
+    for node in nodes:
+        score = best[node]
+        same = None  # the stored member this passage is, when its extent did not change
+        for o in rg.continues[node]:
+            old = stored_members.pop(o, None)
+            if old is not None:
+                score = max(score, float(old["score"]))
+                if o == node:
+                    same = old
+        if same is not None:
+            stored_members[node] = {**same, "score": round(score, 2)}
+            continue
+        d, s, e = node
+        info = docs.get(d, {})
+        text = info.get("text")
+        stored_members[node] = {"doc_id": d, "external_id": info.get("external_id"), "outlet": info.get("outlet"),
+                                "start": s, "end": e, "text": text[s:e] if text is not None else None,
+                                "score": round(score, 2)}
+        changed.add(node)
+    return changed
+
+
 def grow_clusters(state: Any, new_ids: Sequence[str], fresh: set[str],
                   read_clusters: Callable[[list[str]], Mapping[str, Mapping[str, Any]]],
                   read_docs: Callable[[list[str]], Mapping[str, Mapping[str, Any]]]) -> Grown | None:
@@ -244,82 +361,24 @@ def grow_clusters(state: Any, new_ids: Sequence[str], fresh: set[str],
     every member's document; a day of SaudiNewsNet touches template clusters of up to 2,000 members
     that way (4,800 documents, 47,000 matches), for a few new members each.
 
-    The result is the one :func:`build_clusters` gives on all their matches (the tests compare):
-    passages of a document are recomputed where a new match ends (the groups of :func:`span_groups`
-    over its old and new spans), every other passage is unchanged. A recomputed passage continues
-    the old passages it contains, so its cluster is theirs; new matches join clusters. Members,
-    scores, outlets, first-seen and anchor members and the attribution vote are then updated from
-    the stored clusters (``read_clusters``: cluster documents by id) and the documents of new
-    passages and of the candidates for first-seen and anchor (``read_docs``).
+    The result is the one :func:`build_clusters` gives on all their matches (the tests compare), in
+    four phases: passages of a document are recomputed where a new match ends (:func:`_regroup`), every
+    other passage is unchanged, and a recomputed passage continues the old passages it contains, so its
+    cluster is theirs; new matches join clusters (:func:`_join_new_matches`); the stored clusters and
+    the documents needed are read (``read_clusters``: cluster documents by id; ``read_docs``: the
+    documents of new passages and of the candidates for first-seen and anchor); members, scores,
+    outlets, first-seen and anchor members and the attribution vote are updated (:func:`_grown_members`).
 
     ``state`` is the :class:`~newsdedup.tasks.cluster_state.ClusterState` with the new matches
     (``new_ids``) added; ``fresh`` the run's documents. Returns None when a cluster cannot be grown
     this way and the caller must rebuild: an old passage in no stored cluster, a stored cluster whose
     attributions or member texts are not known, or a fresh document with matches of an earlier run.
     """
-    new_set = set(new_ids)
-    ends_new: dict[str, list[str]] = defaultdict(list)
-    for mid in new_ids:
-        v = state.match_values(mid)
-        ends_new[v[1]].append(mid)
-        if v[4] != v[1]:
-            ends_new[v[4]].append(mid)
-
-    def spans(d: str, mids: Iterable[str]) -> set[tuple[int, int]]:
-        out = set()
-        for mid in mids:
-            v = state.match_values(mid)
-            if v[1] == d:
-                out.add((v[2], v[3]))
-            if v[4] == d:
-                out.add((v[5], v[6]))
-        return out
-
-    uf = _UF(0)
-    number: dict[tuple, int] = {}  # ("n", doc, start, end) passages and ("c", cluster id) stored clusters
-
-    def item(key: tuple) -> int:
-        got = number.get(key)
-        if got is None:
-            got = number[key] = uf.add()
-        return got
-
-    node_of: dict[tuple[str, int, int], tuple[str, int, int]] = {}  # new match end -> its passage
-    continues: dict[tuple[str, int, int], list[tuple[str, int, int]]] = {}  # passage -> old passages in it
-    for d in sorted(ends_new):
-        old_mids = [m for m in state.match_ids_of(d) if m not in new_set]
-        if d in fresh and (old_mids or state.member_spans_of(d)):
-            return None  # a document of a killed run, matched or clustered before: rebuild
-        new_sp, old_sp = spans(d, ends_new[d]), spans(d, old_mids)
-        old_node = {sp: (s, e) for s, e, g in span_groups(old_sp) for sp in g}
-        member_of = state.member_spans_of(d)
-        for s, e, g in span_groups(old_sp | new_sp):
-            if not any(sp in new_sp for sp in g):
-                continue  # an old passage nothing new reaches: unchanged
-            node = (d, s, e)
-            item(("n", *node))
-            olds = sorted({old_node[sp] for sp in g if sp in old_node})
-            for o in olds:
-                cid = member_of.get(o)
-                if cid is None or not state.attrib_known(cid):
-                    return None
-                uf.union(item(("n", *node)), item(("c", cid)))
-            continues[node] = [(d, *o) for o in olds]
-            for sp in g:
-                if sp in new_sp:
-                    node_of[(d, *sp)] = node
-    best: dict[tuple[str, int, int], float] = defaultdict(float)
-    for mid in new_ids:
-        v = state.match_values(mid)
-        na, nb = node_of[(v[1], v[2], v[3])], node_of[(v[4], v[5], v[6])]
-        uf.union(item(("n", *na)), item(("n", *nb)))
-        best[na] = max(best[na], float(v[7]))
-        best[nb] = max(best[nb], float(v[7]))
-    comps: dict[tuple, list[tuple]] = defaultdict(list)
-    for k, i in number.items():
-        comps[uf.find(i)].append(k)
-    groups = [(sorted(k[1] for k in ks if k[0] == "c"), sorted(k[1:] for k in ks if k[0] == "n"))
-              for ks in comps.values()]
+    rg = _regroup(state, new_ids, fresh)
+    if rg is None:
+        return None
+    groups, best = _join_new_matches(rg, state, new_ids)
+    # phase 3: what is read
     stored = read_clusters(sorted({c for cids, _ in groups for c in cids}))
     if any(c not in stored or stored[c].get("members_text_omitted") or stored[c].get("members_truncated")
            for cids, _ in groups for c in cids):
@@ -329,8 +388,9 @@ def grow_clusters(state: Any, new_ids: Sequence[str], fresh: set[str],
                   *(m["doc_id"] for m in stored[c]["members"] if cluster_id(m["doc_id"], m["start"], m["end"]) == c)}
               for cids, _ in groups for c in cids}
     # documents read: those and the documents of new or reshaped passages (texts)
-    need = {d for _, nodes in groups for d, s, e in nodes if (d, s, e) not in continues[(d, s, e)]}
+    need = {d for _, nodes in groups for d, s, e in nodes if (d, s, e) not in rg.continues[(d, s, e)]}
     docs = read_docs(sorted(need.union(*firsts.values())))
+    # phase 4: the grown clusters
     clusters: list[dict] = []
     attribs: dict[tuple[str, int, int], tuple] = {}
     stale: set[str] = set()
@@ -338,26 +398,7 @@ def grow_clusters(state: Any, new_ids: Sequence[str], fresh: set[str],
     for cids, nodes in groups:
         members = {(m["doc_id"], m["start"], m["end"]): m for c in cids for m in stored[c]["members"]}
         candidates = set().union(*(firsts[c] for c in cids))
-        changed = set()  # members whose attributions are found anew (new or reshaped passages)
-        for node in nodes:
-            score = best[node]
-            same = None  # the stored member this passage is, when its extent did not change
-            for o in continues[node]:
-                old = members.pop(o, None)
-                if old is not None:
-                    score = max(score, float(old["score"]))
-                    if o == node:
-                        same = old
-            if same is not None:
-                members[node] = {**same, "score": round(score, 2)}
-                continue
-            d, s, e = node
-            info = docs.get(d, {})
-            text = info.get("text")
-            members[node] = {"doc_id": d, "external_id": info.get("external_id"), "outlet": info.get("outlet"),
-                             "start": s, "end": e, "text": text[s:e] if text is not None else None,
-                             "score": round(score, 2)}
-            changed.add(node)
+        changed = _grown_members(nodes, members, rg, best, docs)
         stale.update(cids)
         order = sorted(members)
         if len(order) < 2:  # stored clusters whose passages became one: gone

@@ -41,7 +41,7 @@ class LineStats:
     def add(self, outlet: str | None, seq: int | None, keys: Iterable[str]) -> None:
         """Count one stored document."""
         n, c = self.outlets.get(outlet, (0, Counter()))
-        c.update(keys)  # distinct per document already (analyze.line_keys_of)
+        c.update(keys)  # distinct per document already (analyze.segment_and_key)
         self.outlets[outlet] = (n + 1, c)
         self.n_docs += 1
         if seq is not None:

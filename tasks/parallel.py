@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["fork_map", "shared"]
+__all__ = ["fork_map", "shared", "chunks"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -27,11 +27,36 @@ shared: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 
+def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    """``items`` cut into consecutive slices of ``size`` (the last one shorter)."""
+    return [items[k:k + size] for k in range(0, len(items), size)]
+
+
+_BLOCKED = {signal.SIGTERM, signal.SIGINT}
+
+
 def _child_init() -> None:
-    """Forked children keep the parent's signal handlers (Prefect's raises on SIGTERM, which the
-    pool sends when it closes): restore the defaults."""
+    """Forked children keep the parent's signal handlers (Prefect's raises on SIGTERM): restore the
+    defaults, then let the signals in that :func:`fork_map` blocked across the fork."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _BLOCKED)
+
+
+def _pool(workers: int) -> Any:
+    """A fork pool whose children cannot be stopped half-born.
+
+    A child runs the parent's at-fork handlers (pymongo's resets its clients) before the pool's
+    initializer; a SIGTERM arriving then ran the parent's handler (Prefect's raises), the handler's
+    exception was swallowed by the at-fork machinery, and the child went on to wait for work that
+    never came while the parent waited for it to exit: a run hung for good (seen under load, when
+    ``Pool.terminate`` raced a second child's start). SIGTERM and SIGINT are blocked in this thread
+    while the children are forked (they inherit the mask) and unblocked by :func:`_child_init`."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
+    try:
+        return mp.get_context("fork").Pool(workers, initializer=_child_init)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _run(args: tuple[Callable[[Any], Any], Any]) -> Any:
@@ -46,14 +71,22 @@ def fork_map(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: int
     ``fn`` must be a module-level function; it reads large inputs from :data:`shared`
     (filled from ``state``), which children inherit without pickling.
     """
-    chunks = [items[k:k + chunk_size] for k in range(0, len(items), chunk_size)]
+    parts = chunks(items, chunk_size)
     with _LOCK:
         shared.clear()
         shared.update(state or {})
         try:
-            if workers <= 1 or len(chunks) <= 1 or sys.platform != "linux":
-                return [fn(c) for c in chunks]
-            with mp.get_context("fork").Pool(min(workers, len(chunks)), initializer=_child_init) as pool:
-                return list(pool.imap(_run, [(fn, c) for c in chunks]))
+            if workers <= 1 or len(parts) <= 1 or sys.platform != "linux":
+                return [fn(c) for c in parts]
+            pool = _pool(min(workers, len(parts)))
+            try:
+                out = list(pool.imap(_run, [(fn, c) for c in parts]))
+                pool.close()  # workers finish and exit on their own: no signal to race their start
+                return out
+            except BaseException:
+                pool.terminate()
+                raise
+            finally:
+                pool.join()
         finally:
             shared.clear()

@@ -181,3 +181,21 @@ def test_nothing_readable_exits_nonzero_with_one_line(prefect_api, db_name, tmp_
     assert lines[0].startswith("newsdedup: ") and "nothing could be read" in lines[0]
     rejects = read_jsonl(cli("export", "rejects", "--db", db_name).stdout)
     assert len(rejects) == 5  # empty, picture, two records, the missing path
+
+
+def test_folder_junk_is_skipped_not_rejected(prefect_api, db_name, tmp_path):
+    """A folder copied from a Mac or Windows share holds ``.DS_Store`` and ``Thumbs.db`` next to the
+    articles: the real ``newsdedup run`` reads the article and skips the junk (no rejects), in the
+    folder and in its sub-folders alike, because the flow and the readers walk with the same walker."""
+    inbox = tmp_path / "share"
+    (inbox / "sub").mkdir(parents=True)
+    (inbox / "article.txt").write_text(AR_GOOD1, encoding="utf-8")
+    (inbox / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + bytes(range(64)))
+    (inbox / "sub" / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64))
+    (inbox / "sub" / "._article.txt").write_bytes(b"\x00\x05\x16\x07" + bytes(32))
+    proc = cli("run", str(inbox), "--db", db_name, "--json")
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["counts"]["documents"] == 1 and summary["counts"]["rejects"] == 0, summary["counts"]
+    assert read_jsonl(cli("export", "rejects", "--db", db_name).stdout) == []
+    run = _mongo(db_name).runs.find_one({"run_id": summary["run_id"]})
+    assert [Path(i["path"]).name for i in run["inputs"]] == ["article.txt"]

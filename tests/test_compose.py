@@ -113,7 +113,7 @@ def _healthcheck_text(service: dict[str, Any]) -> str:
 
 def test_services_and_images() -> None:
     services = _compose()["services"]
-    assert set(services) == {"mongodb", "prefect", "newsdedup"}
+    assert set(services) == {"mongodb", "prefect", "newsdedup", "explorer"}
     assert services["mongodb"]["image"] == "mongo:8"
     assert services["prefect"]["image"].startswith("prefecthq/prefect:3")
     build = services["newsdedup"]["build"]
@@ -145,6 +145,7 @@ def test_ports_are_published_on_loopback_only() -> None:
             assert isinstance(port, str) and port.startswith("127.0.0.1:"), (name, port)
     assert any(p.endswith(":27017") for p in services["mongodb"]["ports"])
     assert any(p.endswith(":4200") for p in services["prefect"]["ports"])
+    assert any(p.endswith(":8765") for p in services["explorer"]["ports"])
 
 
 def test_prefect_service() -> None:
@@ -172,6 +173,26 @@ def test_newsdedup_service() -> None:
     }
     resolved = _interpolate(app, _env_example())
     assert any(str(v).split(":")[1] == "/data/inbox" for v in resolved["volumes"])
+
+
+def test_explorer_service() -> None:
+    """The claim explorer: the same image running ``newsdedup web`` on the compose MongoDB, linked both ways
+    with the Prefect UI, reachable from the host's loopback only."""
+    services = _compose()["services"]
+    web = services["explorer"]
+    assert web["image"] == services["newsdedup"]["image"]
+    command = web["command"]
+    assert command[0] == "web" and command[command.index("--port") + 1] == "8765"
+    assert command[command.index("--host") + 1] == "0.0.0.0"  # inside the container; published on 127.0.0.1
+    env = _env_of(web)
+    assert env["MONGODB_URI"] == _env_of(services["newsdedup"])["MONGODB_URI"]
+    assert env["NEWSDEDUP_DB"] == _env_of(services["newsdedup"])["NEWSDEDUP_DB"]
+    resolved = _interpolate(services, _env_example())
+    assert _env_of(resolved["explorer"])["PREFECT_UI_URL"] == "http://localhost:4200"
+    assert _env_of(resolved["newsdedup"])["NEWSDEDUP_WEB_URL"] == "http://localhost:8765"
+    assert resolved["explorer"]["ports"] == ["127.0.0.1:8765:8765"]
+    assert web["depends_on"]["mongodb"] == {"condition": "service_healthy"}
+    assert "http://127.0.0.1:8765/" in _healthcheck_text(web)
 
 
 def test_healthchecks_everywhere_they_are_depended_on() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient, WriteConcern
 
-from newsdedup import embedded
+from newsdedup import embedded, processes
 from newsdedup.embedded import EmbeddedServerError, ensure_server, server_status, stop_server
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ def home(tmp_path: Path):
     yield h
     stop_server(h)
     # Nothing may survive the test on this storage, whatever the test did.
-    for pid, _port in embedded._find_orphans((h / "db").resolve()):
+    for pid, _port in embedded.find_servers((h / "db").resolve()):
         os.kill(pid, signal.SIGKILL)
 
 
@@ -49,7 +49,7 @@ def _dead_pid() -> int:
 
 
 def _alive(pid: int) -> bool:
-    return embedded._pid_alive(pid)
+    return processes.pid_alive(pid)
 
 
 def test_start_writes_state_and_answers(home: Path) -> None:
@@ -176,7 +176,7 @@ def test_concurrent_ensure_from_two_processes_gives_one_server(home: Path) -> No
     assert all(p.returncode == 0 for p in procs), outs
     uris = {out.split()[0] for out, _err in outs}
     assert len(uris) == 1
-    servers = embedded._find_orphans((home / "db").resolve())
+    servers = embedded.find_servers((home / "db").resolve())
     assert len(servers) == 1
     assert servers[0][0] == _state(home)["pid"]
     assert (home / "server.log").read_text().count("newsdedup: starting SecantusDB") == 1
@@ -282,7 +282,7 @@ def test_stop_is_clean(home: Path) -> None:
     assert not home.exists()  # and stopping nothing does not create the home
     ensure_server(home)
     pid = _state(home)["pid"]
-    child = embedded._children[pid]
+    child = processes.child(pid)
     t0 = time.monotonic()
     assert stop_server(home) is True
     assert time.monotonic() - t0 < 5.0  # SIGTERM was enough, no SIGKILL timeout

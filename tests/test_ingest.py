@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from newsdedup.tasks.ingest import (
+from newsdedup.tasks.ids import make_doc_id
+from newsdedup.tasks.readers import (
     Document,
     InputFile,
     Reject,
     decode_bytes,
     iter_inputs,
-    make_doc_id,
     parse_map,
     read_manifest,
 )

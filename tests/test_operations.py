@@ -297,7 +297,7 @@ def _store(db_name: str):
 
 
 def test_lock_of_a_killed_holder_is_taken_over_and_live_ones_are_respected(newsdedup_home, mongo_uri, db_name):
-    from newsdedup.db import _host_key, _pid_start
+    from newsdedup.processes import host_key, pid_start
 
     store = _store(db_name)
     holder = subprocess.Popen([sys.executable, "-c", _HOLDER, db_name], cwd=str(ROOT), stdout=subprocess.PIPE,
@@ -305,7 +305,7 @@ def test_lock_of_a_killed_holder_is_taken_over_and_live_ones_are_respected(newsd
     try:
         assert holder.stdout.readline().strip() == "locked"
         held = store.db.locks.find_one({"_id": "reuse"})
-        assert held["pid"] == holder.pid and held["host"] == _host_key() and held["expires"] > time.time() + 3000
+        assert held["pid"] == holder.pid and held["host"] == host_key() and held["expires"] > time.time() + 3000
         # alive on this host: never taken, even by a patient waiter
         with pytest.raises(TimeoutError):
             with store.lock("reuse", wait=1.0, poll=0.1):
@@ -331,8 +331,8 @@ def test_lock_of_a_killed_holder_is_taken_over_and_live_ones_are_respected(newsd
             pass
         # a pid of this host that now belongs to another process (pid reuse) does not hold the lock
         me = os.getpid()
-        store.db.locks.insert_one({"_id": "reused", "owner": "x", "host": _host_key(), "pid": me,
-                                   "pid_start": str(int(_pid_start(me)) - 1), "expires": now + 3600})
+        store.db.locks.insert_one({"_id": "reused", "owner": "x", "host": host_key(), "pid": me,
+                                   "pid_start": str(int(pid_start(me)) - 1), "expires": now + 3600})
         with store.lock("reused", wait=5, poll=0.1):
             pass
         # old-style lock records without holder fields still expire
@@ -451,7 +451,7 @@ def _run_task_state(fn, *args):
 def test_retry_condition_on_real_states(prefect_api):
     from prefect import flow, task
 
-    from newsdedup.flows.ingest import _retry_on_db_error
+    from newsdedup.flows.runtime import retry_on_db_error
 
     @task
     def boom(exc):
@@ -475,8 +475,8 @@ def test_retry_condition_on_real_states(prefect_api):
     all_cases()
     for (exc, retry), state in zip(cases, states):
         assert state.is_failed()
-        assert _retry_on_db_error(None, None, state) is retry, exc
-    assert states[-1].is_completed() and _retry_on_db_error(None, None, states[-1]) is False
+        assert retry_on_db_error(None, None, state) is retry, exc
+    assert states[-1].is_completed() and retry_on_db_error(None, None, states[-1]) is False
 
 
 def test_db_task_retries_until_the_server_is_back(prefect_api, tmp_path):
@@ -485,7 +485,7 @@ def test_db_task_retries_until_the_server_is_back(prefect_api, tmp_path):
 
     from newsdedup.db import Store
     from newsdedup.embedded import ensure_server, stop_server
-    from newsdedup.flows.ingest import DB_TASK
+    from newsdedup.flows.runtime import DB_TASK
 
     home = tmp_path / "home2"
     uri = ensure_server(home)
@@ -531,12 +531,13 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
     run uses the cluster state the first one saved, so its clusters are grown from the stored ones;
     before the third, that file is deleted, so the third rebuilds it from the database and rebuilds
     the clusters it touches from their matches. The running totals equal a count after each run."""
-    from newsdedup.config import load_settings
+    from newsdedup.config import load_settings, redact_uri
     from newsdedup.db import resolve_uri
-    from newsdedup.flows.ingest import CLUSTER_STATE, LINE_STATS, index_dir, ingest
+    from newsdedup.flows.ingest import ingest
+    from newsdedup.tasks.derived_state import CLUSTER_STATE, LINE_STATS, index_dir
     from newsdedup.tasks.line_stats import LineStats
     from newsdedup.tasks.align import Match
-    from newsdedup.tasks.analyze import assign_cluster
+    from newsdedup.tasks.records import assign_cluster
     from newsdedup.tasks.cluster import build_clusters
 
     db_name = f"incr_{uuid.uuid4().hex[:8]}"
@@ -544,7 +545,7 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
     db = client[db_name]
     try:
         settings = load_settings(db_name)
-        state_file = index_dir(settings, resolve_uri(settings)) / CLUSTER_STATE
+        state_file = index_dir(settings.home, redact_uri(resolve_uri(settings)), settings.db_name) / CLUSTER_STATE
         for k, part in enumerate(corpus):
             if k == 2:
                 assert state_file.exists()

@@ -1,0 +1,202 @@
+"""The read stage: inputs → the records of new documents and of rejects, in two passes over one read.
+
+Why two passes: boilerplate such as «// انتهى //» is learned from how often a line recurs across
+an outlet's documents (:mod:`~newsdedup.tasks.boilerplate`), so the line counts of the run's new
+documents must be known before any of them is flagged. Why one read: decoding, JSON parsing and
+segmenting are most of the cost of reading, so the first pass (:func:`first_pass`) reads and
+decodes every input once, segments each new document once, and spools what it read to an
+anonymous temporary file; the second pass (:func:`new_records`) builds the records from the spool,
+and analysis reuses the segments.
+
+Only ids, outlets and line keys are held in memory for the whole run, whatever its size.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from .analyze import segment_and_key
+from .readers import Document, InputEntry, InputFile, Reject
+from .records import document_record, reject_record
+
+__all__ = ["InputPlan", "plan_inputs", "FirstPass", "first_pass", "new_records", "batches", "batch_outlet_stats",
+           "Segments"]
+
+Segments = list[tuple[int, int, int, int]]
+OutletCounts = dict[str | None, tuple[int, Counter]]
+CHECK_BATCH = 500  # documents per existence query
+
+
+@dataclass
+class InputPlan:
+    """What a run reads: every input file found (``entries``, with ``sha256`` by path), those to read, those
+    skipped because an earlier run ingested the same bytes, and the paths that cannot be used."""
+
+    entries: list[InputEntry]
+    sha256: dict[str, str]
+    to_read: list[InputEntry]
+    skipped: list[InputEntry]
+    rejects: list[Reject]
+    manifest: InputFile | None = None
+
+    def inputs(self) -> list[dict]:
+        """The inputs as the run's provenance lists them: the files, then the manifest that gave their metadata."""
+        skipped = {e.display for e in self.skipped}
+        out = [{"path": e.display, "sha256": self.sha256.get(e.display), "skipped_as_known": e.display in skipped}
+               for e in self.entries]
+        if self.manifest is not None:
+            out.append({"path": self.manifest.path, "sha256": self.manifest.sha256, "role": "manifest"})
+        return out
+
+    def key_inputs(self) -> list[tuple[str, str | None]]:
+        """(path, sha256) of every input file: with the parameters, what makes two runs the same run."""
+        return [(e.display, self.sha256.get(e.display)) for e in self.entries]
+
+
+def plan_inputs(listing: Sequence[InputEntry | Reject], digests: Mapping[str, InputFile],
+                known: Callable[[list[str]], set[str]], manifest: InputFile | None = None) -> InputPlan:
+    """Split the walker's listing: inputs whose sha256 ``known(shas)`` reports as ingested are skipped."""
+    entries = [x for x in listing if isinstance(x, InputEntry)]
+    sha = {d: f.sha256 for d, f in digests.items()}
+    done = known(sorted(set(sha.values())))
+    skipped = [e for e in entries if sha.get(e.display) in done]
+    names = {e.display for e in skipped}
+    return InputPlan(entries, sha, [e for e in entries if e.display not in names], skipped,
+                     [x for x in listing if isinstance(x, Reject)], manifest)
+
+
+class _Spool:
+    """Items appended as pickles to an anonymous temporary file (removed by the OS when closed, and
+    when the process dies), then read back once in order."""
+
+    def __init__(self, directory: Path | None) -> None:
+        if directory is not None:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+        self._fh: IO[bytes] = tempfile.TemporaryFile(prefix="newsdedup-spool-", dir=directory)
+        self.n = 0
+
+    def append(self, item: Any) -> None:
+        pickle.dump(item, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self.n += 1
+
+    def drain(self) -> Iterator[Any]:
+        self._fh.flush()
+        self._fh.seek(0)
+        try:
+            for _ in range(self.n):
+                yield pickle.load(self._fh)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+@dataclass
+class FirstPass:
+    """What the first pass learnt: the new documents' line keys (by id), this run's line counts per outlet
+    (documents, Counter of line keys), and the spooled items for :func:`new_records`."""
+
+    new_keys: dict[str, list[str]] = field(default_factory=dict)
+    run_counts: OutletCounts = field(default_factory=dict)
+    spool: _Spool | None = None
+
+
+def first_pass(items: Iterable[Document | Reject], stored: Callable[[list[str]], set[str]],
+               spool_dir: Path | None = None) -> FirstPass:
+    """Read every item once: which documents are new (``stored(ids)`` says which ids the database has),
+    their segments and line keys, and per outlet how often each line recurs among them."""
+    out = FirstPass(spool=_Spool(spool_dir))
+    seen: set[str] = set()
+    pending: list[Document | Reject] = []
+
+    def flush() -> None:
+        known = stored([x.doc_id for x in pending if isinstance(x, Document) and x.doc_id not in seen])
+        for x in pending:
+            if isinstance(x, Reject) or x.doc_id in seen or x.doc_id in known:
+                out.spool.append((x, None))  # a reject, a document stored already or repeated in this run
+                continue
+            seen.add(x.doc_id)
+            segs, keys = segment_and_key(x.text)
+            out.new_keys[x.doc_id] = keys
+            n, c = out.run_counts.get(x.outlet, (0, Counter()))
+            c.update(keys)
+            out.run_counts[x.outlet] = (n + 1, c)
+            out.spool.append((x, segs))
+        pending.clear()
+
+    try:
+        for item in items:
+            pending.append(item)
+            if len(pending) >= CHECK_BATCH:
+                flush()
+        flush()
+    except BaseException:
+        out.spool.close()
+        raise
+    return out
+
+
+def new_records(first: FirstPass, run_id: str, next_seq: int, counts: Counter
+                ) -> Iterator[tuple[str, dict, Segments | None]]:
+    """The second pass: ``("document", record, segments)`` for every new document (``ingest_seq`` from
+    ``next_seq`` on, in input order) and ``("reject", record, None)`` for every reject. ``counts``
+    receives ``documents_read``, ``documents_known``, ``documents_duplicate_in_run`` and ``rejects``."""
+    assert first.spool is not None
+    seen: set[str] = set()
+    seq = next_seq
+    for item, segs in first.spool.drain():
+        if isinstance(item, Reject):
+            counts["rejects"] += 1
+            yield "reject", reject_record(item, run_id), None
+            continue
+        counts["documents_read"] += 1
+        if item.doc_id in seen or item.doc_id not in first.new_keys:
+            counts["documents_known" if item.doc_id not in seen else "documents_duplicate_in_run"] += 1
+            continue
+        seen.add(item.doc_id)
+        yield "document", document_record(item, run_id, seq, first.new_keys[item.doc_id]), segs
+        seq += 1
+
+
+def batches(first: FirstPass, run_id: str, next_seq: int, counts: Counter, batch_size: int,
+            reject_batch: int = 500) -> Iterator[tuple[str, list[dict], dict[str, Segments]]]:
+    """:func:`new_records` in batches: ``("documents", records, segments by doc id)`` of ``batch_size``
+    documents and ``("rejects", records, {})`` of ``reject_batch`` rejects, the last ones shorter."""
+    docs: list[dict] = []
+    segments: dict[str, Segments] = {}
+    rejects: list[dict] = []
+    for kind, record, segs in new_records(first, run_id, next_seq, counts):
+        if kind == "reject":
+            rejects.append(record)
+            if len(rejects) >= reject_batch:
+                yield "rejects", rejects, {}
+                rejects = []
+            continue
+        docs.append(record)
+        segments[record["doc_id"]] = segs or []
+        if len(docs) >= batch_size:
+            yield "documents", docs, segments
+            docs, segments = [], {}
+    if docs:
+        yield "documents", docs, segments
+    if rejects:
+        yield "rejects", rejects, {}
+
+
+def batch_outlet_stats(batch: Sequence[Mapping[str, Any]], stats: Mapping[str | None, tuple[int, Mapping[str, int]]]
+                       ) -> dict[str | None, tuple[int, dict[str, int]]]:
+    """The part of the per-outlet line counts a batch of records needs (its outlets, its line keys):
+    analysis tasks receive this, not the counts of the whole corpus."""
+    keys = {k for d in batch for k in d["line_keys"]}
+    out = {}
+    for o in {d.get("outlet") for d in batch}:
+        total, c = stats.get(o, (0, {}))
+        out[o] = (total, {k: c[k] for k in keys if k in c})
+    return out
