@@ -29,9 +29,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from newsdedup import __version__
 from newsdedup.config import Settings, load_settings, redact_uri
 from newsdedup.db import Store, resolve_uri
-from newsdedup.flows.runtime import COMPUTE_TASK, DB_TASK, quote, write_behind
+from newsdedup.flows.runtime import COMPUTE_TASK, DB_TASK, in_process, quote, write_behind
 from newsdedup.processes import process_identity
-from newsdedup.tasks import analyze, cluster_update, derived_state, intake, match_stage, reuse
+from newsdedup.tasks import analyze, cluster_update, dedup, derived_state, intake, match_stage, reuse
 from newsdedup.tasks.align import align_pairs
 from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
 from newsdedup.tasks.line_stats import merged
@@ -78,20 +78,26 @@ def record_run_start(store: Store, run: dict) -> str:
 
 @task(name="outlet-statistics", task_run_name="outlet-statistics-{label}", **DB_TASK)
 def outlet_statistics(store: Store, items: list, entries: list[InputEntry], ctx: ReadContext, manifest: str | None,
-                      skipped: list[InputEntry], directory: Path, label: str) -> tuple:
+                      skipped: list[InputEntry], directory: Path, kept: dedup.DedupIndex, label: str) -> tuple:
     """First pass (:func:`~newsdedup.tasks.intake.first_pass`): every input read once, which documents are
-    new, and per outlet how often each line recurs, stored documents' counts included."""
+    new (a byte-for-byte copy of a kept one is a duplicate at once), and per outlet how often each line
+    recurs, stored documents' counts included."""
     ctx = ctx.fresh()
+    upto = kept.committed
     first = intake.first_pass(chain(items, read_inputs(entries, ctx, manifest=manifest, skipped=skipped)),
-                              store.existing_doc_ids, directory)
+                              store.existing_doc_ids, directory,
+                              copy_of=lambda d: kept.find_key(d.content_sha256, d.outlet, upto))
     stored, from_file = derived_state.load_line_stats(store, directory, store.line_key_rows,
                                                       store.counts()["documents"])
     return first, merged(stored.of(first.run_counts), first.run_counts), stored, from_file, ctx.input_files
 
 
 @task(name="analyze-batch", task_run_name="analyze-{label}", **COMPUTE_TASK)
-def analyze_batch(docs: list[dict], outlet_stats: dict, segments: dict, workers: int, label: str) -> list[dict]:
-    return analyze.analyze_batch(docs, outlet_stats, workers=workers, segments=segments)
+def analyze_batch(docs: list[dict], outlet_stats: dict, segments: dict, kept: dedup.DedupIndex | None,
+                  upto: int, workers: int, label: str) -> list[dict]:
+    """Analyze documents; ``kept`` (the index of the documents kept before this run, its first ``upto``)
+    stops a copy of one of them before its language is detected."""
+    return analyze.analyze_batch(docs, outlet_stats, workers=workers, segments=segments, dedup=kept, upto=upto)
 
 
 @task(name="store-documents", task_run_name="store-documents-{label}", **DB_TASK)
@@ -163,11 +169,14 @@ def record_run_end(store: Store, run_id: str, fields: dict) -> None:
 def _read_stage(store: Store, plan: intake.InputPlan, ctx: ReadContext, manifest_rejects: list,
                 manifest: str | None, run_id: str, batch_size: int, workers: int, directory: Path) -> dict:
     """Two passes over one read of the inputs (:mod:`~newsdedup.tasks.intake`): outlet statistics, then
-    analyze and insert the new documents and the rejects; the line counts, now with the inserted
-    documents, are saved for the next run."""
+    analyze and insert the new documents and the rejects; copies of kept documents are stored as
+    duplicates (:mod:`~newsdedup.tasks.dedup`). The line counts and the kept documents' signatures,
+    now with the inserted documents, are saved for the next run."""
+    kept, kept_current = derived_state.load_dedup_index(store, directory, store.dedup_rows, store.counts()["documents"])
+    upto = kept.committed
     first, stats_all, line_stats, from_file, input_files = outlet_statistics(
         store, quote(manifest_rejects + plan.rejects), quote(plan.to_read), quote(ctx), manifest, quote(plan.skipped),
-        directory, f"{len(plan.to_read)}-files")
+        directory, quote(kept), f"{len(plan.to_read)}-files")
     counts: Counter = Counter()
     inserted: list[str] = []
     futures: deque = deque()  # two analysis batches in flight while one is stored
@@ -175,26 +184,31 @@ def _read_stage(store: Store, plan: intake.InputPlan, ctx: ReadContext, manifest
     def drain(limit: int) -> None:
         while len(futures) > limit:
             label, docs, fut = futures.popleft()
-            analysis = {f["doc_id"]: f for f in fut.result()}
-            records = [{**d, **analysis[d["doc_id"]]} for d in docs]
-            done = store_documents(store, quote(records), label)
-            inserted.extend(done)
-            done_set = set(done)
-            line_stats.add_all((r["outlet"], r["ingest_seq"], r["line_keys"]) for r in records if r["_id"] in done_set)
+            new, dups = dedup.resolve(kept, docs, {f["doc_id"]: f for f in fut.result()})
+            done = set(store_documents(store, quote(new + dups), label))
+            inserted.extend(r["_id"] for r in new if r["_id"] in done)
+            counts["duplicates_new"] += sum(1 for r in dups if r["_id"] in done)
+            line_stats.add_all((r["outlet"], r["ingest_seq"], r["line_keys"]) for r in new if r["_id"] in done)
 
     for kind, batch, segments in intake.batches(first, run_id, store.next_ingest_seq(), counts, batch_size):
         if kind == "rejects":
             counts["rejects_new"] += store_rejects(store, quote(batch))
             continue
+        if kind == "duplicates":
+            counts["duplicates_new"] += len(store_documents(store, quote(batch), f"duplicates-{len(batch)}"))
+            continue
         label = f"docs-{counts['documents_read'] - len(batch) + 1}-{counts['documents_read']}"
-        futures.append((label, batch, analyze_batch.submit(quote(batch), quote(intake.batch_outlet_stats(batch, stats_all)),
-                                                           quote(segments), workers, label)))
+        futures.append((label, batch, analyze_batch.submit(
+            quote(batch), quote(intake.batch_outlet_stats(batch, stats_all)), quote(segments),
+            quote(kept) if in_process() else None, upto, workers, label)))
         drain(2)
     drain(0)
     counts["documents_new"] = len(inserted)
     counts["input_files"] = len(input_files)
     if inserted or not from_file:
         derived_state.save_line_stats(store, line_stats, directory)
+    if inserted or not kept_current:
+        derived_state.save_dedup_index(store, kept, directory)
     return {"stats": dict(counts), "inserted": inserted,
             "input_files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in input_files]}
 
@@ -295,7 +309,7 @@ def _passage_stage(store: Store, work: list[str], redo: set[str], clusters: list
 
 def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str) -> None:
     rows = [{"what": k, "this run": counts.get(k, 0), "in database": totals.get(k, "")}
-            for k in ("documents", "passages", "boilerplate", "matches", "clusters", "rejects")]
+            for k in ("documents", "duplicates", "passages", "boilerplate", "matches", "clusters", "rejects")]
     create_table_artifact(key="ingest-counts", table=rows, description=f"newsdedup run {run_id}: counts")
     web = configured_base_url()  # NEWSDEDUP_WEB_URL: the claim explorer, linked from each claim
     top = store.top_clusters(10, members=False)
@@ -388,7 +402,8 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
         store.mark_inputs_done(read["input_files"], run_id)
 
         st = read["stats"]
-        counts = {"documents": st.get("documents_new", 0), "documents_read": st.get("documents_read", 0),
+        counts = {"documents": st.get("documents_new", 0), "duplicates": st.get("duplicates_new", 0),
+                  "documents_read": st.get("documents_read", 0),
                   "documents_known": st.get("documents_known", 0), "passages": passages_new,
                   "boilerplate": boilerplate_new, "matches": reuse_out["matches_new"],
                   "candidate_pairs": reuse_out["pairs"], "clusters": len(clusters), "rejects": st.get("rejects", 0),

@@ -99,8 +99,8 @@ def _run_flow(args: argparse.Namespace) -> int:
     else:
         print(f"run {summary['run_id']} {summary['status']} in {summary['timings'].get('total', 0):.1f}s "
               f"(database {summary['database']})")
-        print(f"  read {c['documents_read']} documents: {c['documents']} new, {c['documents_known']} already stored; "
-              f"{c['rejects']} rejected")
+        print(f"  read {c['documents_read']} documents: {c['documents']} new, {c.get('duplicates', 0)} duplicates of "
+              f"stored ones, {c['documents_known']} already stored; {c['rejects']} rejected")
         print(f"  passages {c['passages']} ({c['boilerplate']} boilerplate), matches {c['matches']}, "
               f"clusters updated {c['clusters']}")
         if c["rejects"]:

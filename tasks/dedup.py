@@ -41,7 +41,7 @@ records in a few numpy arrays saved next to the candidate index (~0.4 KB per doc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from pathlib import Path
@@ -52,9 +52,10 @@ import numpy as np
 from .align import ngram_hashes, token_ids
 from .normalize import WORD_RE, collapse_spaces, fold, normalize_text
 from .persist import load_pickle, save_pickle
+from .records import duplicate_record
 
 __all__ = ["DedupParams", "PARAMS", "Signature", "Verdict", "Hit", "DedupIndex", "body_spans", "body_words", "text_key",
-           "sha_key", "signature", "compare", "outlets_compatible", "LEARNED_REASONS"]
+           "sha_key", "signature", "compare", "outlets_compatible", "resolve", "LEARNED_REASONS"]
 
 _FORMAT = 1
 
@@ -423,6 +424,7 @@ class DedupIndex:
         self._by: dict[str, _Keys] = {"sha": _Keys(), "text": _Keys(), "body": _Keys(), "sketch": _Keys()}
         self._committed = 0
         self._doc_set: set[str] = set()
+        self.max_seq = -1  # the largest ``ingest_seq`` of the documents added (what a saved index covers)
 
     def __len__(self) -> int:
         return len(self.doc_ids)
@@ -436,12 +438,14 @@ class DedupIndex:
         return self._committed
 
     def add(self, doc_id: str, outlet: str | None, sig: Signature, lang: str | None = None,
-            lang_confidence: float | None = None) -> int:
+            lang_confidence: float | None = None, seq: int | None = None) -> int:
         """Keep a document (one that is not a duplicate); returns its position (-1: already kept).
         A document with an empty body is kept only under its text keys: an identical copy is its
         duplicate, nothing else is (an empty body identifies no article)."""
         if doc_id in self._doc_set:
             return -1
+        if seq is not None:
+            self.max_seq = max(self.max_seq, int(seq))
         pos = len(self.doc_ids)
         self.doc_ids.append(doc_id)
         self._doc_set.add(doc_id)
@@ -535,7 +539,7 @@ class DedupIndex:
         self.commit()
         save_pickle(path, {"format": _FORMAT, "token": token, "params": self.params, "doc_ids": self.doc_ids,
                            "outlets": self.outlets, "langs": self.langs, "confs": self.confs, "n": self._n,
-                           "ends": self._ends, "mid": self._mid,
+                           "ends": self._ends, "mid": self._mid, "max_seq": self.max_seq,
                            "keys": {k: v.state() for k, v in self._by.items()}})
 
     @classmethod
@@ -549,20 +553,70 @@ class DedupIndex:
                                                       payload["confs"])
         ix._doc_set = set(ix.doc_ids)
         ix._n, ix._ends, ix._mid = payload["n"], payload["ends"], payload["mid"]
+        ix.max_seq = int(payload["max_seq"])
         for k, (keys, pos) in payload["keys"].items():
             ix._by[k].keys, ix._by[k].pos = keys, pos
         ix._committed = len(ix.doc_ids)
         return ix
 
-    @classmethod
-    def from_documents(cls, docs: Iterable[Mapping[str, Any]], params: DedupParams = PARAMS) -> "DedupIndex":
-        """Rebuilt from stored documents (``doc_id, outlet, text, content_sha256, segments, lang,
-        lang_confidence``) in ingestion order; duplicates (``duplicate_of`` set) are skipped."""
-        ix = cls(params)
+    def add_documents(self, docs: Iterable[Mapping[str, Any]]) -> int:
+        """Add stored documents (``doc_id, outlet, text, content_sha256, segments, lang, lang_confidence,
+        ingest_seq``, in ingestion order; those with ``duplicate_of`` are skipped); returns how many."""
+        n = 0
         for d in docs:
             if d.get("duplicate_of"):
                 continue
-            sig = signature(d["text"], body_spans(d.get("segments") or ()), d["content_sha256"], params)
-            ix.add(d["doc_id"], d.get("outlet"), sig, d.get("lang"), d.get("lang_confidence"))
+            sig = signature(d["text"], body_spans(d.get("segments") or ()), d["content_sha256"], self.params)
+            n += self.add(d["doc_id"], d.get("outlet"), sig, d.get("lang"), d.get("lang_confidence"),
+                          d.get("ingest_seq")) >= 0
+        return n
+
+    @classmethod
+    def from_documents(cls, docs: Iterable[Mapping[str, Any]], params: DedupParams = PARAMS) -> "DedupIndex":
+        """Rebuilt from stored documents (see :meth:`add_documents`)."""
+        ix = cls(params)
+        ix.add_documents(docs)
         ix.commit()
         return ix
+
+    @classmethod
+    def current(cls, path: Path, token: str | None, docs: Callable[[int | None], Iterable[Mapping[str, Any]]],
+                total: int, params: DedupParams = PARAMS) -> tuple["DedupIndex", bool]:
+        """The index over every kept stored document, and whether the saved file could be used.
+
+        As for the line counts (:meth:`~newsdedup.tasks.line_stats.LineStats.current`): the file is
+        trusted under its token, extended with the documents stored after the ``ingest_seq`` it covers
+        (``docs(seq)``; a run killed after storing documents but before saving), and used only if it
+        then holds as many documents as the database keeps (``total``); else rebuilt from ``docs(None)``."""
+        ix = cls.load(path, token, params)
+        if ix is not None:
+            ix.add_documents(docs(ix.max_seq))
+            ix.commit()
+            if len(ix) == total:
+                return ix, True
+        return cls.from_documents(docs(None), params), False
+
+
+def resolve(index: DedupIndex, records: Sequence[dict], analysis: Mapping[str, dict]
+            ) -> tuple[list[dict], list[dict]]:
+    """This run's analysed documents, in ingestion order, split into kept records (analysis merged in,
+    added to ``index``) and duplicate records (:func:`~newsdedup.tasks.records.duplicate_record`).
+
+    ``analysis[doc_id]`` carries the document's ``signature`` and, when the analysis found the
+    original among the documents stored before the run, ``duplicate`` (a :class:`Hit`); the others
+    are looked up here against everything kept so far, this run's earlier documents included, so a
+    copy of a document read earlier in the same run is its duplicate."""
+    kept: list[dict] = []
+    dups: list[dict] = []
+    for rec in records:
+        a = dict(analysis[rec["doc_id"]])
+        sig: Signature = a.pop("signature")
+        hit: Hit | None = a.pop("duplicate", None) or index.find(sig, rec.get("outlet"))
+        if hit is not None:
+            dups.append(duplicate_record(rec, hit.doc_id, hit.kind, hit.lang, hit.lang_confidence))
+            continue
+        merged = {**rec, **a}
+        index.add(rec["doc_id"], rec.get("outlet"), sig, merged.get("lang"), merged.get("lang_confidence"),
+                  rec.get("ingest_seq"))
+        kept.append(merged)
+    return kept, dups

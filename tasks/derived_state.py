@@ -1,11 +1,12 @@
 """Derived state saved next to the candidate index, and when to trust it: the token protocol.
 
-Three things are kept on disk between runs because rebuilding them from the database would
+Four things are kept on disk between runs because rebuilding them from the database would
 cost every run a read of every document or match: the candidate index with its prepared
-documents, the cluster state (:mod:`~newsdedup.tasks.cluster_state`) and the per-outlet line
-counts (:mod:`~newsdedup.tasks.line_stats`). Each is derived data: the database stays the truth.
+documents, the cluster state (:mod:`~newsdedup.tasks.cluster_state`), the per-outlet line
+counts (:mod:`~newsdedup.tasks.line_stats`) and the kept documents' deduplication signatures
+(:mod:`~newsdedup.tasks.dedup`). Each is derived data: the database stays the truth.
 
-The protocol, the same for all three: a save writes the files with a new token and then names
+The protocol, the same for all four: a save writes the files with a new token and then names
 that token in the database's ``meta`` (:func:`save_with_token`); a load trusts the files only
 when they carry the token the database names, else rebuilds from the database. A file another
 run (another host, another copy of the home) wrote in between, a half-written save, or a
@@ -25,15 +26,18 @@ from typing import Any, Protocol
 
 from .candidates import CandidateIndex
 from .cluster_state import ClusterState
+from .dedup import DedupIndex
 from .ids import stable_id
 from .line_stats import LineStats, Row
 from .reuse import PreparedStore, prepare_docs
 
 __all__ = ["Meta", "index_dir", "save_with_token", "distrust", "load_index", "save_index", "load_cluster_state",
-           "save_cluster_state", "load_line_stats", "save_line_stats", "CLUSTER_STATE", "LINE_STATS"]
+           "save_cluster_state", "load_line_stats", "save_line_stats", "load_dedup_index", "save_dedup_index",
+           "CLUSTER_STATE", "LINE_STATS", "DEDUP_INDEX"]
 
 CLUSTER_STATE = "clusters.pkl"  # next to the candidate index
 LINE_STATS = "line_stats.pkl"  # likewise
+DEDUP_INDEX = "dedup.pkl"  # likewise
 REBUILD_CHUNK = 1000  # documents read and prepared at a time when the index is rebuilt
 
 
@@ -132,3 +136,16 @@ def load_line_stats(meta: Meta, directory: Path, rows: Callable[[int | None], It
 def save_line_stats(meta: Meta, stats: LineStats, directory: Path) -> None:
     save_with_token(meta, "line_stats", lambda token: stats.save(directory / LINE_STATS, token),
                     documents=stats.n_docs, max_seq=stats.max_seq)
+
+
+# ---------------------------------------------------------------------------- deduplication signatures
+def load_dedup_index(meta: Meta, directory: Path, docs: Callable[[int | None], Iterable[Mapping[str, Any]]],
+                     total: int) -> tuple[DedupIndex, bool]:
+    """The kept documents' signatures (:meth:`DedupIndex.current`: the saved file extended with what was
+    stored after it, or rebuilt from ``docs(None)``) and whether the saved file could be used."""
+    return DedupIndex.current(directory / DEDUP_INDEX, _token(meta, "dedup"), docs, total)
+
+
+def save_dedup_index(meta: Meta, index: DedupIndex, directory: Path) -> None:
+    save_with_token(meta, "dedup", lambda token: index.save(directory / DEDUP_INDEX, token),
+                    documents=len(index), max_seq=index.max_seq)

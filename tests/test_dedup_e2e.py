@@ -127,24 +127,32 @@ def test_query_doc_on_a_duplicate_shows_its_original(twice):
 
 
 def test_another_path_to_the_same_files_adds_nothing(twice, prefect_api, tmp_path):
-    """Renamed files, and a zip of them: no new clusters, no new matches."""
+    """Renamed files (the same bytes: skipped as inputs already ingested), a zip of them (the same
+    documents), and the same texts saved again as UTF-16 with CRLF line ends (other bytes, the same
+    text: duplicates): no new document, cluster or match."""
     from newsdedup.flows.ingest import ingest
 
-    renamed = tmp_path / "renamed"
+    renamed, resaved = tmp_path / "renamed", tmp_path / "resaved"
     renamed.mkdir()
+    resaved.mkdir()
     for p in sorted(SEEDS.glob("*.txt")):
         shutil.copy(p, renamed / f"copy-of-{p.name}")
+        text = p.read_text(encoding="utf-8").replace("\n", "\r\n")
+        (resaved / f"{p.stem}-windows.txt").write_bytes(text.encode("utf-16"))
     with zipfile.ZipFile(tmp_path / "seeds.zip", "w") as zf:
         for p in sorted(SEEDS.glob("*.txt")):
             zf.write(p, f"inbox/{p.name}")
     before = twice["after"]
-    s = ingest(paths=[str(renamed), str(tmp_path / "seeds.zip")], db=twice["db"])
-    assert s["counts"]["matches"] == 0 and s["counts"]["clusters"] == 0
-    assert s["counts"]["documents"] == 0
-    assert s["counts"]["duplicates"] + s["counts"]["documents_known"] == 10
+    s = ingest(paths=[str(renamed), str(tmp_path / "seeds.zip"), str(resaved)], db=twice["db"])
+    c = s["counts"]
+    assert c["matches"] == 0 and c["clusters"] == 0 and c["documents"] == 0 and c["passages"] == 0
+    assert c["input_files_skipped"] == 5 and c["documents_known"] == 5 and c["duplicates"] == 5
     after = _exports(twice["db"])
     for kind in ("matches", "clusters", "passages"):
         assert after[kind] == before[kind], kind
+    resaved_docs = [d for d in after["documents"] if d["external_id"].endswith("-windows")]
+    assert len(resaved_docs) == 5 and all(d["duplicate_of"] and d["encoding"].startswith("utf-16")
+                                          for d in resaved_docs)
 
 
 def test_copies_inside_one_run_and_across_outlets(prefect_api, newsdedup_home, tmp_path):
