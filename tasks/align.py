@@ -121,14 +121,6 @@ def token_id(word: str) -> int:
     return v
 
 
-def token_ids(words: Sequence[str]) -> np.ndarray:
-    """:func:`token_id` of many words as an int64 array (cached words looked up without a Python call each)."""
-    vals = list(map(_TOKEN_IDS.get, words))
-    if None in vals:
-        vals = [token_id(w) if v is None else v for w, v in zip(words, vals)]
-    return np.array(vals, dtype=np.int64) if vals else np.zeros(0, dtype=np.int64)
-
-
 def ngram_hashes(ids: np.ndarray, n: int) -> np.ndarray:
     """int64 hash of every word n-gram (``len(ids) - n + 1`` values), vectorized."""
     if len(ids) < n:

@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from .align import ngram_hashes, token_ids
+from .align import ngram_hashes
 from .normalize import WORD_RE, collapse_spaces, fold, normalize_text
 from .persist import load_pickle, save_pickle
 from .records import duplicate_record
@@ -91,6 +91,34 @@ _MASK32 = np.int64(0xFFFFFFFF)
 # Links are never the article's words: a copy that adds «رابط الخبر: http://…» differs by two words, not by
 # the dozens a percent-encoded slug tokenizes into. (Matched on normalized text: lower case.)
 _URL = re.compile(r"(?:https?://|www\.)\S+")
+
+
+_WORD_CHARS = 256  # a word's id reads at most this many characters
+_POW = np.concatenate([[np.uint64(1)], np.cumprod(np.full(_WORD_CHARS - 1, 0x100000001B3, dtype=np.uint64))])
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def word_ids(words: Sequence[str]) -> np.ndarray:
+    """Stable 64-bit ids of words, all at once: a polynomial hash of each word's code points (numpy,
+    wrapping arithmetic), mixed. The same on every machine and in every process; no per-word Python
+    call, so forked workers with an empty cache pay nothing extra."""
+    if not words:
+        return np.zeros(0, np.int64)
+    codes = np.array(words).view(np.uint32).reshape(len(words), -1)[:, :_WORD_CHARS].astype(np.uint64)
+    h = codes @ _POW[:codes.shape[1]]
+    h ^= h >> np.uint64(29)
+    h *= _MIX
+    h ^= h >> np.uint64(32)
+    return h.view(np.int64)
+
+
+def _smallest_unique(values: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` smallest distinct values, sorted (a partial sort when there are many)."""
+    if len(values) > 4 * k:
+        u = np.unique(np.partition(values, 4 * k)[:4 * k])
+        if len(u) >= k:
+            return u[:k]
+    return np.unique(values)[:k]
 
 
 def _h64(data: bytes) -> int:
@@ -185,7 +213,7 @@ def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
               params: DedupParams = PARAMS) -> Signature:
     """The signature of a text whose body is made of ``spans`` (see :func:`body_spans`)."""
     norm, words = _fold_body(text, spans)
-    ids = token_ids(words)
+    ids = word_ids(words)
     n = len(ids)
     w = params.window
     if n <= 2 * w:
@@ -193,7 +221,7 @@ def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
     else:
         ends = np.concatenate([_low32(ids[:w]), _low32(ids[n - w:])])
         mid = _h64(ids[w:n - w].tobytes())
-    sh = np.unique(ngram_hashes(ids, params.shingle))[:params.sketch] if n >= params.min_body else np.zeros(0, np.int64)
+    sh = _smallest_unique(ngram_hashes(ids, params.shingle), params.sketch) if n >= params.min_body else np.zeros(0, np.int64)
     return Signature(sha_key(content_sha256), _h64(norm.encode("utf-8")), n, _h64(ids.tobytes()) if n else None,
                      sh.astype(np.int64), ends, mid, ids)
 
