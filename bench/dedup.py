@@ -28,8 +28,9 @@ boilerplate flags as the analysis computes them), and
 - for every copy, how its body lines up with its original (the words left over at each end, the
   common run, its share) and whether the sketch lookup finds the original: this is what
   "nearly identical" must accept;
-- for every pair of *different* articles of the corpus that share a sketch value (the only
-  pairs the lookup ever compares), the same numbers: what it must reject. Pairs that would be
+- for every pair of *different* articles of the corpus that the lookup compares (its
+  candidates: a shared sketch value, or a short body held whole), the same numbers: what it must
+  reject. Pairs that would be
   accepted are written out with the words that differ, to be read by eye
   (``bench/results/dedup_pairs.md``); pairs that word-shingle Jaccard ≥ 0.8 (MinHash dedup as in
   datatrove / text-dedup) would merge but this rule keeps apart are listed too;
@@ -250,7 +251,7 @@ def _sig_chunk(idx: list[int]) -> list[Any]:
     for i in idx:
         text, title, sha = shared["items"][i]
         segs = segment(text)
-        out.append(signature(text, body_spans(segs, flag_boilerplate(text, segs, title=title)), sha))
+        out.append(signature(text, body_spans(segs, flag_boilerplate(text, segs, title=title)), sha, title=title))
     return out
 
 
@@ -273,7 +274,7 @@ def _shingle_set(sig) -> set[int]:
 def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, str], workers: int,
             out_md: Path) -> dict:
     """Positives (every copy against its original) and negatives (different articles sharing a sketch value)."""
-    from newsdedup.tasks.dedup import PARAMS, DedupIndex, DedupParams, compare, outlets_compatible
+    from newsdedup.tasks.dedup import PARAMS, DedupIndex, DedupParams, compare, is_near, outlets_compatible
 
     t0 = time.perf_counter()
     keep = [i for i, r in enumerate(records) if isinstance(r.get("content"), str) and r["content"].strip()]
@@ -303,10 +304,12 @@ def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, s
             row["tier"] = "same-body"
         else:
             v = compare(s, o.compact())
-            row["tier"] = "near" if v is not None and v.near(s.n, o.n) else "missed"
+            same = s.title is not None and s.title == o.title
+            row["tier"] = "near" if is_near(s, o.compact()) else "missed"
+            row["bare"] = _bare(s, o)
             if v is not None:
                 row.update(core=v.core, edges=v.edges, kept=v.kept, diff=v.differing, contained=v.contained,
-                           share=round(v.share(s.n, o.n), 4))
+                           same_title=same, lines=_adds_lines(v, s, o), share=round(v.share(s.n, o.n), 4))
             row["sketch_shared"] = len(set(s.sketch.tolist()) & set(o.sketch.tolist()))
         hit = index.find(s, m.get("outlet"))
         row["found"] = hit.doc_id if hit else None
@@ -315,18 +318,13 @@ def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, s
         row["orig"] = m["orig"]
         pos_rows.append(row)
 
-    # negatives: pairs of different corpus articles the lookup would compare (a shared sketch value)
-    by_value: dict[int, list[int]] = defaultdict(list)
-    for i in keep:
-        for v in sigs_o[i].sketch.tolist():
-            by_value[v].append(i)
+    # negatives: pairs of different corpus articles the lookup would compare (its candidates)
     pairs: set[tuple[int, int]] = set()
-    for members in by_value.values():
-        for x in range(len(members)):
-            for y in range(x + 1, len(members)):
-                a, b = members[x], members[y]
-                if outlets_compatible(records[a].get("source"), records[b].get("source")):
-                    pairs.add((a, b))
+    for i in keep:
+        for p in index.candidates(sigs_o[i]):
+            j = int(index.doc_ids[p])
+            if j != i and outlets_compatible(records[i].get("source"), records[j].get("source")):
+                pairs.add((min(i, j), max(i, j)))
     neg_rows = []
     for a, b in sorted(pairs):
         sa, sb = sigs_o[a], sigs_o[b]
@@ -337,10 +335,12 @@ def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, s
             row["tier"] = "same-body"
         else:
             v = compare(sb, sa.compact())
+            same = sa.title is not None and sa.title == sb.title
+            row["bare"] = _bare(sb, sa)
             if v is not None:
                 row.update(core=v.core, edges=v.edges, kept=v.kept, diff=v.differing, contained=v.contained,
-                           share=round(v.share(sb.n, sa.n), 4))
-            row["tier"] = "near" if v is not None and v.near(sb.n, sa.n) else "different"
+                           same_title=same, lines=_adds_lines(v, sb, sa), share=round(v.share(sb.n, sa.n), 4))
+            row["tier"] = "near" if is_near(sb, sa.compact()) else "different"
             ja, jb = _shingle_set(sa), _shingle_set(sb)
             row["jaccard"] = round(len(ja & jb) / max(1, len(ja | jb)), 4)
         neg_rows.append(row)
@@ -353,9 +353,9 @@ def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, s
                 for max_kept in (0, 1, 2, 3, 99):
                     for few in (0, 4, 8, 12):
                         def ok(r: dict) -> bool:
-                            return ("core" in r and r["edges"] <= edge and r["kept"] <= max_kept
+                            return (r.get("bare") is not None and r["bare"] <= few) or ("core" in r and r["edges"] <= edge and r["kept"] <= max_kept
                                     and ((r["core"] >= min_core and r["share"] >= share)
-                                         or (r["contained"] and r["diff"] <= few)))
+                                         or (r["contained"] and (r["same_title"] or r["lines"]) and r["diff"] <= few)))
                         acc_pos = sum(1 for r in pos_rows if r["tier"] in ("identical", "same-body") or ok(r))
                         acc_neg = sum(1 for r in neg_rows if r["tier"] in ("near", "different") and ok(r))
                         sweep.append({"edge": edge, "min_share": share, "min_core": min_core, "max_kept": max_kept,
@@ -366,6 +366,18 @@ def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, s
     summary.update({"signature_seconds": round(t_sig, 2), "articles": len(keep), "copies": len(copies),
                     "sweep": sweep, "params": {k: getattr(PARAMS, k) for k in PARAMS.__dataclass_fields__}})
     return summary
+
+
+def _adds_lines(v, new, old) -> bool:
+    """The rule's other way for a short text: a title missing, the newcomer adds whole lines."""
+    return (new.title is None or old.title is None) and v.adds_lines(new.n, new.lines)
+
+
+def _bare(new, old) -> int | None:
+    """For a pair where one body is empty, under one title: the other body's length (the rule's input)."""
+    if min(new.n, old.n) == 0 and new.title is not None and new.title == old.title:
+        return max(new.n, old.n)
+    return None
 
 
 def _same_text(records: list[dict], a: int, b: int) -> bool:
@@ -424,8 +436,8 @@ def _write_pairs(records: list[dict], neg_rows: list[dict], path: Path) -> None:
     jac = [r for r in neg_rows if r["tier"] == "different" and r.get("jaccard", 0) >= 0.8]
     same_body = [r for r in neg_rows if r["tier"] == "same-body"]
     lines = ["# Corpus pairs the dedup rule accepts or that Jaccard would merge (bench/dedup.py --measure)", "",
-             "Pairs of *different* SaudiNewsNet articles (other record, other text) of one outlet that share a",
-             "sketch value. `a`/`b` are record numbers (zip-name order, array order). The columns show only the",
+             "Pairs of *different* SaudiNewsNet articles (other record, other text) of one outlet that the lookup",
+             "compares (a shared sketch value, or a short body held whole). `a`/`b` are record numbers (zip-name order, array order). The columns show only the",
              "words that differ (∅: nothing on that side).", ""]
     for title, rows in (("Accepted as `near` duplicates", near), ("Accepted as `same-body` duplicates", same_body),
                         ("Jaccard ≥ 0.8 but kept apart (something differs inside the body)", jac)):

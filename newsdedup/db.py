@@ -389,7 +389,7 @@ class Store:
         """The kept documents with what their deduplication signature is made of, in ingestion order:
         all of them, or those stored with an ``ingest_seq`` above ``after_seq``."""
         query = {} if after_seq is None else {"ingest_seq": {"$gt": int(after_seq)}}
-        fields = {"doc_id": 1, "outlet": 1, "text": 1, "content_sha256": 1, "segments": 1, "lang": 1,
+        fields = {"doc_id": 1, "outlet": 1, "title": 1, "text": 1, "content_sha256": 1, "segments": 1, "lang": 1,
                   "lang_confidence": 1, "ingest_seq": 1, "duplicate_of": 1}
         for d in self.db.documents.find(query, fields, sort=[("ingest_seq", 1)], batch_size=500):
             if not d.get("duplicate_of"):

@@ -49,7 +49,7 @@ def analyze_document(doc: Mapping[str, Any], outlet_docs: int = 0,
     flags = flag_boilerplate(text, segs, outlet_key_counts=outlet_key_counts, outlet_docs=outlet_docs,
                              title=doc.get("title"))
     sig = signature(text, body_spans(segs, flags),
-                    doc.get("content_sha256") or hashlib.sha256(text.encode("utf-8")).hexdigest())
+                    doc.get("content_sha256") or hashlib.sha256(text.encode("utf-8")).hexdigest(), title=doc.get("title"))
     hit = dedup.find(sig, doc.get("outlet"), upto) if dedup is not None else None
     if hit is not None:
         return {"doc_id": doc["doc_id"], "signature": sig, "duplicate": hit}

@@ -57,7 +57,7 @@ from .records import duplicate_record
 __all__ = ["DedupParams", "PARAMS", "Signature", "Verdict", "Hit", "DedupIndex", "body_spans", "body_words", "text_key",
            "sha_key", "signature", "compare", "outlets_compatible", "resolve", "LEARNED_REASONS"]
 
-_FORMAT = 1
+_FORMAT = 2  # 2: titles and the short-body keys
 
 # Boilerplate reasons that depend on the rest of the corpus (learned from an outlet's documents),
 # so they do not take words out of the body a duplicate is recognised by.
@@ -72,7 +72,7 @@ class DedupParams:
     edge: int = 16  # words that may differ at each end of each body (byline, date line, link, widget)
     min_core: int = 10  # words the common run must have at least, for ``near``
     max_kept: int = 2  # words an end may share outside the common run (more: an edit inside the text)
-    few: int = 8  # ... or one body is all in the run and the other adds at most this many words
+    few: int = 8  # ... or, under the same title, one body is all in the run and the other adds at most this many
     min_share: float = 0.8  # ... and this share of the longer body
     min_body: int = 1  # bodies shorter than this (in words) are only ever ``identical``
     shingle: int = 4  # words per sketch shingle
@@ -165,7 +165,8 @@ class Signature:
 
     ``ends``: the first and last ``window`` word ids of the body (low 32 bits), or all of them
     when the body has at most ``2 * window`` words; ``mid``: a hash of the words in between.
-    ``ids`` (all body word ids) is kept only on a newcomer, for the check; it is not stored."""
+    ``ids`` (all body word ids) and ``lines`` (the word positions where a line of the body begins)
+    are kept only on a newcomer, for the check; they are not stored."""
 
     sha: int
     text: int
@@ -174,18 +175,22 @@ class Signature:
     sketch: np.ndarray  # int64, sorted: the smallest shingle hashes of the body
     ends: np.ndarray  # int64 (low 32 bits of word ids)
     mid: int
+    title: int | None = None  # hash of the title's words (None: no title)
     ids: np.ndarray | None = field(default=None, repr=False)
+    lines: frozenset[int] = field(default=frozenset(), repr=False)
 
     def compact(self) -> "Signature":
         """The stored form (no word ids beyond the ends)."""
-        return Signature(self.sha, self.text, self.n, self.body, self.sketch, self.ends, self.mid, None)
+        return Signature(self.sha, self.text, self.n, self.body, self.sketch, self.ends, self.mid, self.title)
 
 
-def _fold_body(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, list[str]]:
-    """The normalized text and the body's words: the text is folded once, piece by piece
-    (:func:`~newsdedup.tasks.normalize.fold`), the pieces giving both."""
+def _fold_body(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, list[str], frozenset[int]]:
+    """The normalized text, the body's words and the positions (in words) where a line of the body
+    begins: the text is folded once, piece by piece (:func:`~newsdedup.tasks.normalize.fold`), the
+    pieces giving all three. Links are left out of the words (a link never spans two pieces)."""
     pieces: list[str] = []
-    body: list[str] = []
+    words: list[str] = []
+    lines = {0}
     pos = 0
     for s, e in sorted(spans):
         s = max(s, pos)
@@ -193,15 +198,14 @@ def _fold_body(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, list[s
             continue
         if s > pos:
             pieces.append(fold(text[pos:s]))
+        if "\n" in text[pos:s]:
+            lines.add(len(words))
         f = fold(text[s:e])
         pieces.append(f)
-        body.append(f)
+        words.extend(WORD_RE.findall(_URL.sub(" ", f) if "http" in f or "www" in f else f))
         pos = e
     pieces.append(fold(text[pos:]))
-    joined = "\n".join(body)
-    if "http" in joined or "www" in joined:
-        joined = _URL.sub(" ", joined)
-    return collapse_spaces("".join(pieces)), WORD_RE.findall(joined)
+    return collapse_spaces("".join(pieces)), words, frozenset(lines)
 
 
 def body_words(text: str, spans: Iterable[tuple[int, int]]) -> list[str]:
@@ -210,9 +214,11 @@ def body_words(text: str, spans: Iterable[tuple[int, int]]) -> list[str]:
 
 
 def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
-              params: DedupParams = PARAMS) -> Signature:
-    """The signature of a text whose body is made of ``spans`` (see :func:`body_spans`)."""
-    norm, words = _fold_body(text, spans)
+              params: DedupParams = PARAMS, title: str | None = None) -> Signature:
+    """The signature of a text whose body is made of ``spans`` (see :func:`body_spans`), with the
+    input's ``title`` (it only counts for bodies too short to name an article: :meth:`DedupIndex.find`)."""
+    title_words = _fold_body(title, [(0, len(title))])[1] if title else []
+    norm, words, lines = _fold_body(text, spans)
     ids = word_ids(words)
     n = len(ids)
     w = params.window
@@ -223,7 +229,13 @@ def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
         mid = _h64(ids[w:n - w].tobytes())
     sh = _smallest_unique(ngram_hashes(ids, params.shingle), params.sketch) if n >= params.min_body else np.zeros(0, np.int64)
     return Signature(sha_key(content_sha256), _h64(norm.encode("utf-8")), n, _h64(ids.tobytes()) if n else None,
-                     sh.astype(np.int64), ends, mid, ids)
+                     sh.astype(np.int64), ends, mid, _h64(word_ids(title_words).tobytes()) if title_words else None,
+                     ids, lines)
+
+
+def _short_key(title: int, ids: np.ndarray) -> int:
+    """Key of a short body under its title: such a body names an article only together with it."""
+    return _h64(np.concatenate([np.array([title], np.int64), ids]).tobytes())
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,11 +266,40 @@ class Verdict:
     def share(self, n_new: int, n_old: int) -> float:
         return self.core / max(1, n_new, n_old)
 
-    def near(self, n_new: int, n_old: int, params: DedupParams = PARAMS) -> bool:
+    def adds_lines(self, n_new: int, lines: frozenset[int]) -> bool:
+        """The stored body is wholly in the run and the newcomer only adds whole lines before or after
+        it (``lines``: where the newcomer's lines begin, in words), as a byline or a source line comes."""
+        return (self.head_old + self.tail_old == 0 and self.head_new in lines
+                and (self.tail_new == 0 or n_new - self.tail_new in lines))
+
+    def near(self, n_new: int, n_old: int, params: DedupParams = PARAMS, same_title: bool = False,
+             lines: frozenset[int] | None = None) -> bool:
+        """The bodies are near duplicates: only their ends differ, and either the common run is long
+        enough and most of both, or (a short text) one body is all in the run and the other adds a
+        few words: under the same title, or, when a title is missing, as lines of their own (``lines``:
+        where the newcomer's lines begin; a word added inside a sentence of a short text may be all
+        it says)."""
         if self.edges > params.edge or self.kept > params.max_kept:
             return False
-        return ((self.core >= params.min_core and self.share(n_new, n_old) >= params.min_share)
-                or (self.contained and self.differing <= params.few))
+        if self.core >= params.min_core and self.share(n_new, n_old) >= params.min_share:
+            return True
+        return (self.contained and self.differing <= params.few
+                and (same_title or (lines is not None and self.adds_lines(n_new, lines))))
+
+
+def is_near(new: Signature, old: Signature, params: DedupParams = PARAMS) -> bool:
+    """Whether ``new`` (with its word ids) is a ``near`` duplicate of a stored ``old`` (the same outlet
+    assumed): their bodies line up as :meth:`Verdict.near` says (with the newcomer's lines when one
+    of them has no title), or, under the same title, one of
+    them has no body left and the other at most ``params.few`` words (a page that is only furniture
+    is named by its title alone)."""
+    same_title = new.title is not None and new.title == old.title
+    if min(new.n, old.n) == 0:
+        return same_title and max(new.n, old.n) <= params.few
+    v = compare(new, old, params)
+    # two titles that differ say two articles; with one missing, the added words must be whole lines
+    unknown = new.title is None or old.title is None
+    return v is not None and v.near(new.n, old.n, params, same_title, new.lines if unknown else None)
 
 
 def _kgram_low(ids32: np.ndarray, k: int) -> np.ndarray:
@@ -290,8 +331,9 @@ def compare(new: Signature, old: Signature, params: DedupParams = PARAMS) -> Ver
     if new.ids is None:
         raise ValueError("the newcomer's signature needs its word ids")
     a = _low32(new.ids)
-    na, nb, k, w, edge = new.n, old.n, params.shingle, params.window, params.edge
-    if na < k or nb < k:
+    na, nb, w, edge = new.n, old.n, params.window, params.edge
+    k = min(params.shingle, na, nb)  # a body shorter than a shingle is anchored by its words
+    if k < 1:
         return None
     short = nb <= 2 * w
     b_head = old.ends if short else old.ends[:w]
@@ -448,8 +490,14 @@ class DedupIndex:
         self._n = np.zeros(0, np.int32)
         self._ends = np.zeros((0, 2 * params.window), np.int64)
         self._mid = np.zeros(0, np.int64)
-        self._pending: list[tuple[int, np.ndarray, int]] = []
-        self._by: dict[str, _Keys] = {"sha": _Keys(), "text": _Keys(), "body": _Keys(), "sketch": _Keys()}
+        self._title = np.zeros(0, np.int64)  # 0: no title
+        self._pending: list[tuple[int, np.ndarray, int, int]] = []
+        # keys: received text, normalized text, body, the body's sketch, and bodies too short for a sketch
+        # under their title (a short newcomer looks them up by the runs of as many words near its ends)
+        # under their title (a short newcomer looks them up by the runs of as many words near its ends), and
+        # the titles of bodies of at most ``few`` words (a page with no body left is named by its title alone)
+        self._by: dict[str, _Keys] = {"sha": _Keys(), "text": _Keys(), "body": _Keys(), "sketch": _Keys(),
+                                      "short": _Keys(), "bare": _Keys()}
         self._committed = 0
         self._doc_set: set[str] = set()
         self.max_seq = -1  # the largest ``ingest_seq`` of the documents added (what a saved index covers)
@@ -480,13 +528,17 @@ class DedupIndex:
         self.outlets.append(outlet)
         self.langs.append(lang)
         self.confs.append(None if lang_confidence is None else float(lang_confidence))
-        self._pending.append((sig.n, sig.ends, sig.mid))
+        self._pending.append((sig.n, sig.ends, sig.mid, sig.title or 0))
         self._by["sha"].add(sig.sha, pos)
         self._by["text"].add(sig.text, pos)
         if sig.body is not None and sig.n >= self.params.min_body:
             self._by["body"].add(sig.body, pos)
             for v in sig.sketch.tolist():
                 self._by["sketch"].add(v, pos)
+            if sig.n < self.params.shingle and sig.title is not None and sig.ids is not None:
+                self._by["short"].add(_short_key(sig.title, sig.ids), pos)
+        if sig.title is not None and sig.n <= self.params.few:
+            self._by["bare"].add(sig.title, pos)
         return pos
 
     def commit(self) -> None:
@@ -494,11 +546,12 @@ class DedupIndex:
         if self._pending:
             w2 = 2 * self.params.window
             ends = np.zeros((len(self._pending), w2), np.int64)
-            for i, (_, e, _) in enumerate(self._pending):
+            for i, (_, e, _, _) in enumerate(self._pending):
                 ends[i, :len(e)] = e
             self._n = np.concatenate([self._n, np.array([p[0] for p in self._pending], np.int32)])
             self._ends = np.concatenate([self._ends, ends])
             self._mid = np.concatenate([self._mid, np.array([p[2] for p in self._pending], np.int64)])
+            self._title = np.concatenate([self._title, np.array([p[3] for p in self._pending], np.int64)])
             self._pending = []
         for k in self._by.values():
             k.commit()
@@ -507,12 +560,12 @@ class DedupIndex:
     def stored(self, pos: int) -> Signature:
         """The compact signature kept at ``pos`` (keys are not kept with it)."""
         if pos < len(self._n):
-            n, e, mid = int(self._n[pos]), self._ends[pos], int(self._mid[pos])
+            n, e, mid, title = int(self._n[pos]), self._ends[pos], int(self._mid[pos]), int(self._title[pos])
         else:
-            n, e, mid = self._pending[pos - len(self._n)]
+            n, e, mid, title = self._pending[pos - len(self._n)]
         w = self.params.window
         ends = e[:n] if n <= 2 * w else e[:2 * w]
-        return Signature(0, 0, n, 0, np.zeros(0, np.int64), ends, mid, None)
+        return Signature(0, 0, n, 0, np.zeros(0, np.int64), ends, mid, title or None)
 
     def _hit(self, pos: int, kind: str) -> Hit:
         return Hit(self.doc_ids[pos], kind, pos, self.langs[pos], self.confs[pos])
@@ -532,26 +585,46 @@ class DedupIndex:
             p = first(kind, key)
             if p is not None:
                 return self._hit(p, name)
-        if sig.body is None:
-            return None
-        if sig.n >= self.params.min_body:
+        if sig.body is not None and sig.n >= self.params.min_body:
             p = first("body", sig.body)
             if p is not None:
                 return self._hit(p, "same-body")
-        if sig.n < self.params.shingle or sig.ids is None:
+        if sig.ids is None:
             return None
-        shared: dict[int, int] = {}
-        for v in sig.sketch.tolist():
-            for p in self._by["sketch"].get(v, upto):
-                shared[p] = shared.get(p, 0) + 1
-        for p in sorted(x for x, c in shared.items() if c >= self.params.min_shared):
+        for p in self.candidates(sig, upto):
             if not outlets_compatible(outlet, self.outlets[p]):
                 continue
-            old = self.stored(p)
-            v = compare(sig, old, self.params)
-            if v is not None and v.near(sig.n, old.n, self.params):
+            if is_near(sig, self.stored(p), self.params):
                 return self._hit(p, "near")
         return None
+
+    def candidates(self, sig: Signature, upto: int | None = None) -> list[int]:
+        """Positions that could be ``near`` duplicates of ``sig``, first stored first (looked up, never
+        scanned): those sharing at least ``min_shared`` sketch values with it, and, for a short
+        newcomer, the bodies too short for a sketch that it holds whole near its ends under the
+        same title (too few words name no article: «مرتضى منصور» is many pages' caption), and, when
+        one of the two has no body left at all, the pages under the same title whose body has at most
+        ``few`` words."""
+        if upto is not None:
+            upto = min(upto, self._committed)
+        p = self.params
+        found: dict[int, int] = {}
+        for v in sig.sketch.tolist():
+            for x in self._by["sketch"].get(v, upto):
+                found[x] = found.get(x, 0) + 1
+        out = {x for x, c in found.items() if c >= p.min_shared}
+        if sig.title is not None and sig.ids is not None and 0 < sig.n <= p.few + p.shingle - 1:
+            # a body shorter than a shingle, held whole near the newcomer's ends, under the same title
+            for length in range(1, min(p.shingle - 1, sig.n) + 1):
+                for i in range(max(0, sig.n - length - p.edge), min(p.edge, sig.n - length) + 1):
+                    out.update(self._by["short"].get(_short_key(sig.title, sig.ids[i:i + length]), upto))
+        if sig.title is not None and sig.n <= p.few:
+            # a page with no body left is the same page as one under its title that adds a few words
+            out.update(x for x in self._by["bare"].get(sig.title, upto) if min(sig.n, int(self._n_at(x))) == 0)
+        return sorted(out)
+
+    def _n_at(self, pos: int) -> int:
+        return int(self._n[pos]) if pos < len(self._n) else self._pending[pos - len(self._n)][0]
 
     def find_key(self, content_sha256: str, outlet: str | None, upto: int | None = None) -> Hit | None:
         """The kept document with the same received text (a check that needs no analysis at all)."""
@@ -567,7 +640,7 @@ class DedupIndex:
         self.commit()
         save_pickle(path, {"format": _FORMAT, "token": token, "params": self.params, "doc_ids": self.doc_ids,
                            "outlets": self.outlets, "langs": self.langs, "confs": self.confs, "n": self._n,
-                           "ends": self._ends, "mid": self._mid, "max_seq": self.max_seq,
+                           "ends": self._ends, "mid": self._mid, "title": self._title, "max_seq": self.max_seq,
                            "keys": {k: v.state() for k, v in self._by.items()}})
 
     @classmethod
@@ -580,7 +653,7 @@ class DedupIndex:
         ix.doc_ids, ix.outlets, ix.langs, ix.confs = (payload["doc_ids"], payload["outlets"], payload["langs"],
                                                       payload["confs"])
         ix._doc_set = set(ix.doc_ids)
-        ix._n, ix._ends, ix._mid = payload["n"], payload["ends"], payload["mid"]
+        ix._n, ix._ends, ix._mid, ix._title = payload["n"], payload["ends"], payload["mid"], payload["title"]
         ix.max_seq = int(payload["max_seq"])
         for k, (keys, pos) in payload["keys"].items():
             ix._by[k].keys, ix._by[k].pos = keys, pos
@@ -588,13 +661,14 @@ class DedupIndex:
         return ix
 
     def add_documents(self, docs: Iterable[Mapping[str, Any]]) -> int:
-        """Add stored documents (``doc_id, outlet, text, content_sha256, segments, lang, lang_confidence,
-        ingest_seq``, in ingestion order; those with ``duplicate_of`` are skipped); returns how many."""
+        """Add stored documents (``doc_id, outlet, title, text, content_sha256, segments, lang,
+        lang_confidence, ingest_seq``, in ingestion order; those with ``duplicate_of`` are skipped); returns how many."""
         n = 0
         for d in docs:
             if d.get("duplicate_of"):
                 continue
-            sig = signature(d["text"], body_spans(d.get("segments") or ()), d["content_sha256"], self.params)
+            sig = signature(d["text"], body_spans(d.get("segments") or ()), d["content_sha256"], self.params,
+                            d.get("title"))
             n += self.add(d["doc_id"], d.get("outlet"), sig, d.get("lang"), d.get("lang_confidence"),
                           d.get("ingest_seq")) >= 0
         return n
