@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DB = "newsdedup"
-DEFAULT_HOME = "./.newsdedup"
+# One state folder per user, like Prefect's ~/.prefect: every working directory sees the same
+# database (a ./.newsdedup default silently started a second, empty one in each folder).
+DEFAULT_HOME = "~/.newsdedup"
 
 
 @dataclass(frozen=True)

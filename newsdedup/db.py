@@ -32,7 +32,6 @@ from pymongo.errors import BulkWriteError, CollectionInvalid, DuplicateKeyError,
 
 from . import processes
 from .config import Settings, redact_uri
-from .tasks.ids import passage_id_range
 
 # running totals in meta; ``documents`` counts the kept documents, ``duplicates`` the copies of them
 TOTALS = ("documents", "duplicates", "passages", "matches", "clusters", "rejects")
@@ -92,19 +91,33 @@ _PASSAGE_SCHEMA = {
 
 # ``_id`` is the contract id of every record (doc_id, passage_id, match_id, cluster_id, run_id,
 # reject_id): that unique index makes re-runs idempotent. Secondary indexes are few on purpose: on
-# the embedded server each one costs inserts a large share of their speed (passages: 9,000/s with
-# none, 3,650/s with one, 2,500/s with two). Passages have none: their ids sort by (doc_id, start),
-# so the primary index serves per-document reads and the export order.
+# the embedded server each one costs inserts a large share of their speed (passages: 15,400/s with
+# none, 4,400/s with one on doc_id: 60,000 SaudiNewsNet passages, /tmp bench of issue #15).
+# Passages have one, on ``doc_id``: SecantusDB answers a *range* on ``_id`` by scanning the whole
+# collection (COLLSCAN: 5 s per document at 280,000 passages), so without it every per-document read
+# (``query doc``, ``db.passages.find({doc_id})`` in mongosh, a recovery's cleanup) scanned them all.
+# A run that writes many passages at once drops it and builds it again afterwards
+# (:meth:`Store.passage_index_for_bulk`): 3.2 s per 60,000 passages instead of 3.5 x slower inserts.
 _INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     "documents": [([("external_id", 1), ("doc_id", 1)], {}), ([("run_id", 1)], {}), ([("outlet", 1)], {}),
                   ([("ingest_seq", 1)], {})],
-    "passages": [],
+    "passages": [([("doc_id", 1)], {})],
     "matches": [([("a_doc_id", 1)], {}), ([("b_doc_id", 1)], {})],
     "clusters": [([("members.doc_id", 1)], {}), ([("n_outlets", -1)], {})],
     "runs": [([("started_at", -1)], {}), ([("status", 1)], {}), ([("run_key", 1)], {})],
     "rejects": [([("source_path", 1)], {})],
     "inputs": [],
 }
+
+
+@contextmanager
+def suppress_missing_index():
+    """Dropping an index that is not there is not an error here."""
+    try:
+        yield
+    except OperationFailure as exc:
+        if exc.code not in (26, 27) and "not found" not in str(exc).lower():
+            raise
 
 
 def connect(settings: Settings, *, timeout_ms: int = 10_000) -> MongoClient:
@@ -308,29 +321,35 @@ class Store:
                 ).modified_count
         return n
 
-    def unfinished_runs(self, exclude: str | None = None) -> list[str]:
-        """Runs that ended without finishing (``killed`` or ``failed``) and that no run has completed yet."""
-        cur = self.db.runs.find({"status": {"$in": ["killed", "failed"]}, "recovered_by": None}, {"_id": 1},
-                                sort=[("started_at", 1), ("_id", 1)])
-        return [r["_id"] for r in cur if r["_id"] != exclude]
+    def unfinished_runs(self, exclude: str | None = None) -> list[dict]:
+        """Runs that ended without finishing (``interrupted``, ``killed`` or ``failed``) and that no run has
+        completed yet, oldest first: ``_id`` and ``progress`` (how far each got, see the ingest flow)."""
+        cur = self.db.runs.find({"status": {"$in": ["interrupted", "killed", "failed"]}, "recovered_by": None},
+                                {"_id": 1, "progress": 1}, sort=[("started_at", 1), ("_id", 1)])
+        return [r for r in cur if r["_id"] != exclude]
 
     def mark_runs_recovered(self, run_ids: Sequence[str], by: str) -> None:
         for r in run_ids:
             self._runs.update_one({"_id": r}, {"$set": {"recovered_by": by}})
 
     # ------------------------------------------------------------------ inputs
-    def known_inputs(self, shas: Iterable[str]) -> set[str]:
-        shas = list(shas)
-        if not shas:
-            return set()
-        cur = self.db.inputs.find({"_id": {"$in": shas}, "status": "done"}, {"_id": 1})
-        return {d["_id"] for d in cur}
+    def known_inputs(self, keys: Iterable[str]) -> set[str]:
+        """Which input keys (file sha256 + reading options, see ``tasks.intake.input_key``) an
+        earlier run read with documents stored."""
+        keys = sorted(set(keys))
+        found: set[str] = set()
+        for i in range(0, len(keys), IN_CHUNK):
+            found.update(d["_id"] for d in self.db.inputs.find({"_id": {"$in": keys[i:i + IN_CHUNK]}, "status": "done"},
+                                                               {"_id": 1}))
+        return found
 
     def mark_inputs_done(self, inputs: Sequence[Mapping[str, Any]], run_id: str) -> None:
-        ops = [UpdateOne({"_id": i["sha256"]},
-                         {"$set": {"status": "done"},
+        """Record input files read to the end (``key``, ``sha256``, ``path``, ``size``, ``documents``)."""
+        ops = [UpdateOne({"_id": i["key"]},
+                         {"$set": {"status": "done", "documents": i.get("documents"), "last_run_id": run_id},
                           "$setOnInsert": {"sha256": i["sha256"], "path": i["path"], "size": i["size"],
-                                           "first_run_id": run_id}}, upsert=True) for i in inputs]
+                                           "options": i.get("options"), "first_run_id": run_id}}, upsert=True)
+               for i in inputs]
         if ops:
             self.db.inputs.bulk_write(ops, ordered=False)
 
@@ -359,13 +378,18 @@ class Store:
                 if not d.get("duplicate_of")]
 
     def doc_ids_of_runs(self, run_ids: Sequence[str]) -> list[str]:
-        """Kept documents inserted by these runs (duplicates need no further stage), in ingestion order."""
+        """Kept documents inserted by these runs, in ingestion order."""
+        return [i for _, i in self.doc_seqs_of_runs(run_ids)]
+
+    def doc_seqs_of_runs(self, run_ids: Sequence[str]) -> list[tuple[int, str]]:
+        """``(ingest_seq, doc_id)`` of the kept documents inserted by these runs (duplicates need no
+        further stage), in ingestion order."""
         out: list[tuple[int, str]] = []
         for r in run_ids:
             out.extend((d.get("ingest_seq", 0), d["_id"])
                        for d in self.db.documents.find({"run_id": r}, {"_id": 1, "ingest_seq": 1, "duplicate_of": 1})
                        if not d.get("duplicate_of"))
-        return [i for _, i in sorted(out)]
+        return sorted(out)
 
     def get_documents(self, ids: Iterable[str], projection: Mapping[str, int] | None = None) -> dict[str, dict]:
         ids = sorted(set(ids))
@@ -388,24 +412,76 @@ class Store:
     def dedup_rows(self, after_seq: int | None = None) -> Iterator[dict]:
         """The kept documents with what their deduplication signature is made of, in ingestion order:
         all of them, or those stored with an ``ingest_seq`` above ``after_seq``."""
-        query = {} if after_seq is None else {"ingest_seq": {"$gt": int(after_seq)}}
-        fields = {"doc_id": 1, "outlet": 1, "title": 1, "text": 1, "content_sha256": 1, "segments": 1, "lang": 1,
-                  "lang_confidence": 1, "ingest_seq": 1, "duplicate_of": 1}
-        for d in self.db.documents.find(query, fields, sort=[("ingest_seq", 1)], batch_size=500):
-            if not d.get("duplicate_of"):
+        yield from self._kept_documents({} if after_seq is None else {"ingest_seq": {"$gt": int(after_seq)}},
+                                        {"doc_id": 1, "outlet": 1, "title": 1, "text": 1, "content_sha256": 1,
+                                         "segments": 1, "lang": 1, "lang_confidence": 1, "ingest_seq": 1})
+
+    def documents_after_seq(self, after_seq: int, projection: Mapping[str, int]) -> Iterator[dict]:
+        """Stored kept documents (duplicates have nothing to index) with an ``ingest_seq`` above
+        ``after_seq`` (a range on its index), in ``ingest_seq`` order: what an index kept outside the
+        database has not seen yet."""
+        yield from self._kept_documents({"ingest_seq": {"$gt": int(after_seq)}}, projection)
+
+    def _kept_documents(self, query: Mapping[str, Any], projection: Mapping[str, int]) -> Iterator[dict]:
+        """Documents matching ``query`` that are not duplicates, in ``ingest_seq`` order (the filter is
+        applied here: no index on ``duplicate_of``, each one costs every insert)."""
+        fields = {**projection, "duplicate_of": 1}
+        for d in self.db.documents.find(dict(query), fields, sort=[("ingest_seq", 1)], batch_size=500):
+            if not d.pop("duplicate_of", None):
                 yield d
 
-    def delete_passages_of(self, doc_ids: Sequence[str]) -> None:
-        """Delete the passages of these documents (a killed run's, before they are written again)."""
+    def delete_passages_of(self, doc_ids: Sequence[str]) -> int:
+        """Delete the passages of these documents; returns how many. Bulk: one read and one delete per
+        :data:`IN_CHUNK` documents on the ``doc_id`` index (a delete per document by ``_id`` range
+        scanned every passage: 260-460 s per 200 documents on SaudiNewsNet)."""
+        ids = sorted(set(doc_ids))
         n = n_bp = 0
-        for d in sorted(set(doc_ids)):
-            n_bp += self.db.passages.count_documents({"_id": passage_id_range(d), "boilerplate": True})
-            n += self.db.passages.delete_many({"_id": passage_id_range(d)}).deleted_count
+        for i in range(0, len(ids), IN_CHUNK):
+            q = {"doc_id": {"$in": ids[i:i + IN_CHUNK]}}
+            n_bp += sum(1 for p in self.db.passages.find(q, {"_id": 0, "boilerplate": 1}) if p.get("boilerplate"))
+            n += self.db.passages.delete_many(q).deleted_count
         self._bump({"passages": -n, "boilerplate": -n_bp})
+        return n
+
+    def doc_ids_with_passages(self, doc_ids: Sequence[str]) -> set[str]:
+        """Which of these documents have passages stored (the ``doc_id`` index, chunked ``$in``)."""
+        ids = sorted(set(doc_ids))
+        found: set[str] = set()
+        for i in range(0, len(ids), IN_CHUNK):
+            found.update(self.db.passages.distinct("doc_id", {"doc_id": {"$in": ids[i:i + IN_CHUNK]}}))
+        return found
+
+    @contextmanager
+    def passage_index_for_bulk(self, n_docs: int, *, share: float = 0.25):
+        """Write the passages of ``n_docs`` documents with the ``doc_id`` index dropped when they are
+        many (at least ``share`` of the stored documents, e.g. a first run) and build it again
+        afterwards; keep it otherwise (a day's run). The index is built again even when the block
+        fails; a process killed inside leaves it missing, and the next :meth:`ensure_schema` builds it."""
+        stored = self.counts()["documents"]
+        bulk = n_docs >= 500 and n_docs >= share * stored
+        if bulk:
+            with suppress_missing_index():
+                self.db.passages.drop_index("doc_id_1")
+        try:
+            yield bulk
+        finally:
+            if bulk:
+                self.db.passages.create_index([("doc_id", 1)])
 
     # ------------------------------------------------------------------ matches & clusters
     def save_matches(self, matches: Sequence[Mapping[str, Any]]) -> int:
         return self.insert_new("matches", matches)
+
+    def matches_of_docs(self, doc_ids: Sequence[str], fields: Sequence[str]) -> list[dict]:
+        """Stored matches naming any of these documents, with ``fields``, by ``_id``
+        (the ``a_doc_id``/``b_doc_id`` indexes, chunked ``$in``)."""
+        ids = sorted(set(doc_ids))
+        found: dict[str, dict] = {}
+        for side in ("a_doc_id", "b_doc_id"):
+            for i in range(0, len(ids), IN_CHUNK):
+                for m in self.db.matches.find({side: {"$in": ids[i:i + IN_CHUNK]}}, {f: 1 for f in fields}):
+                    found[m["_id"]] = m
+        return [found[k] for k in sorted(found)]
 
     def all_matches(self, fields: Sequence[str]) -> list[dict]:
         """Every stored match with ``fields``, by ``_id``."""
@@ -457,10 +533,11 @@ class Store:
         self._bump({"clusters": upserts - deleted})
         return shas, gone
 
-    def top_clusters(self, limit: int, *, min_outlets: int = 1, members: bool = True) -> list[dict]:
+    def top_clusters(self, limit: int, *, min_outlets: int = 1, members: bool = True,
+                     filt: Mapping[str, Any] | None = None) -> list[dict]:
         """Clusters with at least ``min_outlets`` outlets, the most outlets first, then the most
         members, then by id; the first ``limit`` (all if ``limit`` <= 0). No ``_id``; no members
-        unless asked.
+        unless asked. ``filt``: further conditions (outlet, members' dates).
 
         Asks for ``n_outlets >= k`` with k halving until enough come back: the embedded server sorts
         by reading every cluster (1.5 s at 13,000), while a range of the few widest costs ms."""
@@ -468,15 +545,17 @@ class Store:
         rows: list[dict] = []
         steps = [k for k in (32, 16, 8, 4, 2) if k > min_outlets] if limit > 0 else []
         for k in (*steps, int(min_outlets)):
-            rows = list(self.db.clusters.find({"n_outlets": {"$gte": k}}, proj))
+            rows = list(self.db.clusters.find({"n_outlets": {"$gte": k}, **(filt or {})}, proj))
             if len(rows) >= limit > 0:
                 break
         rows.sort(key=lambda c: (-(c.get("n_outlets") or 0), -(c.get("size") or 0), c.get("cluster_id") or ""))
         return rows[:limit] if limit > 0 else rows
 
     def passages_of(self, doc_id: str, projection: Mapping[str, int] | None = None) -> list[dict]:
-        """The passages of one document in offset order (an ``_id`` range on the primary index)."""
-        return list(self.db.passages.find({"_id": passage_id_range(doc_id)}, projection, sort=[("_id", 1)]))
+        """The passages of one document in offset order (the ``doc_id`` index; ids sort by offset)."""
+        rows = list(self.db.passages.find({"doc_id": doc_id}, projection))
+        rows.sort(key=lambda p: (p.get("start", 0), p.get("end", 0)))
+        return rows
 
     def set_passage_clusters(self, changes: Mapping[str | None, Sequence[str]]) -> int:
         """Set ``cluster_id`` of the given passages (``{cluster_id or None: [passage ids]}``).
@@ -565,3 +644,38 @@ def uri_with_database(uri: str, db_name: str) -> str:
 def uri_for_display(settings: Settings, redact: bool) -> str:
     uri = uri_with_database(resolve_uri(settings), settings.db_name)
     return redact_uri(uri) if redact else uri
+
+
+def hosts_of(uri: str) -> str:
+    """``host:port[,host:port]`` of a connection string, without credentials or options (for messages)."""
+    rest = uri.split("://", 1)[-1]
+    hosts = rest.split("/", 1)[0].split("?", 1)[0]
+    return hosts.rsplit("@", 1)[-1] or "(no host)"
+
+
+def ping_server(uri: str, *, timeout_s: float = 5.0) -> dict[str, Any]:
+    """Ask the server at ``uri`` to answer ``ping`` and ``buildInfo`` within ``timeout_s``.
+
+    Returns ``{"answers": True, "version": ...}`` or ``{"answers": False, "error": one line}``;
+    never raises. Commands check this first so that an unreachable server is one line naming its
+    host within seconds, not pymongo's topology dump after the flow's retries (85 s)."""
+    from pymongo.errors import ConfigurationError, PyMongoError
+
+    ms = max(100, int(timeout_s * 1000))
+    try:
+        client: MongoClient = MongoClient(uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms,
+                                          socketTimeoutMS=ms, appname="newsdedup-check")
+    except (ConfigurationError, ValueError, TypeError) as exc:
+        return {"answers": False, "error": f"not a valid MongoDB connection string: {exc}", "usage": True}
+    try:
+        client.admin.command("ping")
+        version = client.admin.command("buildInfo").get("version")
+        return {"answers": True, "version": version}
+    except PyMongoError as exc:
+        reason = str(exc).split(", Timeout:", 1)[0].split(" (configured timeouts", 1)[0]
+        reason = reason.strip().splitlines()[0] if reason.strip() else type(exc).__name__
+        if "Topology Description" in reason or len(reason) > 200:
+            reason = type(exc).__name__
+        return {"answers": False, "error": reason}
+    finally:
+        client.close()

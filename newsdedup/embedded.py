@@ -200,14 +200,6 @@ def _ping(port: int, timeout: float = 2.0) -> bool:
         client.close()
 
 
-def _last_port(home: Path) -> int | None:
-    try:
-        port = int((home / _PORT_HINT).read_text().strip())
-    except (OSError, ValueError):
-        return None
-    return port if 1024 <= port <= 65535 else None
-
-
 def _nudge(port: int) -> None:
     """Open and close one TCP connection to the server's port.
 
@@ -302,7 +294,7 @@ def _start(home: Path, timeout: float) -> dict[str, Any]:
         ) from None
 
     last_error = "unknown error"
-    preferred = _last_port(home)
+    preferred = processes.read_port(home / _PORT_HINT)
     for _attempt in range(_START_ATTEMPTS):
         port = processes.free_port(preferred)
         preferred = None
@@ -311,7 +303,7 @@ def _start(home: Path, timeout: float) -> dict[str, Any]:
             "-X",
             "faulthandler",
             "-m",
-            "secantus",
+            "newsdedup.secantus_server",  # SecantusDB's launcher; getLog answers like mongod (see there)
             "--config",
             str(paths["config"].resolve()),
             "--host",
@@ -352,8 +344,7 @@ def _start(home: Path, timeout: float) -> dict[str, Any]:
                 state = _state_for(proc.pid, port, started_at, storage, home)
                 state["start_seconds"] = round(time.monotonic() - t0, 3)
                 processes.write_state(home / _STATE, state)
-                with contextlib.suppress(OSError):
-                    (home / _PORT_HINT).write_text(f"{port}\n", encoding="utf-8")
+                processes.write_port(home / _PORT_HINT, port)
                 return state
             if time.monotonic() >= deadline:
                 tail = processes.log_tail(paths["log"], log_offset)

@@ -27,6 +27,7 @@ from . import processes
 
 HOST = "127.0.0.1"
 _STATE = "server.json"
+_PORT_HINT = "server.port"  # last port used, tried first: the UI's address survives `db stop`
 
 
 class PrefectServerError(RuntimeError):
@@ -75,8 +76,9 @@ def api_url(port: int) -> str:
     return f"http://{HOST}:{port}/api"
 
 
-def ensure_prefect_server(home: Path, *, timeout: float = 90.0) -> str:
-    """API URL of the local Prefect server for ``home``, starting it if needed."""
+def ensure_prefect_server(home: Path, *, timeout: float = 90.0, quiet: bool = False) -> str:
+    """API URL of the local Prefect server for ``home``, starting it if needed (on the port it had
+    last time, so the UI's address survives ``db stop``)."""
     d = _dir(home)
     with _locked(d):
         state = processes.read_state(d / _STATE)
@@ -86,12 +88,17 @@ def ensure_prefect_server(home: Path, *, timeout: float = 90.0) -> str:
             if processes.pid_alive(state["pid"]) and _is_prefect(state["pid"]):
                 _terminate(state["pid"], 10.0)
             processes.remove_file(d / _STATE)
-        port = processes.free_port()
+        port = processes.free_port(processes.read_port(d / _PORT_HINT))
         env = dict(os.environ)
         env.update({
             "PREFECT_HOME": str(d.resolve()),
             "PREFECT_UI_API_URL": api_url(port),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            # the server's own errors (a failing scheduler loop…) go to server.log, whatever level
+            # the command that started it keeps for its console
+            "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
+            "PREFECT_LOGGING_SERVER_LEVEL": "WARNING",
             "PREFECT_API_URL": "",
         })
         env.pop("PREFECT_API_URL")
@@ -114,7 +121,9 @@ def ensure_prefect_server(home: Path, *, timeout: float = 90.0) -> str:
                                  "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
                                  "start_seconds": round(time.monotonic() - t0, 2)}
         processes.write_state(d / _STATE, state)
-        print(f"newsdedup: started a local Prefect server, UI at http://{HOST}:{port}", file=sys.stderr)
+        processes.write_port(d / _PORT_HINT, port)
+        if not quiet:
+            print(f"newsdedup: started a local Prefect server, UI at http://{HOST}:{port}", file=sys.stderr)
         return api_url(port)
 
 

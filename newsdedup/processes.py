@@ -47,6 +47,8 @@ __all__ = [
     "cmdline",
     "read_state",
     "write_state",
+    "read_port",
+    "write_port",
     "remove_file",
 ]
 
@@ -307,6 +309,21 @@ def write_state(path: Path, state: Mapping[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(dict(state), indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def read_port(path: Path) -> int | None:
+    """The port saved in ``path`` by :func:`write_port` (None when missing or not a usable port)."""
+    try:
+        port = int(Path(path).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return port if 1024 <= port <= 65535 else None
+
+
+def write_port(path: Path, port: int) -> None:
+    """Save the port a server listens on, to be tried first when it starts again (stable URLs)."""
+    with contextlib.suppress(OSError):
+        Path(path).write_text(f"{port}\n", encoding="utf-8")
 
 
 def remove_file(path: Path) -> None:

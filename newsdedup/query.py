@@ -3,37 +3,166 @@
 Query text is only ever used as a string to compare with rapidfuzz; it never
 reaches MongoDB as a filter, so operator-looking input such as
 ``{"$where": "1"}`` is searched as literal text.
+
+``query search`` reads a word index of the stored passages kept next to the database's state
+(:mod:`newsdedup.tasks.search_index`), brought up to date with the documents stored since it was
+last saved, instead of aligning the claim with every passage of the database.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as _dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from rapidfuzz import fuzz, process
+from .config import Settings, redact_uri
+from .db import IN_CHUNK, Store
+from .tasks import derived_state, search_index
+from .tasks.dates import parse_date
+from .tasks.normalize import WORD_RE, normalize_text
 
-from .db import Store
-from .tasks.normalize import normalize_text, tokenize
+if TYPE_CHECKING:  # numpy and rapidfuzz are imported by search only: `query doc` starts faster without them
+    from .tasks.search_index import SearchIndex
 
 SEARCH_MIN_SCORE = 70.0
+SEARCH_CANDIDATES = 400  # entries aligned with rapidfuzz per query
 
 
-def top_clusters(store: Store, *, min_outlets: int = 1, limit: int = 20) -> list[dict]:
-    return store.top_clusters(int(limit), min_outlets=int(min_outlets))
+# ---------------------------------------------------------------------------- filters
+@dataclass(frozen=True)
+class Filters:
+    """``--since`` / ``--until`` (inclusive, ISO date or date-time) and ``--outlet``."""
+
+    since: str | None = None
+    until: str | None = None
+    outlet: str | None = None
+
+    @classmethod
+    def parse(cls, since: str | None = None, until: str | None = None, outlet: str | None = None) -> "Filters":
+        """Raises ``ValueError`` naming the option whose date cannot be read."""
+        def day(opt: str, raw: str | None) -> str | None:
+            if raw is None:
+                return None
+            got = parse_date(raw)
+            if got is None:
+                raise ValueError(f"{opt}: not a date: {raw!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)")
+            return got
+
+        return cls(day("--since", since), day("--until", until), outlet)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.since or self.until or self.outlet)
+
+    @property
+    def _until_bound(self) -> tuple[str, bool] | None:
+        """Upper bound for ISO strings and whether it is inclusive: the day after a date-only
+        ``--until`` (exclusive), so that a date-time on that day is inside."""
+        if not self.until:
+            return None
+        if "T" in self.until:
+            return self.until, True
+        nxt = _dt.date.fromisoformat(self.until) + _dt.timedelta(days=1)
+        return nxt.isoformat(), False
+
+    def date_ok(self, published: str | None) -> bool:
+        if not (self.since or self.until):
+            return True
+        if not published:
+            return False
+        if self.since and published < self.since:
+            return False
+        bound = self._until_bound
+        if bound is not None:
+            value, inclusive = bound
+            if published > value or (published == value and not inclusive):
+                return False
+        return True
+
+    def keep(self, outlet: str | None, published: str | None) -> bool:
+        return (not self.outlet or outlet == self.outlet) and self.date_ok(published)
+
+    def member_query(self) -> dict[str, Any]:
+        """A MongoDB filter on clusters: a member from the outlet, published in the range."""
+        cond: dict[str, Any] = {}
+        if self.outlet:
+            cond["outlet"] = self.outlet
+        rng: dict[str, str] = {}
+        if self.since:
+            rng["$gte"] = self.since
+        bound = self._until_bound
+        if bound is not None:
+            rng["$lte" if bound[1] else "$lt"] = bound[0]
+        if rng:
+            cond["published"] = rng
+        if not cond:
+            return {}
+        if list(cond) == ["outlet"]:
+            return {"outlets": self.outlet}
+        return {"members": {"$elemMatch": cond}}
 
 
-def document(store: Store, external_id: str) -> list[dict]:
+NO_FILTERS = Filters()
+
+
+# ---------------------------------------------------------------------------- runs
+def incomplete_run_note(store: Store) -> str | None:
+    """One line when the database's results are incomplete: a run is still going, or the last one
+    was interrupted or failed and no run has completed its documents yet; else None."""
+    store.mark_abandoned_runs()  # a 'running' run whose process is gone was killed
+    runs = list(store.db.runs.find({"status": {"$in": ["running", "killed", "interrupted", "failed"]},
+                                    "recovered_by": None},
+                                   {"_id": 1, "status": 1, "started_at": 1, "parameters": 1},
+                                   sort=[("started_at", -1)], limit=5))
+    if not runs:
+        return None
+    r = runs[0]
+    when = r.get("started_at")
+    when = when.strftime("%Y-%m-%d %H:%M") if hasattr(when, "strftime") else str(when or "?")
+    if r["status"] == "running":
+        return (f"note: run {r['_id']} (started {when}) is still running: results are incomplete "
+                "until it finishes")
+    more = f" (and {len(runs) - 1} more)" if len(runs) > 1 else ""
+    return (f"note: the last run {r['_id']} (started {when}) was {r['status']}{more} before it finished: "
+            "its documents are stored but not all matched or clustered yet; run the same "
+            "`newsdedup run` again to complete them")
+
+
+# ---------------------------------------------------------------------------- clusters & documents
+def top_clusters(store: Store, *, min_outlets: int = 1, limit: int = 20, filters: Filters = NO_FILTERS) -> list[dict]:
+    return store.top_clusters(int(limit), min_outlets=int(min_outlets), filt=filters.member_query())
+
+
+def _clusters_by_id(store: Store, ids: list[str], projection: dict | None = None) -> dict[str, dict]:
+    """Clusters by ``_id`` (the primary index), ``$in`` lists kept short (see ``db.IN_CHUNK``)."""
+    out: dict[str, dict] = {}
+    ids = sorted(set(ids))
+    for i in range(0, len(ids), IN_CHUNK):
+        for c in store.db.clusters.find({"_id": {"$in": ids[i:i + IN_CHUNK]}}, projection or {}):
+            c.pop("_id", None)
+            out[c["cluster_id"]] = c
+    return out
+
+
+_DOC_VIEW = {"line_keys": 0, "boilerplate_spans": 0, "segments": 0}
+
+
+def document(store: Store, external_id: str, filters: Filters = NO_FILTERS) -> list[dict]:
     """The document(s) with this external id (every stored version, newest first) with passages and clusters.
 
     A duplicate has no passages of its own: its entry carries ``original``, the document it
     duplicates with that one's passages and clusters."""
-    docs = list(store.db.documents.find({"external_id": str(external_id)},
-                                        {"line_keys": 0, "boilerplate_spans": 0}).sort([("ingest_seq", -1)]))
+    docs = list(store.db.documents.find({"external_id": str(external_id)}, _DOC_VIEW))
+    docs.sort(key=lambda d: (-(d.get("ingest_seq") or 0), d["_id"]))
     out = []
     for d in docs:
+        if not filters.keep(d.get("outlet"), d.get("published")):
+            continue
         entry = _document_entry(store, d)
         if d.get("duplicate_of"):
-            orig = store.db.documents.find_one({"_id": d["duplicate_of"]}, {"line_keys": 0, "boilerplate_spans": 0})
+            orig = store.db.documents.find_one({"_id": d["duplicate_of"]}, _DOC_VIEW)
             entry["original"] = _document_entry(store, orig) if orig else None
         out.append(entry)
     return out
@@ -43,102 +172,180 @@ def _document_entry(store: Store, d: dict) -> dict:
     d.pop("_id", None)
     passages = [{k: v for k, v in p.items() if k != "_id"} for p in store.passages_of(d["doc_id"])]
     cids = sorted({p["cluster_id"] for p in passages if p.get("cluster_id")})
-    clusters = list(store.db.clusters.find({"cluster_id": {"$in": cids}}, {"_id": 0}).sort([("cluster_id", 1)]))
-    return {"document": d, "passages": passages, "clusters": clusters}
+    clusters = _clusters_by_id(store, cids)
+    return {"document": d, "passages": passages, "clusters": [clusters[c] for c in sorted(clusters)]}
 
 
-def _combine(partial: float, words: float) -> float:
-    """How well a stored text contains the claim: partial alignment, tempered by shared words."""
-    return round(0.7 * partial + 0.3 * min(words, partial), 2)
+# ---------------------------------------------------------------------------- search
+def search_folder(settings: Settings, uri: str) -> Path:
+    """Where the search index of this database lives (keyed by server and database)."""
+    return derived_state.search_dir(settings.home, redact_uri(uri), settings.db_name)
+
+
+def update_search_index(store: Store, folder: Path) -> "SearchIndex":
+    """The search index in ``folder``, first brought up to date with the database
+    (:func:`~newsdedup.tasks.derived_state.load_search_index`)."""
+    return derived_state.load_search_index(store, folder, store.counts()["documents"],
+                                           lambda seq: store.documents_after_seq(seq, search_index.DOC_FIELDS))
+
+
+class _Widened:
+    """A hit widened to neighbouring passages (:meth:`SearchIndex.around`) that remembers its own entry."""
+
+    def __init__(self, window: Any, entry: Any):
+        self.__dict__.update({k: getattr(window, k) for k in ("doc_id", "start", "end", "outlet", "published", "norm")})
+        self.entry_start = entry.start
+
+
+def _claim_combine(partial: float, words: float, share: float) -> float:
+    base = partial * share
+    return round(0.8 * base + 0.2 * min(words, base), 2)
+
+
+def claim_score(query_norm: str, candidate_norm: str) -> float:
+    """How much of the claim a stored passage holds (0-100).
+
+    rapidfuzz's partial alignment finds the claim inside a longer passage; a passage shorter than
+    the claim can hold at most its own length of it, so its score is scaled by that share (else a
+    one-word passage such as «الرياض», found whole inside the claim, would score 100)."""
+    from rapidfuzz import fuzz
+
+    if not candidate_norm or not query_norm:
+        return 0.0
+    return _claim_combine(fuzz.partial_ratio(query_norm, candidate_norm),
+                          fuzz.token_set_ratio(query_norm, candidate_norm),
+                          min(1.0, len(candidate_norm) / len(query_norm)))
 
 
 def query_terms(text: str) -> tuple[str, set[str]]:
     """The normalized query and its informative words (3+ letters, or digits); empty when it has none."""
     qn = normalize_text(str(text))
-    qwords = {t.text for t in tokenize(qn) if len(t.text) >= 3 or t.text.isdigit()}
+    qwords = {w for w in WORD_RE.findall(qn) if len(w) >= 3 or w.isdigit()}
     return (qn, qwords) if qn and qwords else ("", set())
 
 
 def rank_texts(qn: str, qwords: set[str], norms: list[str], min_score: float = SEARCH_MIN_SCORE, *,
                words_checked: bool = False, workers: int = 1) -> list[tuple[int, float]]:
-    """``(index, score)`` of the normalized texts that contain the claim: those sharing at least one
-    informative word of the query whose score reaches ``min_score`` (rapidfuzz scores in C++).
-    ``words_checked``: the caller already kept only texts sharing a word (e.g. from a word index)."""
+    """``(index, score)`` of the normalized texts that hold the claim, by :func:`claim_score` (batch form:
+    rapidfuzz scores in C++), for callers that keep their own texts (the claim explorer's catalog).
+    ``words_checked``: the caller already kept only texts sharing an informative word of the query."""
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
     keep = (list(range(len(norms))) if words_checked
-            else [i for i, nrm in enumerate(norms) if qwords & {t.text for t in tokenize(nrm)}])
-    if not keep:
+            else [i for i, nrm in enumerate(norms) if qwords & set(WORD_RE.findall(nrm))])
+    keep = [i for i in keep if norms[i]]
+    if not keep or not qn:
         return []
     texts = [norms[i] for i in keep]
+    # claim_score <= partial_ratio: texts whose partial alignment misses the threshold cannot pass
     partial = process.cdist([qn], texts, scorer=fuzz.partial_ratio, score_cutoff=min_score, dtype=np.float64,
                             workers=workers)[0]
-    passed = [j for j in range(len(keep)) if partial[j] >= min_score and texts[j]]
+    passed = [j for j in range(len(keep)) if partial[j] >= min_score]
     if not passed:
         return []
     words = process.cdist([qn], [texts[j] for j in passed], scorer=fuzz.token_set_ratio, dtype=np.float64,
                           workers=workers)[0]
     out = []
     for k, j in enumerate(passed):
-        s = _combine(float(partial[j]), float(words[k]))
+        s = _claim_combine(float(partial[j]), float(words[k]), min(1.0, len(texts[j]) / len(qn)))
         if s >= min_score:
             out.append((keep[j], s))
     return out
 
 
-def search(store: Store, text: str, *, limit: int = 10, min_score: float = SEARCH_MIN_SCORE) -> list[dict]:
+def search(store: Store, index: "SearchIndex", text: str, *, limit: int = 10, min_score: float = SEARCH_MIN_SCORE,
+           filters: Filters = NO_FILTERS) -> list[dict]:
     """Clusters and unclustered passages that contain the claim, best first.
 
-    Candidates are passages sharing at least one informative word of the query
-    (found with a literal, escaped regex-free scan of the normalized text); the
-    ranking is rapidfuzz's partial alignment, so a retold claim with a word
-    missing or changed still ranks high.
-    """
-    qn, qwords = query_terms(text)
-    if not qn:
+    Candidates are the passages holding most of the query's rare words (the index); the
+    ranking is :func:`claim_score`, so a retold claim with a word missing or changed still
+    ranks high, and a passage that is only a piece of the claim does not."""
+    qn = normalize_text(str(text))
+    if not qn or not WORD_RE.search(qn):
         return []
-    hits: dict[str, dict] = {}
-    # Score every non-boilerplate passage; streaming keeps memory flat, cdist scores in C++.
-    batch: list[dict] = []
+    hits = index.candidates(qn, limit=SEARCH_CANDIDATES, keep=filters.keep if filters.active else None)
+    scored = []
+    for h in hits:
+        s = claim_score(qn, h.norm)
+        if len(h.norm) < 0.9 * len(qn):  # a claim of several sentences: score it with its neighbours too
+            entry = h
+            for direction in ("after", "before", "both"):
+                w = index.around(entry, len(qn), direction)
+                sw = claim_score(qn, w.norm) if w is not entry else 0.0
+                if sw > s:
+                    s, h = sw, _Widened(w, entry)
+        scored.append((s, h))
+    scored.sort(key=lambda x: (-x[0], x[1].doc_id, x[1].start))
+    scored = [(s, h) for s, h in scored if s >= min_score]
+    from .tasks.ids import passage_id
 
-    def flush() -> None:
-        if not batch:
-            return
-        norms = [normalize_text(p["text"]) for p in batch]
-        for i, s in rank_texts(qn, qwords, norms, min_score):
-            p = batch[i]
-            key = p.get("cluster_id") or p["passage_id"]
-            prev = hits.get(key)
-            if prev is None or s > prev["score"]:
-                hits[key] = {"score": s, "passage": p}
-        batch.clear()
+    pids = [passage_id(h.doc_id, getattr(h, "entry_start", h.start)) for _, h in scored]
+    stored: dict[str, dict] = {}
+    for i in range(0, len(pids), IN_CHUNK):
+        for p in store.db.passages.find({"_id": {"$in": pids[i:i + IN_CHUNK]}},
+                                        {"passage_id": 1, "doc_id": 1, "external_id": 1, "outlet": 1, "start": 1,
+                                         "end": 1, "text": 1, "cluster_id": 1}):
+            stored[p.pop("_id")] = p
+    best: dict[str, tuple[float, Any, dict]] = {}
+    missing: list[tuple[float, Any]] = []
+    for (s, h), pid in zip(scored, pids):
+        p = stored.get(pid)
+        if p is None:  # passages of a run that has not written them yet
+            missing.append((s, h))
+            continue
+        key = p.get("cluster_id") or pid
+        if key not in best:
+            best[key] = (s, h, p)
+    if missing:
+        texts = store.get_documents({h.doc_id for _, h in missing}, {"text": 1, "external_id": 1})
+        for s, h in missing:
+            d = texts.get(h.doc_id) or {}
+            pid = passage_id(h.doc_id, h.start)
+            best.setdefault(pid, (s, h, {"passage_id": pid, "doc_id": h.doc_id, "external_id": d.get("external_id"),
+                                         "outlet": h.outlet, "start": h.start, "end": h.end,
+                                         "text": (d.get("text") or "")[h.start:h.end], "cluster_id": None}))
+    widened = [k for k, v in best.items() if isinstance(v[1], _Widened)]
+    if widened:  # the text shown is the whole window, as received
+        texts = store.get_documents({best[k][1].doc_id for k in widened}, {"text": 1})
+        for k in widened:
+            s, h, p = best[k]
+            text = (texts.get(h.doc_id, {}).get("text") or "")[h.start:h.end]
+            best[k] = (s, h, {**p, "start": h.start, "end": h.end, "text": text or p.get("text")})
+    clusters = _clusters_by_id(store, [k for k, v in best.items() if v[2].get("cluster_id")], {"members": 0})
 
-    for p in store.db.passages.find({"boilerplate": False}, {"_id": 0, "passage_id": 1, "doc_id": 1,
-                                                             "external_id": 1, "outlet": 1, "start": 1, "end": 1,
-                                                             "text": 1, "cluster_id": 1}, batch_size=5000):
-        batch.append(p)
-        if len(batch) >= 5000:
-            flush()
-    flush()
-    ranked = sorted(hits.items(), key=lambda kv: (-kv[1]["score"], kv[0]))[: max(0, int(limit))]
-    cids = [k for k, v in ranked if v["passage"].get("cluster_id")]
-    clusters = {c["cluster_id"]: c for c in store.db.clusters.find({"cluster_id": {"$in": cids}}, {"_id": 0})}
-    docs = store.get_documents({v["passage"]["doc_id"] for _, v in ranked}, {"published": 1, "outlet": 1})
+    def n_outlets(key: str) -> int:
+        c = clusters.get(best[key][2].get("cluster_id") or "")
+        return int(c["n_outlets"]) if c else 1
+
+    ranked = sorted(best, key=lambda k: (-best[k][0], -n_outlets(k), k))[: max(0, int(limit))]
     out = []
-    for key, v in ranked:
-        p = v["passage"]
+    for key in ranked:
+        s, h, p = best[key]
+        matched = {k: p.get(k) for k in ("doc_id", "external_id", "outlet", "start", "end", "text")}
         c = clusters.get(p.get("cluster_id") or "")
         if c:
-            out.append({"kind": "cluster", "score": v["score"], "cluster_id": c["cluster_id"],
-                        "outlets": c["outlets"], "n_outlets": c["n_outlets"], "first_seen": c["first_seen"],
+            out.append({"kind": "cluster", "score": s, "cluster_id": c["cluster_id"], "outlets": c["outlets"],
+                        "n_outlets": c["n_outlets"], "first_seen": c["first_seen"],
                         "attribution": c.get("attribution"), "representative": c["representative"],
-                        "matched_passage": {k: p[k] for k in ("doc_id", "external_id", "outlet", "start", "end", "text")}})
+                        "matched_passage": matched})
         else:
-            d = docs.get(p["doc_id"], {})
-            out.append({"kind": "passage", "score": v["score"], "cluster_id": None, "outlets": [p.get("outlet")],
-                        "n_outlets": 1, "first_seen": {"doc_id": p["doc_id"], "outlet": p.get("outlet"),
-                                                       "published": d.get("published")},
-                        "attribution": None, "representative": p["text"],
-                        "matched_passage": {k: p[k] for k in ("doc_id", "external_id", "outlet", "start", "end", "text")}})
+            out.append({"kind": "passage", "score": s, "cluster_id": None, "outlets": [h.outlet], "n_outlets": 1,
+                        "first_seen": {"doc_id": h.doc_id, "outlet": h.outlet, "published": h.published},
+                        "attribution": None, "representative": p.get("text"), "matched_passage": matched})
     return out
+
+
+def open_search_index(store: Store, settings: Settings, uri: str) -> tuple["SearchIndex", Path | None]:
+    """The up-to-date search index of this database, and a temporary folder to delete afterwards
+    when ``NEWSDEDUP_HOME`` cannot hold it (a read-only home with ``MONGODB_URI`` set)."""
+    folder = search_folder(settings, uri)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        return update_search_index(store, folder), None
+    except OSError:
+        tmp = Path(tempfile.mkdtemp(prefix="newsdedup-search-"))
+        return update_search_index(store, tmp / "index"), tmp
 
 
 # ---------------------------------------------------------------------------- text output

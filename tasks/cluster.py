@@ -15,15 +15,17 @@ the short ones stay separate passages, each with its own cluster.
 
 Everything is sorted, so the same matches always give the same clusters and ids.
 ``cluster_id`` (:func:`ids.cluster_id`) names the cluster's anchor: its earliest
-published member (undated ones last), ties broken by doc_id and offsets. Not the
+published member (to the second where the input has times, see :func:`dates.published_key`;
+undated ones last), ties broken by doc_id and offsets. Not the
 smallest member, as first designed: document ids are content hashes, so with the
 smallest-member rule half of the clusters a new day's article joins would be renamed,
 and every earlier passage of them rewritten. News arrives in date order, so the
 earliest member rarely changes; and the rule depends on the members only, not on the
 order they were ingested in.
 
-``first_seen`` is the earliest member by published date (dated before undated), then
-``ingest_seq``, then doc_id. ``representative`` is the first-seen member's text.
+``first_seen`` is the earliest member by published date and time (:func:`dates.published_key`:
+within a day the timed members by time, then the date-only ones; undated last), then
+``ingest_seq``, then doc_id. Every member carries its document's ``published``. ``representative`` is the first-seen member's text.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any, NamedTuple
 
 from .align import Match
 from .attribution import attributions, vote_attribution
+from .dates import published_key
 from .ids import cluster_id
 
 __all__ = ["build_clusters", "grow_clusters", "Grown", "span_groups", "span_nodes", "connected_matches", "match_ends", "NODE_OVERLAP"]
@@ -159,14 +162,12 @@ def connected_matches(seeds: Iterable[tuple[str, int, int]],
 
 def _first_seen_key(m: dict, docs: Mapping[str, dict]) -> tuple:
     d = docs.get(m["doc_id"], {})
-    pub = d.get("published")
     seq = d.get("ingest_seq")
-    return (pub is None, str(pub or ""), seq if seq is not None else float("inf"), m["doc_id"], m["start"])
+    return (*published_key(d.get("published")), seq if seq is not None else float("inf"), m["doc_id"], m["start"])
 
 
 def _anchor_key(m: dict, docs: Mapping[str, dict]) -> tuple:
-    pub = docs.get(m["doc_id"], {}).get("published")
-    return (pub is None, str(pub or ""), m["doc_id"], m["start"], m["end"])
+    return (*published_key(docs.get(m["doc_id"], {}).get("published")), m["doc_id"], m["start"], m["end"])
 
 
 def build_clusters(matches: Sequence[Match], docs: Mapping[str, dict],
@@ -197,8 +198,8 @@ def build_clusters(matches: Sequence[Match], docs: Mapping[str, dict],
             info = docs.get(d, {})
             text = info.get("text")
             members.append({"doc_id": d, "external_id": info.get("external_id"), "outlet": info.get("outlet"),
-                            "start": s, "end": e, "text": text[s:e] if text is not None else None,
-                            "score": round(best[i], 2)})
+                            "published": info.get("published"), "start": s, "end": e,
+                            "text": text[s:e] if text is not None else None, "score": round(best[i], 2)})
         found = [tuple(attributions(m["text"] or "")) for m in members]
         if attribs is not None:
             attribs.update(((m["doc_id"], m["start"], m["end"]), f) for m, f in zip(members, found) if f)
@@ -346,8 +347,8 @@ def _grown_members(nodes: Sequence[tuple[str, int, int]], stored_members: dict, 
         info = docs.get(d, {})
         text = info.get("text")
         stored_members[node] = {"doc_id": d, "external_id": info.get("external_id"), "outlet": info.get("outlet"),
-                                "start": s, "end": e, "text": text[s:e] if text is not None else None,
-                                "score": round(score, 2)}
+                                "published": info.get("published"), "start": s, "end": e,
+                                "text": text[s:e] if text is not None else None, "score": round(score, 2)}
         changed.add(node)
     return changed
 

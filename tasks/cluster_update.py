@@ -24,7 +24,8 @@ from .cluster_state import ClusterState
 from .records import segment_rows
 from .reuse import cluster_spans, match_from_row, passage_cluster_changes
 
-__all__ = ["ClusterUpdate", "recompute_clusters", "passage_changes", "record_in_state", "CLUSTER_DOC_FIELDS"]
+__all__ = ["ClusterUpdate", "recompute_clusters", "passage_changes", "record_in_state", "passage_spans",
+           "CLUSTER_DOC_FIELDS"]
 
 CLUSTER_DOC_FIELDS = {"external_id": 1, "outlet": 1, "published": 1, "ingest_seq": 1, "text": 1}  # what members need
 ReadClusters = Callable[[list[str]], Mapping[str, Mapping[str, Any]]]
@@ -121,3 +122,15 @@ def record_in_state(state: ClusterState, update: ClusterUpdate, shas: Mapping[st
     for c in update.clusters:
         state.set_cluster(c["cluster_id"], shas[c["cluster_id"]],
                           [(m["doc_id"], m["start"], m["end"]) for m in c["members"]], update.attribs)
+
+
+def passage_spans(clusters: Iterable[Mapping[str, Any]], state: ClusterState | None, also: Sequence[str] = ()
+                  ) -> dict[str, list[tuple[int, int, str]]]:
+    """Per document, the cluster spans its passages are assigned from: those of the recomputed
+    ``clusters``, and for the documents in ``also`` (an unfinished run's, clustered before) their spans
+    in the stored clusters (``state``) where no recomputed cluster names them."""
+    spans = cluster_spans(clusters)
+    if state is not None and also:
+        for d, sp in state.cluster_spans_of(also).items():
+            spans.setdefault(d, sp)
+    return spans

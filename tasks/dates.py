@@ -1,6 +1,8 @@
-"""Publication dates from whatever a feed or a file gives us, as sortable ISO dates.
+"""Publication dates and times from whatever a feed or a file gives us, as sortable ISO strings.
 
-:func:`parse_date` turns a value into ``'YYYY-MM-DD'`` or ``None`` and never raises.
+:func:`parse_date` turns a value into ``'YYYY-MM-DD'``, or ``'YYYY-MM-DDTHH:MM:SS'`` when the value
+has a time of day, or ``None``; it never raises. Who was first within a day (a wire agency at
+08:02, a reprint at 11:40) is only known with the time, so the time is kept to the second.
 
 Accepted (after Arabic-Indic / Persian digits become ASCII and weekday names are ignored):
 
@@ -17,13 +19,19 @@ Accepted (after Arabic-Indic / Persian digits become ASCII and weekday names are
   A string holding a Hijri and a Gregorian date (``5 شوال 1436 هـ - 21 يوليو 2015``)
   gives the Gregorian one; Hijri-only dates give ``None`` (no conversion).
 * Epoch numbers (int/float or a digit string) in seconds (10 digits) or milliseconds
-  (13 digits), read as UTC.
+  (13 digits), read as UTC (a time: ``…Z``).
 * ``datetime.date`` / ``datetime.datetime`` objects.
 * Anything else :mod:`dateutil` reads unambiguously with day, month and year present.
 
-The date is the calendar date *as written*: a time zone offset is not applied
-(``2015-07-21T23:30:00-05:00`` → ``2015-07-21``). Years outside 1900-2100 and
-impossible dates (``2015-02-30``) give ``None``.
+Times: ``HH:MM`` or ``HH:MM:SS`` after the date (fractions dropped), with ``am``/``pm`` or
+Arabic ``ص``/``م`` (صباحا/مساء) read on a 12-hour clock. A time without an offset is kept as
+written (the outlet's local time): ``2015-08-10 20:27:03`` → ``2015-08-10T20:27:03``. A time with
+an offset (``+03:00``, ``-0500``, ``Z``, ``GMT``, ``UTC``) is converted to UTC and written with
+``Z``: ``2015-07-21T23:30:00-05:00`` → ``2015-07-22T04:30:00Z``. Years outside 1900-2100,
+impossible dates (``2015-02-30``) and impossible times (``25:00``) give ``None`` or the date alone.
+
+:func:`published_key` orders such values: by instant to the second, a value with only a date
+after the timed values of its day (it says less), undated last.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ import datetime as _dt
 import math
 import re
 
-__all__ = ["parse_date"]
+__all__ = ["parse_date", "published_key"]
 
 _MIN_YEAR, _MAX_YEAR = 1900, 2100
 
@@ -111,10 +119,10 @@ def _from_epoch(v: float) -> str | None:
     if a >= 1e11:  # milliseconds
         v /= 1000.0
     try:
-        d = _dt.datetime.fromtimestamp(v, tz=_dt.timezone.utc).date()
+        d = _dt.datetime.fromtimestamp(int(v), tz=_dt.timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
-    return _iso(d.year, d.month, d.day)
+    return _datetime_value(d)
 
 
 def _dateutil(s: str) -> str | None:
@@ -136,19 +144,89 @@ def _dateutil(s: str) -> str | None:
     return _iso(a.year, a.month, a.day)
 
 
+# A time of day: HH:MM[:SS][.fraction] [am/pm/ص/م] [offset]. Dates hold no ':' so this never
+# matches part of a date; an offset right after the time is read with it.
+_RE_TIME = re.compile(
+    r"(?<![\d:])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?:[.,]\d+)?(?![\d:])"
+    r"(?:\s*(?P<ampm>a\.?m\.?|p\.?m\.?|صباحا|صباحاً|مساء|مساءً|ص|م)(?![^\W\d_]))?"
+    r"(?:\s*(?P<tz>z|utc|gmt|[+-]\d{2}(?::?\d{2})?)(?![^\W\d_]))?",
+    re.IGNORECASE,
+)
+_PM = {"pm", "p.m.", "p.m", "pm.", "م", "مساء", "مساءً"}
+
+
+def _time_in(s: str) -> tuple[int, int, int, int | None] | None:
+    """(hour, minute, second, UTC offset in minutes or None) of the first time in ``s``."""
+    m = _RE_TIME.search(s)
+    if not m:
+        return None
+    h, mi, sec = int(m["h"]), int(m["m"]), int(m["s"] or 0)
+    ampm = (m["ampm"] or "").casefold()
+    if ampm:
+        if not 1 <= h <= 12:
+            return None
+        pm = ampm in _PM or ampm.startswith("p")
+        h = (h % 12) + (12 if pm else 0)
+    if h > 23 or mi > 59 or sec > 59:
+        return None
+    tz = (m["tz"] or "").casefold()
+    off: int | None = None
+    if tz in ("z", "utc", "gmt"):
+        off = 0
+    elif tz:
+        sign = -1 if tz[0] == "-" else 1
+        digits = tz[1:].replace(":", "")
+        hh, mm = int(digits[:2]), int(digits[2:4] or 0)
+        if hh > 14 or mm > 59:
+            return None
+        off = sign * (hh * 60 + mm)
+    return h, mi, sec, off
+
+
+def _with_time(day: str, t: tuple[int, int, int, int | None] | None) -> str | None:
+    """``day`` with the time ``t``: as written without an offset, in UTC (``Z``) with one."""
+    if t is None:
+        return day
+    h, mi, sec, off = t
+    when = _dt.datetime.fromisoformat(day).replace(hour=h, minute=mi, second=sec)
+    if off is None:
+        return when.isoformat(timespec="seconds")
+    when -= _dt.timedelta(minutes=off)
+    if not (_MIN_YEAR <= when.year <= _MAX_YEAR):
+        return None
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _datetime_value(v: _dt.datetime) -> str | None:
+    if not (_MIN_YEAR <= v.year <= _MAX_YEAR):
+        return None
+    if v.tzinfo is not None and v.utcoffset() is not None:
+        v = v.astimezone(_dt.timezone.utc)
+        if not (_MIN_YEAR <= v.year <= _MAX_YEAR):
+            return None
+        return v.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return v.replace(microsecond=0).isoformat(timespec="seconds")
+
+
 def _parse_str(raw: str) -> str | None:
     if len(raw) > 300:  # a date is short; do not run regexes over article bodies
         raw = raw[:300]
     s = raw.translate(_DIGITS).strip()
     if not s:
         return None
-    m = _RE_ISO.match(s)
-    if m:
-        return _iso(int(m[1]), int(m[2]), int(m[3]))
     if _RE_EPOCH.match(s):
         digits = s.strip().lstrip("-").split(".")[0]
         if len(digits) in (10, 13) or len(digits) == 9:
             return _from_epoch(float(s))
+    day = _parse_day(s)
+    return _with_time(day, _time_in(s)) if day else None
+
+
+def _parse_day(s: str) -> str | None:
+    """The calendar date in ``s`` (digits already ASCII), as ``YYYY-MM-DD``."""
+    m = _RE_ISO.match(s)
+    if m:
+        return _iso(int(m[1]), int(m[2]), int(m[3]))
     m = _RE_COMPACT.match(s)
     if m:
         r = _iso(int(m[1]), int(m[2]), int(m[3]))
@@ -183,12 +261,13 @@ def _parse_str(raw: str) -> str | None:
 
 
 def parse_date(value: object) -> str | None:
-    """``'YYYY-MM-DD'`` for anything that names a calendar date, else ``None``. Never raises."""
+    """``'YYYY-MM-DD'`` for anything that names a calendar date, ``'YYYY-MM-DDTHH:MM:SS'`` (``…Z`` in
+    UTC when the value had an offset) when it also has a time of day, else ``None``. Never raises."""
     try:
         if value is None or isinstance(value, bool):
             return None
         if isinstance(value, _dt.datetime):
-            return _iso(value.year, value.month, value.day)
+            return _datetime_value(value)
         if isinstance(value, _dt.date):
             return _iso(value.year, value.month, value.day)
         if isinstance(value, (int, float)):
@@ -202,3 +281,12 @@ def parse_date(value: object) -> str | None:
         return None
     except Exception:  # noqa: BLE001 - documented: never raises
         return None
+
+
+def published_key(published: str | None) -> tuple:
+    """Sort key of :func:`parse_date` values: by date, then the timed values of a day by time, then
+    that day's date-only values (earlier only to the day), undated last."""
+    if not published:
+        return (1, "", 1, "")
+    p = str(published)
+    return (0, p[:10], 0 if len(p) > 10 else 1, p[11:19])

@@ -1,10 +1,11 @@
 """Derived state saved next to the candidate index, and when to trust it: the token protocol.
 
 Four things are kept on disk between runs because rebuilding them from the database would
-cost every run a read of every document or match: the candidate index with its prepared
-documents, the cluster state (:mod:`~newsdedup.tasks.cluster_state`), the per-outlet line
-counts (:mod:`~newsdedup.tasks.line_stats`) and the kept documents' deduplication signatures
-(:mod:`~newsdedup.tasks.dedup`). Each is derived data: the database stays the truth.
+cost every run (or every search) a read of every document or match: the candidate index with
+its prepared documents, the cluster state (:mod:`~newsdedup.tasks.cluster_state`), the per-outlet
+line counts (:mod:`~newsdedup.tasks.line_stats`), the kept documents' deduplication signatures
+(:mod:`~newsdedup.tasks.dedup`) and the word index of ``query search``
+(:mod:`~newsdedup.tasks.search_index`). Each is derived data: the database stays the truth.
 
 The protocol, the same for all four: a save writes the files with a new token and then names
 that token in the database's ``meta`` (:func:`save_with_token`); a load trusts the files only
@@ -17,10 +18,12 @@ next run rebuilds instead of trusting.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,10 +33,11 @@ from .dedup import DedupIndex
 from .ids import stable_id
 from .line_stats import LineStats, Row
 from .reuse import PreparedStore, prepare_docs
+from .search_index import SearchIndex
 
 __all__ = ["Meta", "index_dir", "save_with_token", "distrust", "load_index", "save_index", "load_cluster_state",
            "save_cluster_state", "load_line_stats", "save_line_stats", "load_dedup_index", "save_dedup_index",
-           "CLUSTER_STATE", "LINE_STATS", "DEDUP_INDEX"]
+           "search_dir", "load_search_index", "CLUSTER_STATE", "LINE_STATS", "DEDUP_INDEX"]
 
 CLUSTER_STATE = "clusters.pkl"  # next to the candidate index
 LINE_STATS = "line_stats.pkl"  # likewise
@@ -149,3 +153,47 @@ def load_dedup_index(meta: Meta, directory: Path, docs: Callable[[int | None], I
 def save_dedup_index(meta: Meta, index: DedupIndex, directory: Path) -> None:
     save_with_token(meta, "dedup", lambda token: index.save(directory / DEDUP_INDEX, token),
                     documents=len(index), max_seq=index.max_seq)
+
+
+# ---------------------------------------------------------------------------- the search index
+def search_dir(home: Path, uri: str, db_name: str) -> Path:
+    """Where the word index of ``query search`` lives for one database (keyed like :func:`index_dir`)."""
+    return Path(home) / "search" / f"{db_name}-{stable_id(uri, db_name, length=16)}"
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def load_search_index(meta: Meta, folder: Path, total: int,
+                      docs_after: Callable[[int], Iterable[Mapping[str, Any]]]) -> SearchIndex:
+    """The search index in ``folder``, first brought up to date with the database.
+
+    Trusted while ``meta["search_index"]`` names its token and the documents it covers are all the
+    ``total`` stored ones; extended with the documents stored since (``docs_after(max_seq)``: an
+    ``ingest_seq`` range); rebuilt from all documents otherwise (a new or replaced database, a run
+    that stored documents out of order). Processes updating it at once take turns (a file lock)."""
+    with _folder_lock(folder):
+        index = SearchIndex(folder)
+        current = index.token is not None and _token(meta, "search_index") == index.token
+        if current and int(index.meta.get("documents", 0)) == total:
+            return index
+        if not current or int(index.meta.get("documents", 0)) > total:
+            shutil.rmtree(folder, ignore_errors=True)
+            index = SearchIndex(folder)
+        docs = list(docs_after(index.max_seq))
+        if int(index.meta.get("documents", 0)) + len(docs) != total:  # documents below max_seq were missed
+            shutil.rmtree(folder, ignore_errors=True)
+            index = SearchIndex(folder)
+            docs = list(docs_after(-1))
+        token = stable_id("search_index", time.time_ns(), len(docs))
+        index.add(docs, token=token)
+        meta.set_meta("search_index", {"token": token, "documents": index.meta["documents"]})
+        return index

@@ -25,13 +25,34 @@ from .cluster_state import MATCH_KEYS
 from .parallel import chunks
 from .reuse import PreparedCache, match_rows
 
-__all__ = ["MatchOutcome", "match_documents", "Pending"]
+__all__ = ["MatchOutcome", "match_documents", "Pending", "Progress"]
 
 
 class Pending(Protocol):
     """A value being computed elsewhere (a Prefect future, a ``concurrent.futures.Future``)."""
 
     def result(self) -> Any: ...
+
+
+class Progress(Protocol):
+    """Where the stage reports how far it is (``newsdedup.progress``'s tracker)."""
+
+    def stage(self, name: str, total: int | None) -> None: ...
+
+    def advance(self, name: str, n: int = 1) -> None: ...
+
+    def finish(self, name: str) -> None: ...
+
+
+class _Silent:
+    def stage(self, name: str, total: int | None) -> None:
+        pass
+
+    def advance(self, name: str, n: int = 1) -> None:
+        pass
+
+    def finish(self, name: str) -> None:
+        pass
 
 
 @dataclass
@@ -50,25 +71,36 @@ class MatchOutcome:
 def match_documents(work: Sequence[str], batch_size: int, index: CandidateIndex, cache: PreparedCache, run_id: str,
                     external_ids: dict[str, str], *, prepare: Callable[[list[str], str], list[Prepared]],
                     align: Callable[[list[tuple[Prepared, Prepared]], Any, str], list[Pending]],
-                    write: Callable[[list[dict]], Pending], align_chunk: int) -> MatchOutcome:
+                    write: Callable[[list[dict]], Pending], align_chunk: int, index_first: Sequence[str] = (),
+                    on_batch: Callable[[int], None] | None = None, progress: Progress | None = None
+                    ) -> MatchOutcome:
     """Index ``work`` and align it with its candidates; ``external_ids`` is filled by ``prepare``.
 
     ``prepare(ids, label)`` reads and prepares documents (missing ones are left out);
     ``align(pairs, common, label)`` starts aligning one chunk of at most ``align_chunk`` pairs and
     returns pending lists of :class:`~newsdedup.tasks.align.Match`; ``write(rows)`` starts storing
-    match rows and returns the pending count of rows inserted."""
+    match rows and returns the pending count of rows inserted. ``index_first``: documents of an
+    unfinished run that are aligned already: indexed before ``work`` (they are candidates for it)
+    but not aligned again. ``on_batch(k)`` is called once the matches of the first ``k`` batches are
+    stored (the run records how far it got)."""
     out = MatchOutcome()
     times = out.timings
+    progress = progress or _Silent()
     batches = [list(ids) for ids in chunks(work, batch_size)]
+    to_index = [list(ids) for ids in chunks(list(index_first), batch_size)] + batches
     t = time.monotonic()
-    for b, ids in enumerate(batches):
+    progress.stage("index", sum(len(ids) for ids in to_index))
+    for b, ids in enumerate(to_index):
         prepared = prepare(ids, f"index-b{b + 1}")
         for p in prepared:
             cache.add(p)
         index.add([p for p in prepared if p.doc_id not in index], commit=False)
+        progress.advance("index", len(ids))
     index.commit()
+    progress.finish("index")
     common = index.common_shingles()
     times["reuse_prepare_index"] += time.monotonic() - t
+    progress.stage("align", len(work))
     for b, ids in enumerate(batches):
         t = time.monotonic()
         prepared = [p for p in (cache.get(i) for i in ids) if p is not None]
@@ -85,6 +117,8 @@ def match_documents(work: Sequence[str], batch_size: int, index: CandidateIndex,
         t3 = time.monotonic()
         if out.pending is not None:
             out.matches_new += out.pending.result()
+            if on_batch is not None:
+                on_batch(b)  # the matches of the batches before this one are stored
         batch_rows = match_rows(found, external_ids, run_id)
         out.pending = write(batch_rows)  # stored while the next batch aligns
         out.rows.extend({k: r[k] for k in MATCH_KEYS} for r in batch_rows)
@@ -92,5 +126,7 @@ def match_documents(work: Sequence[str], batch_size: int, index: CandidateIndex,
         times["reuse_partners"] += t2 - t1
         times["reuse_align"] += t3 - t2
         times["reuse_store"] += time.monotonic() - t3
+        progress.advance("align", len(ids))
+    progress.finish("align")
     out.timings = {k: round(v, 3) for k, v in times.items()}
     return out

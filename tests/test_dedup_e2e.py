@@ -127,9 +127,10 @@ def test_query_doc_on_a_duplicate_shows_its_original(twice):
 
 
 def test_another_path_to_the_same_files_adds_nothing(twice, prefect_api, tmp_path):
-    """Renamed files (the same bytes: skipped as inputs already ingested), a zip of them (the same
-    documents), and the same texts saved again as UTF-16 with CRLF line ends (other bytes, the same
-    text: duplicates): no new document, cluster or match."""
+    """Renamed files (the same bytes, read again: the seeds came with their manifest, these without, and
+    their names are their external ids: duplicates), a zip of them (the same documents), and the same
+    texts saved again as UTF-16 with CRLF line ends (other bytes, the same text: duplicates): no new
+    document, cluster or match."""
     from newsdedup.flows.ingest import ingest
 
     renamed, resaved = tmp_path / "renamed", tmp_path / "resaved"
@@ -146,13 +147,21 @@ def test_another_path_to_the_same_files_adds_nothing(twice, prefect_api, tmp_pat
     s = ingest(paths=[str(renamed), str(tmp_path / "seeds.zip"), str(resaved)], db=twice["db"])
     c = s["counts"]
     assert c["matches"] == 0 and c["clusters"] == 0 and c["documents"] == 0 and c["passages"] == 0
-    assert c["input_files_skipped"] == 5 and c["documents_known"] == 5 and c["duplicates"] == 5
+    assert c["input_files_read"] == 11 and c["documents_known"] == 5 and c["duplicates"] == 10
     after = _exports(twice["db"])
     for kind in ("matches", "clusters", "passages"):
         assert after[kind] == before[kind], kind
     resaved_docs = [d for d in after["documents"] if d["external_id"].endswith("-windows")]
     assert len(resaved_docs) == 5 and all(d["duplicate_of"] and d["encoding"].startswith("utf-16")
                                           for d in resaved_docs)
+    renamed_docs = [d for d in after["documents"] if d["external_id"].startswith("copy-of-")]
+    assert len(renamed_docs) == 5 and all(d["duplicate_of"] and d["duplicate_kind"] == "identical"
+                                          for d in renamed_docs)
+    # and once more, with --reprocess: every file is read again, every document is known already
+    again = ingest(paths=[str(renamed), str(tmp_path / "seeds.zip"), str(resaved)], db=twice["db"], reprocess=True)
+    c = again["counts"]
+    assert c["documents_read"] == 15 and c["documents_known"] == 15 and c["duplicates"] == 0
+    assert c["documents"] == c["matches"] == c["clusters"] == c["passages"] == 0
 
 
 def test_copies_inside_one_run_and_across_outlets(prefect_api, newsdedup_home, tmp_path):

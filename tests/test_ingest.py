@@ -306,7 +306,7 @@ def test_jsonl_records_ids_and_fields(tmp_path):
     assert [d.record for d in docs] == [1, 2, 3, 4]
     d = docs[0]
     assert (d.source_kind, d.title, d.outlet, d.url, d.language) == ("jsonl", "عنوان", "سبق", "http://x/1", "ar")
-    assert (d.published, d.published_raw) == ("2015-07-21", "2015-07-21 02:51:32")
+    assert (d.published, d.published_raw) == ("2015-07-21T02:51:32", "2015-07-21 02:51:32")
     assert d.encoding == "utf-8"
     assert all(d.source_path == str(p) for d in docs)
 
@@ -473,7 +473,7 @@ def test_dates_that_do_not_parse_keep_doc(tmp_path):
     ]))
     docs, rejects = run([p])
     assert rejects == []
-    assert [d.published for d in docs] == [None, "2016-11-30", "2015-07-21", None]
+    assert [d.published for d in docs] == [None, "2016-11-30", "2015-07-21T08:11:32Z", None]
     assert [d.published_raw for d in docs] == ["قبل ساعتين", "30 نوفمبر 2016", "1437466292", None]
     assert docs[0].notes == ('date did not parse: "قبل ساعتين"',)
     assert docs[3].notes == ()
@@ -505,7 +505,7 @@ def test_map_renames_and_nested(tmp_path):
          "meta": {"lang": "ar"}},
     ]))
     d = one_doc(p, field_map={**parse_map(SNN_MAP), "language": "meta.lang"})
-    assert (d.text, d.outlet, d.published, d.language) == ("متن", "okaz", "2015-07-21", "ar")
+    assert (d.text, d.outlet, d.published, d.language) == ("متن", "okaz", "2015-07-21T02:51:32", "ar")
     r = one_reject(write(tmp_path / "b.jsonl", jsonl([{"text": "x"}])), field_map=parse_map(SNN_MAP))
     assert "no 'content' (mapped to text) field" in r.reason
     with pytest.raises(ValueError):
@@ -543,7 +543,7 @@ def test_saudinewsnet_like_zip(tmp_path):
                                              "2015-07-22:1", "2015-07-22:2", "2015-07-22:3"]
     d = docs[0]
     assert (d.outlet, d.published, d.published_raw, d.url, d.title, d.source_kind) == (
-        "okaz", "2015-07-21", "2015-07-21 00:51:32", "http://example.sa/2015-07-21/0", "عنوان 0", "json")
+        "okaz", "2015-07-21T00:51:32", "2015-07-21 00:51:32", "http://example.sa/2015-07-21/0", "عنوان 0", "json")
     assert [(r.source_path.rsplit("/", 1)[-1], r.record) for r in rejects] == [
         ("2015-07-21.zip!2015-07-21.json", 3), ("README.md", None)]
     assert "empty" in rejects[0].reason and "unsupported file type" in rejects[1].reason

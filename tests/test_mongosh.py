@@ -104,3 +104,25 @@ def test_arabic_text_and_aggregation(server: str, tmp_path: Path) -> None:
 def test_shell_helpers(server: str, tmp_path: Path) -> None:
     assert "documents" in mongosh(server + "newsdedup", "show collections", tmp_path).split()
     assert mongosh(server, "db.adminCommand({ping: 1}).ok", tmp_path) == "1"
+
+
+@needs_mongosh
+def test_no_startup_warnings_in_the_interactive_shell(server: str, tmp_path: Path) -> None:
+    """mongosh asks for getLog startupWarnings on connect; SecantusDB answered with its whole log (a line per
+    connection) as plain text, which mongosh printed as hundreds of 'Unexpected log line format' lines."""
+    for _ in range(30):  # connections leave "connection accepted" lines in the server's in-memory log
+        with MongoClient(server, serverSelectionTimeoutMS=5000) as c:
+            c.admin.command("ping")
+    env = dict(os.environ, HOME=str(tmp_path))
+    proc = subprocess.run([MONGOSH, server, "--norc"], input="db.documents.countDocuments()\n", capture_output=True,
+                          text=True, timeout=120, env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "3" in proc.stdout
+    assert "Unexpected log line format" not in out
+    assert "startup warnings" not in out
+    # the global log is still there, as mongod's structured JSON lines
+    lines = json.loads(mongosh(server, 'JSON.stringify(db.adminCommand({getLog: "global"}).log)', tmp_path))
+    assert lines and all(json.loads(x)["msg"] for x in lines)
+    names = json.loads(mongosh(server, 'JSON.stringify(db.adminCommand({getLog: "*"}).names)', tmp_path))
+    assert "startupWarnings" in names

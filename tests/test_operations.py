@@ -73,7 +73,7 @@ def check_integrity(db) -> None:
     docs = {d["_id"] for d in rows if not d.get("duplicate_of")}  # kept documents: the only ones anything names
     assert all(d["duplicate_of"] in docs for d in rows if d.get("duplicate_of")), "duplicate of a missing document"
     # every run that did not finish was completed by a later one
-    assert db.runs.count_documents({"status": {"$in": ["killed", "failed"]}, "recovered_by": None}) == 0
+    assert db.runs.count_documents({"status": {"$in": ["interrupted", "killed", "failed"]}, "recovered_by": None}) == 0
     assert db.runs.count_documents({"status": "running"}) == 0
     passages = list(db.passages.find({}, {"passage_id": 1, "doc_id": 1, "start": 1, "end": 1, "cluster_id": 1}))
     assert len({p["passage_id"] for p in passages}) == len(passages)
@@ -366,12 +366,13 @@ def test_query_doc_and_search_arguments_are_literal(seeds_run):
 # ---------------------------------------------------------------------------- secrets
 def test_db_uri_redact_masks_the_password_without_connecting():
     uri = "mongodb://user:s3cret-Pa55@127.0.0.1:1/?authSource=admin"
-    red = cli("db", "uri", "--redact", env={"MONGODB_URI": uri}).stdout.strip()
+    red = cli("db", "uri", "--redact", "--no-check", env={"MONGODB_URI": uri}).stdout.strip()
     assert "s3cret" not in red
     assert red.startswith("mongodb://user:***@127.0.0.1:1/")
-    plain = cli("db", "uri", env={"MONGODB_URI": uri}).stdout.strip()
+    plain = cli("db", "uri", "--no-check", env={"MONGODB_URI": uri}).stdout.strip()
     assert "s3cret-Pa55" in plain  # the contract: masked only with --redact
-    srv = cli("db", "uri", "--redact", env={"MONGODB_URI": "mongodb+srv://u%40x:p%2Fw%3Ad@cluster.example.net/db"})
+    srv = cli("db", "uri", "--redact", "--no-check",
+              env={"MONGODB_URI": "mongodb+srv://u%40x:p%2Fw%3Ad@cluster.example.net/db"})
     assert srv.stdout.strip() == "mongodb+srv://u%40x:***@cluster.example.net/db"
 
 
@@ -589,4 +590,64 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
         assert len(stored) >= 5
     finally:
         client.drop_database(db_name)
+        client.close()
+
+
+def _interrupt_when(proc: subprocess.Popen, condition, timeout: float = 300) -> float | None:
+    """Ctrl-C once ``condition()`` holds: a real SIGINT to the run's whole process group, as a terminal sends
+    it (the forked workers get it too); seconds until it exited, None if it ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return None
+        if condition():
+            os.killpg(proc.pid, signal.SIGINT)
+            t = time.monotonic()
+            proc.wait(60)
+            return time.monotonic() - t
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(30)
+    raise AssertionError("the run neither reached the interruption point nor ended")
+
+
+def test_ctrl_c_is_recorded_and_the_next_run_does_only_what_is_left(reference, corpus, mongo_uri, db_name):
+    """Issue #15, point 2: Ctrl-C during matching, then the same command again."""
+    args = [*map(str, corpus), "--map", MAP_ARG, "--db", db_name, "--batch-size", BATCH]
+    client = _client(mongo_uri)
+    db = client[db_name]
+    try:
+        first = subprocess.Popen([sys.executable, "-m", "newsdedup.cli", "run", *args], cwd=str(ROOT),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        # interrupted in the reuse stage, once some batches' matches are stored
+        waited = _interrupt_when(first, lambda: (db.runs.find_one({"pid": first.pid}, {"progress": 1}) or {})
+                                 .get("progress", {}).get("aligned_seq") is not None)
+        assert waited is not None, "the run finished before it could be interrupted"
+        out, err = first.communicate(timeout=30)
+        assert first.returncode == 130, err
+        assert waited < 30
+        assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("newsdedup: interrupted; the run "
+                                                                                 "is recorded as interrupted"), err
+        run = db.runs.find_one({"pid": first.pid})
+        assert run["status"] == "interrupted" and run["progress"]["aligned_seq"] is not None
+        assert run["progress"]["clusters_done"] is False
+        assert db.locks.count_documents({}) == 0  # let go on the way out
+
+        # queries say that the results are incomplete (on stderr: --json output stays clean)
+        q = cli("query", "clusters", "--json", "--db", db_name)
+        assert "was interrupted" in q.stderr and run["_id"] in q.stderr
+        assert all(json.loads(line) for line in q.stdout.splitlines())
+
+        # the same command again: completes the interrupted run's documents without aligning its aligned ones
+        second = json.loads(cli("run", *args, "--json").stdout.strip().splitlines()[-1])
+        assert second["status"] == "completed"
+        assert second["counts"]["documents"] == 0 and second["counts"]["recovered_runs"] == 1
+        assert second["counts"]["recovered_documents"] == db.documents.count_documents({"run_id": run["_id"]})
+        ref_pairs = reference["summary"]["counts"]["candidate_pairs"]
+        assert second["counts"]["candidate_pairs"] < ref_pairs, (second["counts"], ref_pairs)
+        assert db.runs.find_one({"_id": run["_id"]})["recovered_by"] == second["run_id"]
+        check_integrity(db)
+        assert snapshot(db) == reference["snapshot"]
+        assert "interrupted" not in cli("query", "clusters", "--db", db_name).stderr
+    finally:
         client.close()

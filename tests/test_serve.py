@@ -119,7 +119,14 @@ def test_serve_deployment_runs_only_what_is_new(served):
         assert by_key["ingest-counts"].type == "table"
         assert "documents" in str(by_key["ingest-counts"].data)
         assert by_key["top-claims"].type == "markdown"
-        assert "Top reused claims" in str(by_key["top-claims"].data)
+        claims = str(by_key["top-claims"].data)
+        assert "Top reused claims" in claims
+        # what this run added comes first: the DEBKA claim is new in this run
+        assert claims.index("What this run added or spread") < claims.index("Top reused claims")
+        assert "new claim" in claims.split("Top reused claims")[0] and "ديبكا" in claims.split("Top reused claims")[0]
+        # the progress artifact was kept up to date during the run and ends at 100 %
+        assert by_key["ingest-progress"].type == "progress"
+        assert float(by_key["ingest-progress"].data) == 100.0
 
         # task runs are named after what they process
         want = {"outlet-statistics-4-files", "analyze-docs-1-4", "store-documents-docs-1-4", "store-passages-docs-1-4"}
@@ -137,6 +144,9 @@ def test_serve_deployment_runs_only_what_is_new(served):
         # ---- second run, nothing new: completes quickly, adds nothing, reads no file again
         fr2 = _trigger(dep.id)
         run2 = _run_record(db, fr2.id)
+        arts2 = {a.key: a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[fr2.id])))}
+        assert "This run added no passage shared between outlets" in str(arts2["top-claims"].data)
         assert run2["counts"]["documents"] == 0 and run2["counts"]["input_files_read"] == 0
         assert run2["counts"]["input_files_skipped"] == 4
         fr2 = client.read_flow_run(fr2.id)
