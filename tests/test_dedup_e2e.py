@@ -164,6 +164,41 @@ def test_another_path_to_the_same_files_adds_nothing(twice, prefect_api, tmp_pat
     assert c["documents"] == c["matches"] == c["clusters"] == c["passages"] == 0
 
 
+def test_search_index_and_recovery_see_only_kept_documents(twice):
+    """Derived state counts the kept documents as ``totals.documents`` does: the search index the run
+    brought up to date covers them and is trusted as it is (no rebuild per query), and a run
+    interrupted after it stored only duplicates leaves nothing for the next run to redo."""
+    from newsdedup.config import load_settings
+    from newsdedup.db import Store
+    from newsdedup.flows.ingest import ingest
+
+    db = twice["db"]
+    store = Store.open(load_settings(db))
+    try:
+        kept = store.counts()["documents"]
+        meta = store.get_meta("search_index")
+        assert meta is not None and meta["documents"] == kept == 5
+        assert store.doc_seqs_of_runs([twice["second"]["run_id"]]) == []
+        seed = next(d for d in twice["before"]["documents"] if d["external_id"].startswith("002"))
+        claim = max(seed["text"].splitlines(), key=len)[:120]
+        rows = read_jsonl(cli("query", "search", claim, "--json", "--db", db).stdout)
+        assert rows and store.get_meta("search_index")["token"] == meta["token"]  # trusted, not rebuilt
+        dup_ids = {d["doc_id"] for d in store.db.documents.find({"duplicate_of": {"$ne": None}}, {"doc_id": 1})}
+        assert dup_ids and not dup_ids & {r["matched_passage"]["doc_id"] for r in rows}
+        store.update_run(twice["second"]["run_id"], {"status": "interrupted", "recovered_by": None,
+                                                     "progress": {"aligned_seq": None, "clusters_done": False}})
+    finally:
+        store.close()
+    before = _exports(db)
+    again = ingest(paths=[str(twice["folder"] / "api-dump.jsonl")], db=db)
+    c = again["counts"]
+    assert c["recovered_runs"] == 1 and c["recovered_documents"] == 0
+    assert c["matches"] == c["clusters"] == c["passages"] == c["documents"] == 0
+    after = _exports(db)
+    for kind in KINDS:
+        assert after[kind] == before[kind], kind
+
+
 def test_copies_inside_one_run_and_across_outlets(prefect_api, newsdedup_home, tmp_path):
     """Two copies in one run: the first read is kept. The same text from another outlet is not a
     duplicate but reuse: a wholly derived article with its matches."""
