@@ -299,3 +299,38 @@ def write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------- cluster samples
+EYE_MARK = "# Eye check"
+
+
+def snip(text: str | None, n: int) -> str:
+    t = " ".join((text or "").split())
+    return t if len(t) <= n else t[:n] + "…"
+
+
+def write_cluster_sample(path: Path, clusters: list[dict], header: list[str], head, member) -> None:
+    """A sample of clusters as markdown for reading by eye: ``header`` lines, then per cluster ``head(i, c)``
+    (its heading), first seen, attribution, the representative and up to 6 members (``member(m)``). A
+    hand-written ``# Eye check`` section at the end of an earlier file is kept when it names exactly these
+    clusters (the verdicts of another sample would be wrong here)."""
+    kept = ""
+    if path.exists():
+        old = path.read_text(encoding="utf-8")
+        at = old.find(f"\n{EYE_MARK}\n")  # the section heading, not a header line that names it
+        if at >= 0 and all(c and f"`{c['cluster_id']}`" in old[at + 1:] for c in clusters):
+            kept = old[at + 1:]
+    lines = list(header)
+    for i, c in enumerate(clusters, 1):
+        if not c:
+            continue
+        fs = c.get("first_seen") or {}
+        lines += [head(i, c),
+                  f"first seen: {fs.get('outlet')} {fs.get('published')}; attribution: {c.get('attribution') or '—'}",
+                  "", f"> {snip(c.get('representative'), 400)}", ""]
+        lines += [member(m) for m in (c.get("members") or [])[:6]]
+        if len(c.get("members") or []) > 6:
+            lines.append(f"- … {len(c['members']) - 6} more members")
+        lines.append("")
+    path.write_text("\n".join(lines) + "\n" + kept, encoding="utf-8")

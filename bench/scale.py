@@ -41,8 +41,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (RESULTS, SAUDI, SAUDI_MAP, FreshHome, cli, code_fingerprint, fmt_table, run_cli,  # noqa: E402
-                    saudinewsnet_records, saudinewsnet_zips, write_json, write_jsonl_days)
+from common import (EYE_MARK, RESULTS, SAUDI, SAUDI_MAP, FreshHome, cli, code_fingerprint, fmt_table,  # noqa: E402
+                    run_cli, saudinewsnet_records, saudinewsnet_zips, write_cluster_sample, write_json,
+                    write_jsonl_days)
+from common import snip as _snip  # noqa: E402
 
 GIANT = 100  # clusters larger than this are chained components (stock text), reported apart
 TARGET_S = 600
@@ -160,46 +162,18 @@ def quality(home: FreshHome, seed: int, sample_n: int, out_md: Path) -> dict:
             "sample": {"seed": seed, "n": len(sample), "file": str(out_md.relative_to(RESULTS.parent.parent))}}
 
 
-def _snip(text: str | None, n: int) -> str:
-    t = " ".join((text or "").split())
-    return t if len(t) <= n else t[:n] + "…"
-
-
-EYE_MARK = "# Eye check"
-
-
 def _write_sample(path: Path, clusters: list[dict], seed: int, total: int) -> None:
-    """Write the sample; a hand-written ``# Eye check`` section at the end of an earlier file is kept
-    when it names exactly the same clusters (else it is dropped: the verdicts belong to another sample)."""
-    kept = ""
-    if path.exists():
-        old = path.read_text(encoding="utf-8")
-        at = old.find(f"\n{EYE_MARK}\n")  # the section heading, not the header line that names it
-        if at >= 0:
-            eye = old[at + 1:]
-            if all(c and f"`{c['cluster_id']}`" in eye for c in clusters):
-                kept = eye
-    lines = [f"# Random sample of {len(clusters)} clusters (seed {seed}) of {total}",
-             "",
-             "From `python bench/scale.py --quality` on the largest fraction run. Each cluster: its id, size,",
-             "outlets, the representative passage and up to 6 members (outlet, external id, snippet).",
-             f"The verdicts of the eye check are in the section `{EYE_MARK}` at the end (written by hand).", ""]
-    for i, c in enumerate(clusters, 1):
-        if not c:
-            continue
-        fs = c.get("first_seen") or {}
-        lines += [f"## {i}. `{c['cluster_id']}` — size {c.get('size')}, {c.get('n_outlets')} outlet(s): "
-                  f"{', '.join(o or '?' for o in c.get('outlets') or [])}",
-                  f"first seen: {fs.get('outlet')} {fs.get('published')}; attribution: {c.get('attribution') or '—'}",
-                  "",
-                  f"> {_snip(c.get('representative'), 400)}", ""]
-        for m in (c.get("members") or [])[:6]:
-            lines.append(f"- **{m.get('outlet')}** `{m.get('external_id')}` [{m.get('start')}:{m.get('end')}] "
-                         f"{_snip(m.get('text'), 220)}")
-        if len(c.get("members") or []) > 6:
-            lines.append(f"- … {len(c['members']) - 6} more members")
-        lines.append("")
-    path.write_text("\n".join(lines) + "\n" + kept, encoding="utf-8")
+    header = [f"# Random sample of {len(clusters)} clusters (seed {seed}) of {total}",
+              "",
+              "From `python bench/scale.py --quality` on the largest fraction run. Each cluster: its id, size,",
+              "outlets, the representative passage and up to 6 members (outlet, external id, snippet).",
+              f"The verdicts of the eye check are in the section `{EYE_MARK}` at the end (written by hand).", ""]
+    write_cluster_sample(
+        path, clusters, header,
+        lambda i, c: f"## {i}. `{c['cluster_id']}` — size {c.get('size')}, {c.get('n_outlets')} outlet(s): "
+                     f"{', '.join(o or '?' for o in c.get('outlets') or [])}",
+        lambda m: f"- **{m.get('outlet')}** `{m.get('external_id')}` [{m.get('start')}:{m.get('end')}] "
+                  f"{_snip(m.get('text'), 220)}")
 
 
 # ---------------------------------------------------------------------------- report

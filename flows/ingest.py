@@ -139,7 +139,7 @@ def _reuse_stage(store: Store, directory: Path, run_id: str, work: list[str], ba
     try:
         out = match_stage.match_documents(
             work, batch_size, index, reuse.PreparedCache(spill, PREPARED_CACHE), run_id, ext_ids, prepare=prepare,
-            align=lambda pairs, common, label: align_batch.submit(quote(pairs), quote(common), workers, label),
+            align=lambda pairs, rarity, label: align_batch.submit(quote(pairs), quote(rarity), workers, label),
             write=lambda rows: write_behind(store_matches, store, quote(rows)),
             # in-process workers fork inside one task per batch; otherwise chunks go to the task runner
             align_chunk=10**9 if workers > 1 else ALIGN_CHUNK, index_first=index_first, on_batch=on_batch,
@@ -227,7 +227,7 @@ def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str, cl
             for k in ("documents", "duplicates", "passages", "boilerplate", "matches", "clusters", "rejects")]
     create_table_artifact(key="ingest-counts", table=rows, description=f"newsdedup run {run_id}: counts")
     web = configured_base_url()  # NEWSDEDUP_WEB_URL: the claim explorer, linked from each claim
-    md = claims_markdown(run_id, run_claims(clusters, fresh, limit=10), store.top_clusters(10, members=False),
+    md = claims_markdown(run_id, run_claims(clusters, fresh, limit=10), store.top_clusters(10, members=False, kind="claim"),
                          link=(lambda cid: claim_url(web, cid)) if web else None)
     create_markdown_artifact(key="top-claims", markdown=md,
                              description="Claims this run added or spread, then the most widely reused")

@@ -100,9 +100,9 @@ def prepare_batch(docs: list[dict], workers: int, label: str) -> list:
 
 
 @task(name="align-batch", task_run_name="align-{label}", **COMPUTE_TASK)
-def align_batch(pairs: list, common: Any, workers: int, label: str) -> list:
-    """Align prepared pairs; ``common`` (the index's stock n-grams) never counts as phrase evidence."""
-    return align_pairs(pairs, common=common, workers=workers)
+def align_batch(pairs: list, rarity: Any, workers: int, label: str) -> list:
+    """Align prepared pairs; ``rarity`` (the index's word frequencies and stock n-grams) weighs the evidence."""
+    return align_pairs(pairs, rarity=rarity, workers=workers)
 
 
 @task(name="store-matches", **DB_TASK)

@@ -266,7 +266,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     try:
         note = query.incomplete_run_note(store)
         if args.what == "clusters":
-            rows = query.top_clusters(store, min_outlets=args.min_outlets, limit=args.limit, filters=filters)
+            rows = query.top_clusters(store, min_outlets=args.min_outlets, limit=args.limit, filters=filters,
+                                      kind=query.kind_arg(args.kind))
             text = query.format_clusters(rows)
         elif args.what == "doc":
             rows = query.document(store, args.external_id, filters)
@@ -278,7 +279,8 @@ def cmd_query(args: argparse.Namespace) -> int:
             from .db import resolve_uri
 
             index, tmp = query.open_search_index(store, settings, resolve_uri(settings))
-            rows = query.search(store, index, args.text, limit=args.limit, filters=filters)
+            rows = query.search(store, index, args.text, limit=args.limit, filters=filters,
+                                kind=query.kind_arg(args.kind))
             text = query.format_search(rows)
         with _output(args.output) as out:
             if args.json:
@@ -459,6 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "literal text, never a query operator.")
     qq.add_argument("text", metavar="TEXT", help="the claim to look for, as literal text")
     qq.add_argument("--limit", type=int, default=10, metavar="N", help="show at most N results (default 10)")
+    for x in (qc, qq):
+        x.add_argument("--kind", choices=("claim", "self", "template", "formula", "any"), default="claim",
+                       help="clusters of this kind (default: claim, text copied between outlets; any: every kind)")
     for x in (qc, qd, qq):
         x.set_defaults(func=cmd_query)
 

@@ -51,8 +51,8 @@ EXPORT_FIELDS: dict[str, tuple[str, ...]] = {
     "passages": ("passage_id", "doc_id", "external_id", "outlet", "start", "end", "text", "lang",
                  "boilerplate", "boilerplate_reason", "cluster_id", "line", "sentence", "lang_confidence"),
     "matches": ("a_doc_id", "a_external_id", "a_start", "a_end", "b_doc_id", "b_external_id", "b_start",
-                "b_end", "score", "method", "match_id", "run_id"),
-    "clusters": ("cluster_id", "size", "outlets", "n_outlets", "first_seen", "representative",
+                "b_end", "score", "method", "kind", "evidence", "match_id", "run_id"),
+    "clusters": ("cluster_id", "kind", "confidence", "size", "outlets", "n_outlets", "first_seen", "representative",
                  "attribution", "members"),
     "rejects": ("source_path", "record", "reason", "run_id"),
 }
@@ -534,18 +534,20 @@ class Store:
         return shas, gone
 
     def top_clusters(self, limit: int, *, min_outlets: int = 1, members: bool = True,
-                     filt: Mapping[str, Any] | None = None) -> list[dict]:
-        """Clusters with at least ``min_outlets`` outlets, the most outlets first, then the most
-        members, then by id; the first ``limit`` (all if ``limit`` <= 0). No ``_id``; no members
-        unless asked. ``filt``: further conditions (outlet, members' dates).
+                     filt: Mapping[str, Any] | None = None, kind: str | None = "claim") -> list[dict]:
+        """Clusters of ``kind`` (``claim`` by default, None: every kind) with at least ``min_outlets``
+        outlets, the most outlets first, then the most members, then by id; the first ``limit`` (all if
+        ``limit`` <= 0). No ``_id``; no members unless asked. ``filt``: further conditions (outlet,
+        members' dates). (Clusters stored before kinds existed count as claims.)
 
         Asks for ``n_outlets >= k`` with k halving until enough come back: the embedded server sorts
         by reading every cluster (1.5 s at 13,000), while a range of the few widest costs ms."""
         proj = {"_id": 0} if members else {"_id": 0, "members": 0}
         rows: list[dict] = []
         steps = [k for k in (32, 16, 8, 4, 2) if k > min_outlets] if limit > 0 else []
+        kinds = {} if kind is None else {"kind": {"$in": [kind, None]}} if kind == "claim" else {"kind": kind}
         for k in (*steps, int(min_outlets)):
-            rows = list(self.db.clusters.find({"n_outlets": {"$gte": k}, **(filt or {})}, proj))
+            rows = list(self.db.clusters.find({"n_outlets": {"$gte": k}, **kinds, **(filt or {})}, proj))
             if len(rows) >= limit > 0:
                 break
         rows.sort(key=lambda c: (-(c.get("n_outlets") or 0), -(c.get("size") or 0), c.get("cluster_id") or ""))

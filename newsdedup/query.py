@@ -27,6 +27,12 @@ if TYPE_CHECKING:  # numpy and rapidfuzz are imported by search only: `query doc
     from .tasks.search_index import SearchIndex
 
 SEARCH_MIN_SCORE = 70.0
+KINDS = ("claim", "self", "template", "formula")
+
+
+def kind_arg(kind: str | None) -> str | None:
+    """``--kind`` as the store takes it: None for ``any``."""
+    return None if kind in (None, "any") else kind
 SEARCH_CANDIDATES = 400  # entries aligned with rapidfuzz per query
 
 
@@ -131,8 +137,10 @@ def incomplete_run_note(store: Store) -> str | None:
 
 
 # ---------------------------------------------------------------------------- clusters & documents
-def top_clusters(store: Store, *, min_outlets: int = 1, limit: int = 20, filters: Filters = NO_FILTERS) -> list[dict]:
-    return store.top_clusters(int(limit), min_outlets=int(min_outlets), filt=filters.member_query())
+def top_clusters(store: Store, *, min_outlets: int = 1, limit: int = 20, filters: Filters = NO_FILTERS,
+                 kind: str | None = "claim") -> list[dict]:
+    """The widest clusters of ``kind`` (``claim`` by default; None: every kind)."""
+    return store.top_clusters(int(limit), min_outlets=int(min_outlets), filt=filters.member_query(), kind=kind)
 
 
 def _clusters_by_id(store: Store, ids: list[str], projection: dict | None = None) -> dict[str, dict]:
@@ -255,8 +263,10 @@ def rank_texts(qn: str, qwords: set[str], norms: list[str], min_score: float = S
 
 
 def search(store: Store, index: "SearchIndex", text: str, *, limit: int = 10, min_score: float = SEARCH_MIN_SCORE,
-           filters: Filters = NO_FILTERS) -> list[dict]:
-    """Clusters and unclustered passages that contain the claim, best first.
+           filters: Filters = NO_FILTERS, kind: str | None = "claim") -> list[dict]:
+    """Clusters of ``kind`` (``claim`` by default, None: any) and unclustered passages that contain the
+    claim, best first. A passage of a cluster of another kind (a template, an outlet's own reuse) is
+    not listed (clusters stored before kinds existed count as claims).
 
     Candidates are the passages holding most of the query's rare words (the index); the
     ranking is :func:`claim_score`, so a retold claim with a word missing or changed still
@@ -313,6 +323,9 @@ def search(store: Store, index: "SearchIndex", text: str, *, limit: int = 10, mi
             text = (texts.get(h.doc_id, {}).get("text") or "")[h.start:h.end]
             best[k] = (s, h, {**p, "start": h.start, "end": h.end, "text": text or p.get("text")})
     clusters = _clusters_by_id(store, [k for k, v in best.items() if v[2].get("cluster_id")], {"members": 0})
+    if kind is not None:
+        best = {k: v for k, v in best.items() if not v[2].get("cluster_id")
+                or (clusters.get(v[2]["cluster_id"]) or {}).get("kind", "claim") == kind}
 
     def n_outlets(key: str) -> int:
         c = clusters.get(best[key][2].get("cluster_id") or "")
@@ -325,7 +338,8 @@ def search(store: Store, index: "SearchIndex", text: str, *, limit: int = 10, mi
         matched = {k: p.get(k) for k in ("doc_id", "external_id", "outlet", "start", "end", "text")}
         c = clusters.get(p.get("cluster_id") or "")
         if c:
-            out.append({"kind": "cluster", "score": s, "cluster_id": c["cluster_id"], "outlets": c["outlets"],
+            out.append({"kind": "cluster", "cluster_kind": c.get("kind", "claim"), "confidence": c.get("confidence"),
+                        "score": s, "cluster_id": c["cluster_id"], "outlets": c["outlets"],
                         "n_outlets": c["n_outlets"], "first_seen": c["first_seen"],
                         "attribution": c.get("attribution"), "representative": c["representative"],
                         "matched_passage": matched})
@@ -364,7 +378,8 @@ def format_clusters(rows: list[dict]) -> str:
         return "no reused passages found"
     out = []
     for c in rows:
-        out.append(f"{c['cluster_id']}  {c['n_outlets']} outlets / {c['size']} passages"
+        out.append(f"{c['cluster_id']}  {c.get('kind', 'claim')}  {c['n_outlets']} outlets / {c['size']} passages"
+                   + (f"  confidence {c['confidence']:.2f}" if c.get("confidence") is not None else "")
                    + (f"  source: {c['attribution']}" if c.get("attribution") else ""))
         out.append(f"  first seen: {_first_seen(c.get('first_seen'))}")
         out.append(f"  outlets: {', '.join(o or '(unknown)' for o in c['outlets'])}")
@@ -396,7 +411,8 @@ def _document_lines(r: dict) -> list[str]:
         flag = f"[{p['boilerplate_reason']}]" if p.get("boilerplate") else ("[reused]" if p.get("cluster_id") else "")
         out.append(f"  {p['start']:>6}-{p['end']:<6} {flag:<16} {_short(p['text'], 110)}")
     for c in r["clusters"]:
-        out.append(f"  cluster {c['cluster_id']}: {c['n_outlets']} outlets, first seen {_first_seen(c.get('first_seen'))}")
+        out.append(f"  cluster {c['cluster_id']} ({c.get('kind', 'claim')}): {c['n_outlets']} outlets, "
+                   f"first seen {_first_seen(c.get('first_seen'))}")
     return out
 
 
@@ -407,7 +423,7 @@ def format_search(rows: list[dict]) -> str:
     for r in rows:
         head = f"{r['score']:5.1f}  {r['kind']}"
         if r["cluster_id"]:
-            head += f" {r['cluster_id']}"
+            head += f" {r['cluster_id']} ({r.get('cluster_kind', 'claim')})"
         head += f"  {r['n_outlets']} outlet(s): {', '.join(o or '(unknown)' for o in r['outlets'])}"
         out.append(head)
         out.append(f"       first seen: {_first_seen(r.get('first_seen'))}"

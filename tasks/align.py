@@ -35,6 +35,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
+from .evidence import Rarity, assess
 from .parallel import fork_map, shared
 from .normalize import normalize, normalize_text, token_spans
 
@@ -58,6 +59,8 @@ class Match:
     b_end: int
     score: float
     method: str
+    evidence: float | None = None  # rare-word equivalents of shared text (tasks/evidence.py); None: not assessed
+    kind: str = "reuse"  # "reuse" | "template"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,9 @@ class AlignParams:
     phrase_each: int = 2  # ... each phrase with at least this many content words
     phrase_window: int = 60  # ... all within this many tokens in both docs
     phrase_gap: int = 30  # clustering gap for the phrase rule
+    # evidence (tasks/evidence.py): a match must share at least this many rare words' worth of text ...
+    evidence_min: float = 6.0  # ... as ordered runs (verbatim, fuzzy, sentence, merged pieces)
+    evidence_min_islands: float = 6.5  # ... as separate shared phrases or order-free (bag-of-words) words
 
 
 PARAMS = AlignParams()
@@ -154,6 +160,8 @@ class Prepared:
     _sorted: tuple | None = field(default=None, repr=False)
     _rare: tuple | None = field(default=None, repr=False)
     _sents: tuple | None = field(default=None, repr=False)
+    _numeric: np.ndarray | None = field(default=None, repr=False)  # tokens that are numbers (tasks/evidence.py)
+    _weights: tuple | None = field(default=None, repr=False)  # (rarity, token weights) (tasks/evidence.py)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -578,21 +586,40 @@ def _merge(pieces: list[_Piece], p: AlignParams, a: Prepared | None = None, b: P
     return pieces
 
 
-def _to_match(a: Prepared, b: Prepared, pc: _Piece) -> Match:
+def _to_match(a: Prepared, b: Prepared, pc: _Piece, evidence: float | None = None, kind: str = "reuse") -> Match:
     return Match(a.doc_id, int(a.orig_start[pc.a0]), int(a.orig_end[pc.a1]), b.doc_id, int(b.orig_start[pc.b0]),
-                 int(b.orig_end[pc.b1]), float(pc.score), pc.method)
+                 int(b.orig_end[pc.b1]), float(pc.score), pc.method, evidence, kind)
+
+
+def _assessed(a: Prepared, b: Prepared, pieces: list[_Piece], p: AlignParams, rarity: Rarity | None) -> list[Match]:
+    """Matches of the merged pieces that share enough information (tasks/evidence.py), with their kind.
+
+    Ordered runs need ``evidence_min``; pieces found as separate shared phrases or as order-free
+    words need ``evidence_min_islands``: two articles about one event share names, titles and a
+    few stock phrases without either copying the other, and islands of them are what that looks like."""
+    out = []
+    for pc in pieces:
+        got = assess(a, b, pc.a0, pc.a1, pc.b0, pc.b1, rarity, order_free=pc.method == "bag-of-words", ngram=p.ngram)
+        need = p.evidence_min_islands if pc.method in ("phrases", "bag-of-words") else p.evidence_min
+        if got.evidence >= need:
+            out.append(_to_match(a, b, pc, got.evidence, got.kind))
+    return out
 
 
 def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
-               common: np.ndarray | None = None) -> list[Match]:
-    """Verified, merged span pairs between two different documents (a_doc_id < b_doc_id).
+               common: np.ndarray | None = None, rarity: Rarity | None = None) -> list[Match]:
+    """Verified, merged span pairs between two different documents (a_doc_id < b_doc_id), each
+    with its evidence and kind; pairs sharing too little information are no match.
 
-    ``common``: optional sorted int64 array of corpus-common shingle hashes (e.g. the
-    candidate index's stop list); they still align but never count as phrase evidence."""
+    ``rarity``: the corpus statistics evidence is weighed with (:meth:`CandidateIndex.rarity`);
+    None weighs every shared word 1. ``common``: sorted int64 hashes of corpus-common shingles
+    (default: ``rarity.common``); they still align but never count as phrase evidence."""
     if a.doc_id == b.doc_id:
         return []
     if a.doc_id > b.doc_id:
         a, b = b, a
+    if common is None and rarity is not None:
+        common = rarity.common
     p = params
     pieces: list[_Piece] = []
     covered_a = np.zeros(len(a), dtype=bool)
@@ -651,7 +678,7 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
                 pieces.append(pc)
     if not pieces:
         return []
-    return [_to_match(a, b, pc) for pc in _merge(pieces, p, a, b)]
+    return _assessed(a, b, _merge(pieces, p, a, b), p, rarity)
 
 
 def _order_key(m: Match) -> tuple:
@@ -659,15 +686,16 @@ def _order_key(m: Match) -> tuple:
 
 
 def _align_chunk(chunk: Sequence[tuple[int, int]]) -> list[Match]:
-    docs, params, common = shared["docs"], shared["params"], shared["common"]
+    docs, params, common, rarity = shared["docs"], shared["params"], shared["common"], shared["rarity"]
     out: list[Match] = []
     for i, j in chunk:
-        out.extend(align_pair(docs[i], docs[j], params, common))
+        out.extend(align_pair(docs[i], docs[j], params, common, rarity))
     return out
 
 
 def align_pairs(pairs: Iterable[tuple[Prepared, Prepared]], params: AlignParams = PARAMS,
-                common: np.ndarray | None = None, workers: int = 1, chunk_size: int = 2000) -> list[Match]:
+                common: np.ndarray | None = None, workers: int = 1, chunk_size: int = 2000,
+                rarity: Rarity | None = None) -> list[Match]:
     """Batch form of :func:`align_pair`; the result is sorted, so order of pairs does not matter.
 
     ``workers > 1`` forks that many processes (:func:`parallel.fork_map`: the prepared
@@ -682,7 +710,7 @@ def align_pairs(pairs: Iterable[tuple[Prepared, Prepared]], params: AlignParams 
                 docs.append(d)
         work.append((num[id(a)], num[id(b)]))
     parts = fork_map(_align_chunk, work, workers=workers, chunk_size=chunk_size,
-                     state={"docs": docs, "params": params, "common": common})
+                     state={"docs": docs, "params": params, "common": common, "rarity": rarity})
     out = [m for part in parts for m in part]
     out.sort(key=_order_key)
     return out

@@ -17,6 +17,9 @@ Why this shape:
 - Word shuffling destroys n-grams, so a second, order-free channel indexes the
   document's rare content words (unigrams, own and much lower DF cap); a pair that
   shares at least ``min_shared_words`` of them is a candidate too.
+- A word document-frequency table (every token, no cap) gives the aligner the corpus
+  rarity its evidence is weighed with (:meth:`CandidateIndex.rarity`,
+  :mod:`~newsdedup.tasks.evidence`).
 - ``save``/``load`` write plain ``.npy`` files plus a JSON list of doc ids, so the next
   run indexes only new documents and queries them against everything stored.
 """
@@ -31,10 +34,11 @@ from typing import Sequence
 import numpy as np
 
 from .align import Prepared
+from .evidence import COMMON_DF, Rarity
 
 __all__ = ["CandidateIndex", "doc_shingles"]
 
-_FORMAT = 1
+_FORMAT = 2  # 2: the word document-frequency table
 
 
 def doc_shingles(p: Prepared) -> np.ndarray:
@@ -58,6 +62,19 @@ def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.not_equal(keys[1:], keys[:-1], out=flag[1:])
     start = np.flatnonzero(flag)
     return start, np.diff(np.append(start, len(keys)))
+
+
+def _save_arrays(d: Path, prefix: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``<prefix><name>.npy`` per array, each by an atomic rename."""
+    for name, arr in arrays.items():
+        tmp = d / f"{prefix}{name}.npy.tmp"
+        with open(tmp, "wb") as fh:
+            np.save(fh, arr)
+        os.replace(tmp, d / f"{prefix}{name}.npy")
+
+
+def _load_arrays(d: Path, prefix: str, names: Sequence[str]) -> list[np.ndarray]:
+    return [np.load(d / f"{prefix}{name}.npy") for name in names]
 
 
 class _Postings:
@@ -160,16 +177,38 @@ class _Postings:
         return codes[sel], cnt[sel]
 
     def save(self, d: Path, prefix: str) -> None:
-        for name, arr in (("keys", self.keys), ("docs", self.docs), ("stop", self.stop)):
-            tmp = d / f"{prefix}{name}.npy.tmp"
-            with open(tmp, "wb") as fh:
-                np.save(fh, arr)
-            os.replace(tmp, d / f"{prefix}{name}.npy")
+        _save_arrays(d, prefix, {"keys": self.keys, "docs": self.docs, "stop": self.stop})
 
     def load(self, d: Path, prefix: str) -> None:
-        self.keys = np.load(d / f"{prefix}keys.npy")
-        self.docs = np.load(d / f"{prefix}docs.npy")
-        self.stop = np.load(d / f"{prefix}stop.npy")
+        self.keys, self.docs, self.stop = _load_arrays(d, prefix, ("keys", "docs", "stop"))
+
+
+class _DocFreq:
+    """Documents containing each token id: sorted ``keys`` with their ``counts`` (no cap)."""
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.counts = np.zeros(0, dtype=np.int64)
+
+    def add(self, ids: np.ndarray) -> None:
+        """Count ``ids``: the concatenated unique token ids of some new documents."""
+        if not len(ids):
+            return
+        u, c = np.unique(ids, return_counts=True)
+        if not len(self.keys):
+            self.keys, self.counts = u, c.astype(np.int64)
+            return
+        keys = np.union1d(self.keys, u)
+        counts = np.zeros(len(keys), dtype=np.int64)
+        counts[np.searchsorted(keys, self.keys)] += self.counts
+        counts[np.searchsorted(keys, u)] += c
+        self.keys, self.counts = keys, counts
+
+    def save(self, d: Path, prefix: str) -> None:
+        _save_arrays(d, prefix, {"keys": self.keys, "counts": self.counts})
+
+    def load(self, d: Path, prefix: str) -> None:
+        self.keys, self.counts = _load_arrays(d, prefix, ("keys", "counts"))
 
 
 class CandidateIndex:
@@ -181,6 +220,7 @@ class CandidateIndex:
         self.shingle = _Postings(df_cap, min_shared, rare_df, common_weight)
         self.word = _Postings(word_df_cap, min_shared_words)
         self.word_min_len = int(word_min_len)
+        self.df = _DocFreq()
         self.chunk = int(chunk)
         self.doc_ids: list[str] = []
         self._pos: dict[str, int] = {}
@@ -201,7 +241,14 @@ class CandidateIndex:
         return {"docs": len(self.doc_ids),
                 "shingle_postings": int(len(self.shingle.keys)), "stopped_shingles": int(len(self.shingle.stop)),
                 "word_postings": int(len(self.word.keys)), "stopped_words": int(len(self.word.stop)),
+                "vocabulary": int(len(self.df.keys)),
                 "df_cap": self.shingle.df_cap, "word_df_cap": self.word.df_cap}
+
+    def rarity(self, min_df: int = COMMON_DF) -> Rarity:
+        """The corpus statistics the aligner weighs evidence with: document frequencies of every
+        word of the indexed documents and the stock n-grams (:meth:`common_shingles`)."""
+        self.commit()
+        return Rarity(len(self.doc_ids), self.df.keys, self.df.counts, self.common_shingles(min_df))
 
     def _entries(self, prepared: Sequence[Prepared], numbers: Sequence[int]):
         hs = [doc_shingles(p) for p in prepared]
@@ -247,7 +294,8 @@ class CandidateIndex:
         for k, p in enumerate(new):
             self._pos[p.doc_id] = base + k
             self.doc_ids.append(p.doc_id)
-        self._pending.append(self._entries(new, range(base, base + len(new))))
+        self._pending.append((*self._entries(new, range(base, base + len(new))),
+                              np.concatenate([np.unique(p.ids) for p in new])))
         if commit:
             self.commit()
 
@@ -258,6 +306,7 @@ class CandidateIndex:
         parts, self._pending = self._pending, []
         for k, chan in enumerate((self.shingle, self.word)):
             chan.add(np.concatenate([p[k][0] for p in parts]), np.concatenate([p[k][1] for p in parts]))
+        self.df.add(np.concatenate([p[2] for p in parts]))
 
     # ------------------------------------------------------------ querying
     def candidates(self, prepared: Sequence[Prepared], upto: int | None = None) -> list[tuple[str, str]]:
@@ -318,6 +367,7 @@ class CandidateIndex:
         d.mkdir(parents=True, exist_ok=True)
         self.shingle.save(d, "shingle_")
         self.word.save(d, "word_")
+        self.df.save(d, "df_")
         meta = {"format": _FORMAT, "df_cap": self.shingle.df_cap, "min_shared": self.shingle.min_shared,
                 "rare_df": self.shingle.rare_df, "common_weight": self.shingle.common_weight,
                 "word_df_cap": self.word.df_cap, "min_shared_words": self.word.min_shared,
@@ -345,6 +395,7 @@ class CandidateIndex:
             idx._pos = {x: i for i, x in enumerate(idx.doc_ids)}
             idx.shingle.load(d, "shingle_")
             idx.word.load(d, "word_")
+            idx.df.load(d, "df_")
         except (KeyError, FileNotFoundError) as exc:  # written by an early development version
             raise ValueError(f"{d}: incomplete or outdated candidate index ({exc}); delete it to rebuild") from exc
         return idx

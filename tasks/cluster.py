@@ -25,22 +25,24 @@ order they were ingested in.
 
 ``first_seen`` is the earliest member by published date and time (:func:`dates.published_key`:
 within a day the timed members by time, then the date-only ones; undated last), then
-``ingest_seq``, then doc_id. Every member carries its document's ``published``. ``representative`` is the first-seen member's text.
+``ingest_seq``, then doc_id. Every member carries its document's ``published``. ``representative`` is the
+first-seen member's text. Which passages form one claim, and the kinds: :mod:`~newsdedup.tasks.claims`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .align import Match
+from .align import PARAMS, Match
 from .attribution import attributions, vote_attribution
+from .claims import TEMPLATE_SUFFIX, cluster_confidence, cluster_kind, evidence_ratio, peel_claims
 from .dates import published_key
 from .ids import cluster_id
 
-__all__ = ["build_clusters", "grow_clusters", "Grown", "span_groups", "span_nodes", "connected_matches", "match_ends", "NODE_OVERLAP"]
+__all__ = ["build_clusters", "make_clusters", "grow_clusters", "Grown", "stale_clusters", "span_groups", "span_nodes",
+           "connected_matches", "match_ends", "NODE_OVERLAP"]
 
 
 class _UF:
@@ -160,72 +162,154 @@ def connected_matches(seeds: Iterable[tuple[str, int, int]],
     return [dict(found[k]) for k in sorted(found)]
 
 
-def _first_seen_key(m: dict, docs: Mapping[str, dict]) -> tuple:
-    d = docs.get(m["doc_id"], {})
-    seq = d.get("ingest_seq")
-    return (*published_key(d.get("published")), seq if seq is not None else float("inf"), m["doc_id"], m["start"])
 
 
-def _anchor_key(m: dict, docs: Mapping[str, dict]) -> tuple:
-    return (*published_key(docs.get(m["doc_id"], {}).get("published")), m["doc_id"], m["start"], m["end"])
+def _need(method: str) -> float:
+    """Evidence a match of ``method`` needs (:class:`~newsdedup.tasks.align.AlignParams`)."""
+    return PARAMS.evidence_min_islands if method in ("phrases", "bag-of-words") else PARAMS.evidence_min
 
 
-def build_clusters(matches: Sequence[Match], docs: Mapping[str, dict],
-                   attribs: dict[tuple[str, int, int], tuple] | None = None) -> list[dict]:
-    """Clusters in the contract shape, sorted by cluster_id.
-
-    docs: doc_id -> {"external_id", "outlet", "published" (ISO date or None), "ingest_seq", "text"}.
-    ``attribs``, if given, receives every member's attributions (non-empty ones) by member span."""
-    keys, where = span_nodes(matches)
-    uf = _UF(len(keys))
-    best: dict[int, float] = defaultdict(float)
-    for m in matches:
-        na = where[(m.a_doc_id, m.a_start, m.a_end)]
-        nb = where[(m.b_doc_id, m.b_start, m.b_end)]
-        uf.union(na, nb)
-        best[na] = max(best[na], float(m.score))
-        best[nb] = max(best[nb], float(m.score))
-    comps: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(keys)):
-        comps[uf.find(i)].append(i)
-    clusters = []
-    for members_idx in comps.values():
-        if len(members_idx) < 2:
-            continue
-        members = []
-        for i in sorted(members_idx):  # node numbers follow (doc_id, start, end) order
-            d, s, e = keys[i]
-            info = docs.get(d, {})
-            text = info.get("text")
-            members.append({"doc_id": d, "external_id": info.get("external_id"), "outlet": info.get("outlet"),
-                            "published": info.get("published"), "start": s, "end": e,
-                            "text": text[s:e] if text is not None else None, "score": round(best[i], 2)})
-        found = [tuple(attributions(m["text"] or "")) for m in members]
-        if attribs is not None:
-            attribs.update(((m["doc_id"], m["start"], m["end"]), f) for m, f in zip(members, found) if f)
-        clusters.append(_cluster_doc(members, members, docs, found))
-    clusters.sort(key=lambda c: c["cluster_id"])
-    return clusters
+MemberBase = Callable[[Sequence[tuple[str, int, int]]], Mapping[tuple[str, int, int], dict]]
 
 
-def _cluster_doc(members: list[dict], candidates: Sequence[dict], docs: Mapping[str, dict],
-                 found: Sequence[Sequence[tuple[int, str]]]) -> dict:
-    """A cluster in the contract shape from its sorted members; the first-seen and anchor members are the
-    smallest ``candidates`` (``docs`` needs their documents), ``found`` the members' attributions."""
-    first = min(candidates, key=lambda m: _first_seen_key(m, docs))
-    anchor = min(candidates, key=lambda m: _anchor_key(m, docs))
+def make_clusters(matches: Sequence[Match], base: MemberBase, seq: Callable[[Sequence[str]], Mapping[str, Any]],
+                  found: Callable[[tuple[str, int, int], str | None], tuple]) -> list[dict]:
+    """Clusters in the contract shape from the matches of whole connected groups, sorted by cluster_id.
+
+    Per match kind (templates group only with templates): passages (:func:`span_nodes`), their
+    connected groups, the claims peeled from each group (:func:`~newsdedup.tasks.claims.peel_claims`:
+    no chaining), and for every claim of two or more passages its cluster with ``kind`` and
+    ``confidence``. ``base(nodes)`` gives each member passage's ``{doc_id, external_id, outlet,
+    published, start, end, text}``; ``seq(doc_ids)`` the ``ingest_seq`` of documents (asked only
+    for those tied for first seen); ``found(node, text)`` the member's attributions."""
+    out: list[dict] = []
+    for kind in sorted({m.kind for m in matches}):
+        ms = sorted((m for m in matches if m.kind == kind), key=_match_key)
+        keys, where = span_nodes(ms)
+        uf = _UF(len(keys))
+        best: dict[int, float] = defaultdict(float)
+        links: list[tuple[int, int, Match]] = []
+        for m in ms:
+            na = where[(m.a_doc_id, m.a_start, m.a_end)]
+            nb = where[(m.b_doc_id, m.b_start, m.b_end)]
+            uf.union(na, nb)
+            best[na] = max(best[na], float(m.score))
+            best[nb] = max(best[nb], float(m.score))
+            links.append((na, nb, m))
+        comps: dict[int, list[int]] = defaultdict(list)
+        for i in range(len(keys)):
+            comps[uf.find(i)].append(i)
+        comp_links: dict[int, list[tuple[int, int, Match]]] = defaultdict(list)
+        for na, nb, m in links:
+            comp_links[uf.find(na)].append((na, nb, m))
+        groups = [[keys[i] for i in idx] for idx in comps.values() if len(idx) >= 2]
+        info = base(sorted({n for g in groups for n in g}))
+
+        def anchor_key(n: tuple[str, int, int]) -> tuple:
+            return (*published_key(info[n].get("published")), n[0], n[1], n[2])
+
+        claims: list[tuple[list[tuple[str, int, int]], list[Match]]] = []
+        for root, idx in comps.items():
+            if len(idx) < 2:
+                continue
+            lk = [(keys[na], (m.a_start, m.a_end), keys[nb], (m.b_start, m.b_end), _match_key(m))
+                  for na, nb, m in comp_links[root]]
+            for claim in peel_claims([keys[i] for i in idx], lk, anchor_key):
+                if len(claim) >= 2:
+                    inside = set(claim)
+                    claims.append((claim, [m for na, nb, m in comp_links[root]
+                                           if keys[na] in inside and keys[nb] in inside]))
+        # documents tied for first seen: their ingestion order decides
+        ties: set[str] = set()
+        for claim, _ in claims:
+            lo = min(published_key(info[n].get("published")) for n in claim)
+            tied = {n[0] for n in claim if published_key(info[n].get("published")) == lo}
+            if len(tied) > 1:
+                ties |= tied
+        seqs = seq(sorted(ties)) if ties else {}
+        number = {k: i for i, k in enumerate(keys)}
+        for claim, inner in claims:
+            members = [{**info[n], "score": round(best[number[n]], 2)} for n in claim]
+            attrs = [tuple(found(n, info[n].get("text"))) for n in claim]
+            ratio = max(evidence_ratio(m.evidence, m.method, _need) for m in inner)
+            out.append(_cluster_doc(members, attrs, seqs, kind, ratio))
+    out.sort(key=lambda c: c["cluster_id"])
+    return out
+
+
+def _match_key(m: Match) -> tuple:
+    return (m.a_doc_id, m.a_start, m.a_end, m.b_doc_id, m.b_start, m.b_end, m.score, m.method)
+
+
+def _cluster_doc(members: list[dict], found: Sequence[Sequence[tuple[int, str]]], seqs: Mapping[str, Any],
+                 link_kind: str, ratio: float) -> dict:
+    """A cluster in the contract shape from its sorted members and their attributions."""
+    def first_key(m: dict) -> tuple:
+        sq = seqs.get(m["doc_id"])
+        return (*published_key(m.get("published")), sq if sq is not None else float("inf"), m["doc_id"], m["start"])
+
+    def anchor_key(m: dict) -> tuple:
+        return (*published_key(m.get("published")), m["doc_id"], m["start"], m["end"])
+
+    first = min(members, key=first_key)
+    anchor = min(members, key=anchor_key)
     outlets = sorted({m["outlet"] for m in members if m["outlet"]})
+    cid = cluster_id(anchor["doc_id"], anchor["start"], anchor["end"])
     return {
-        "cluster_id": cluster_id(anchor["doc_id"], anchor["start"], anchor["end"]),
+        "cluster_id": cid + TEMPLATE_SUFFIX if link_kind == "template" else cid,
+        "kind": cluster_kind(link_kind, members, ratio),
+        "confidence": cluster_confidence(ratio, len(outlets)),
         "size": len(members),
         "outlets": outlets,
         "n_outlets": len(outlets),
-        "first_seen": {"doc_id": first["doc_id"], "outlet": first["outlet"],
-                       "published": docs.get(first["doc_id"], {}).get("published")},
+        "first_seen": {"doc_id": first["doc_id"], "outlet": first["outlet"], "published": first.get("published")},
         "representative": first["text"],
         "attribution": vote_attribution(found),
         "members": members,
     }
+
+
+def _doc_base(docs: Mapping[str, dict]) -> MemberBase:
+    def base(nodes: Sequence[tuple[str, int, int]]) -> dict:
+        out = {}
+        for d, s, e in nodes:
+            info = docs.get(d, {})
+            text = info.get("text")
+            out[(d, s, e)] = {"doc_id": d, "external_id": info.get("external_id"), "outlet": info.get("outlet"),
+                              "published": info.get("published"), "start": s, "end": e,
+                              "text": text[s:e] if text is not None else None}
+        return out
+    return base
+
+
+def build_clusters(matches: Sequence[Match], docs: Mapping[str, dict],
+                   attribs: dict[tuple[str, int, int], tuple] | None = None) -> list[dict]:
+    """Clusters in the contract shape, sorted by cluster_id (:func:`make_clusters` over all matches).
+
+    docs: doc_id -> {"external_id", "outlet", "published" (ISO date or None), "ingest_seq", "text"}.
+    ``attribs``, if given, receives every member's attributions (non-empty ones) by member span."""
+    def found(n: tuple[str, int, int], text: str | None) -> tuple:
+        got = tuple(attributions(text or ""))
+        if got and attribs is not None:
+            attribs[n] = got
+        return got
+
+    return make_clusters(matches, _doc_base(docs), lambda ids: {d: docs.get(d, {}).get("ingest_seq") for d in ids},
+                         found)
+
+
+def stale_clusters(old: Sequence[Match], spans_of: Callable[[list[str]], Mapping[str, Sequence[tuple[int, int, str]]]]
+                   ) -> set[str]:
+    """Stored clusters a recomputation of the groups of ``old`` matches (the stored matches of those
+    groups) replaces: those with a member that is a passage of these matches, of the same kind."""
+    stale: set[str] = set()
+    for kind in {m.kind for m in old}:
+        nodes = set(span_nodes([m for m in old if m.kind == kind])[0])
+        for d, sp in spans_of(sorted({n[0] for n in nodes})).items():
+            for s, e, cid in sp:
+                if (d, s, e) in nodes and (cid.endswith(TEMPLATE_SUFFIX)) == (kind == "template"):
+                    stale.add(cid)
+    return stale
 
 
 class Grown(NamedTuple):
@@ -237,184 +321,85 @@ class Grown(NamedTuple):
     attribs: dict[tuple[str, int, int], tuple]
 
 
-@dataclass
-class _Regrouped:
-    """Phase 1 of :func:`grow_clusters`: the passages recomputed where new matches end.
-
-    ``uf``/``number``: a union–find over recomputed passages (``("n", doc, start, end)``) and the stored
-    clusters they continue (``("c", cluster id)``); ``node_of``: each new match end's passage;
-    ``continues``: per recomputed passage, the old passages it contains."""
-
-    uf: _UF = field(default_factory=lambda: _UF(0))
-    number: dict[tuple, int] = field(default_factory=dict)
-    node_of: dict[tuple[str, int, int], tuple[str, int, int]] = field(default_factory=dict)
-    continues: dict[tuple[str, int, int], list[tuple[str, int, int]]] = field(default_factory=dict)
-
-    def item(self, key: tuple) -> int:
-        got = self.number.get(key)
-        if got is None:
-            got = self.number[key] = self.uf.add()
-        return got
-
-
-def _spans_of(state: Any, d: str, mids: Iterable[str]) -> set[tuple[int, int]]:
-    """The spans document ``d`` has in the matches ``mids``."""
-    out = set()
-    for mid in mids:
-        v = state.match_values(mid)
-        if v[1] == d:
-            out.add((v[2], v[3]))
-        if v[4] == d:
-            out.add((v[5], v[6]))
-    return out
-
-
-def _regroup(state: Any, new_ids: Sequence[str], fresh: set[str]) -> _Regrouped | None:
-    """Regroup the passages of every document where a new match ends (the groups of :func:`span_groups`
-    over its old and new spans); a recomputed passage is joined to the stored clusters of the old passages
-    it contains. None when growing is not possible: an old passage in no stored cluster or in one whose
-    attributions are unknown, or a fresh document with matches or clusters of an earlier run."""
-    new_set = set(new_ids)
-    ends_new: dict[str, list[str]] = defaultdict(list)
-    for mid in new_ids:
-        v = state.match_values(mid)
-        ends_new[v[1]].append(mid)
-        if v[4] != v[1]:
-            ends_new[v[4]].append(mid)
-    rg = _Regrouped()
-    for d in sorted(ends_new):
-        old_mids = [m for m in state.match_ids_of(d) if m not in new_set]
-        if d in fresh and (old_mids or state.member_spans_of(d)):
-            return None  # a document of a killed run, matched or clustered before: rebuild
-        new_sp, old_sp = _spans_of(state, d, ends_new[d]), _spans_of(state, d, old_mids)
-        old_node = {sp: (s, e) for s, e, g in span_groups(old_sp) for sp in g}
-        member_of = state.member_spans_of(d)
-        for s, e, g in span_groups(old_sp | new_sp):
-            if not any(sp in new_sp for sp in g):
-                continue  # an old passage nothing new reaches: unchanged
-            node = (d, s, e)
-            rg.item(("n", *node))
-            olds = sorted({old_node[sp] for sp in g if sp in old_node})
-            for o in olds:
-                cid = member_of.get(o)
-                if cid is None or not state.attrib_known(cid):
-                    return None
-                rg.uf.union(rg.item(("n", *node)), rg.item(("c", cid)))
-            rg.continues[node] = [(d, *o) for o in olds]
-            for sp in g:
-                if sp in new_sp:
-                    rg.node_of[(d, *sp)] = node
-    return rg
-
-
-def _join_new_matches(rg: _Regrouped, state: Any, new_ids: Sequence[str]
-                      ) -> tuple[list[tuple[list[str], list[tuple[str, int, int]]]], dict[tuple[str, int, int], float]]:
-    """Phase 2: the new matches join their passages; the components, as (stored cluster ids, recomputed
-    passages), and each recomputed passage's best new score."""
-    best: dict[tuple[str, int, int], float] = defaultdict(float)
-    for mid in new_ids:
-        v = state.match_values(mid)
-        na, nb = rg.node_of[(v[1], v[2], v[3])], rg.node_of[(v[4], v[5], v[6])]
-        rg.uf.union(rg.item(("n", *na)), rg.item(("n", *nb)))
-        best[na] = max(best[na], float(v[7]))
-        best[nb] = max(best[nb], float(v[7]))
-    comps: dict[int, list[tuple]] = defaultdict(list)
-    for k, i in rg.number.items():
-        comps[rg.uf.find(i)].append(k)
-    groups = [(sorted(k[1] for k in ks if k[0] == "c"), sorted(k[1:] for k in ks if k[0] == "n"))
-              for ks in comps.values()]
-    return groups, best
-
-
-def _grown_members(nodes: Sequence[tuple[str, int, int]], stored_members: dict, rg: _Regrouped,
-                   best: Mapping[tuple[str, int, int], float], docs: Mapping[str, Mapping[str, Any]]) -> set:
-    """Phase 4, one component: its stored members with the recomputed passages in place of the old ones
-    they contain (``stored_members`` is updated); returns the passages that are new or reshaped."""
-    changed = set()  # members whose attributions are found anew (new or reshaped passages)
-    for node in nodes:
-        score = best[node]
-        same = None  # the stored member this passage is, when its extent did not change
-        for o in rg.continues[node]:
-            old = stored_members.pop(o, None)
-            if old is not None:
-                score = max(score, float(old["score"]))
-                if o == node:
-                    same = old
-        if same is not None:
-            stored_members[node] = {**same, "score": round(score, 2)}
-            continue
-        d, s, e = node
-        info = docs.get(d, {})
-        text = info.get("text")
-        stored_members[node] = {"doc_id": d, "external_id": info.get("external_id"), "outlet": info.get("outlet"),
-                                "published": info.get("published"), "start": s, "end": e,
-                                "text": text[s:e] if text is not None else None, "score": round(score, 2)}
-        changed.add(node)
-    return changed
+def _value_match(v: Sequence[Any]) -> Match:
+    """A :class:`Match` from values in :data:`~newsdedup.tasks.cluster_state.MATCH_KEYS` order."""
+    ev = v[9]
+    return Match(v[1], int(v[2]), int(v[3]), v[4], int(v[5]), int(v[6]), float(v[7]), v[8],
+                 None if ev is None else float(ev), v[10] or "reuse")
 
 
 def grow_clusters(state: Any, new_ids: Sequence[str], fresh: set[str],
                   read_clusters: Callable[[list[str]], Mapping[str, Mapping[str, Any]]],
                   read_docs: Callable[[list[str]], Mapping[str, Mapping[str, Any]]]) -> Grown | None:
-    """The clusters a run's new matches change, computed from the stored clusters they touch.
+    """The clusters a run's new matches change, computed from the matches in ``state`` and the stored
+    clusters they touch.
 
-    Why: rebuilding them from their matches means walking every match of every member and reading
-    every member's document; a day of SaudiNewsNet touches template clusters of up to 2,000 members
-    that way (4,800 documents, 47,000 matches), for a few new members each.
+    Why: rebuilding them from the database means reading every match and every member's document of
+    the groups a day touches. Here the groups are walked in memory (``state`` holds every match), and a
+    member passage that a stored cluster already holds keeps its stored text, outlet and date, so only
+    the documents of new or reshaped passages (and of members tied for first seen) are read.
 
-    The result is the one :func:`build_clusters` gives on all their matches (the tests compare), in
-    four phases: passages of a document are recomputed where a new match ends (:func:`_regroup`), every
-    other passage is unchanged, and a recomputed passage continues the old passages it contains, so its
-    cluster is theirs; new matches join clusters (:func:`_join_new_matches`); the stored clusters and
-    the documents needed are read (``read_clusters``: cluster documents by id; ``read_docs``: the
-    documents of new passages and of the candidates for first-seen and anchor); members, scores,
-    outlets, first-seen and anchor members and the attribution vote are updated (:func:`_grown_members`).
+    The result is the one :func:`build_clusters` gives on all matches (the tests compare): the connected
+    groups of the new matches, per kind, are walked whole (:func:`connected_matches`) and made into
+    clusters by the same :func:`make_clusters`.
 
     ``state`` is the :class:`~newsdedup.tasks.cluster_state.ClusterState` with the new matches
-    (``new_ids``) added; ``fresh`` the run's documents. Returns None when a cluster cannot be grown
-    this way and the caller must rebuild: an old passage in no stored cluster, a stored cluster whose
-    attributions or member texts are not known, or a fresh document with matches of an earlier run.
-    """
-    rg = _regroup(state, new_ids, fresh)
-    if rg is None:
-        return None
-    groups, best = _join_new_matches(rg, state, new_ids)
-    # phase 3: what is read
-    stored = read_clusters(sorted({c for cids, _ in groups for c in cids}))
-    if any(c not in stored or stored[c].get("members_text_omitted") or stored[c].get("members_truncated")
-           for cids, _ in groups for c in cids):
-        return None
-    # the stored clusters' first-seen and anchor documents: their members may still be first seen or the anchor
-    firsts = {c: {stored[c]["first_seen"]["doc_id"],
-                  *(m["doc_id"] for m in stored[c]["members"] if cluster_id(m["doc_id"], m["start"], m["end"]) == c)}
-              for cids, _ in groups for c in cids}
-    # documents read: those and the documents of new or reshaped passages (texts)
-    need = {d for _, nodes in groups for d, s, e in nodes if (d, s, e) not in rg.continues[(d, s, e)]}
-    docs = read_docs(sorted(need.union(*firsts.values())))
-    # phase 4: the grown clusters
-    clusters: list[dict] = []
-    attribs: dict[tuple[str, int, int], tuple] = {}
-    stale: set[str] = set()
-    earlier: set[str] = {d for _, nodes in groups for d, _, _ in nodes if d not in fresh}
-    for cids, nodes in groups:
-        members = {(m["doc_id"], m["start"], m["end"]): m for c in cids for m in stored[c]["members"]}
-        candidates = set().union(*(firsts[c] for c in cids))
-        changed = _grown_members(nodes, members, rg, best, docs)
-        stale.update(cids)
-        order = sorted(members)
-        if len(order) < 2:  # stored clusters whose passages became one: gone
-            earlier.update(d for d, _, _ in order if d not in fresh)
+    (``new_ids``) added; ``fresh`` the run's documents. Returns None when a fresh document has matches
+    of an earlier run (a killed run being redone): the caller rebuilds."""
+    new_set = set(new_ids)
+    new = [state.match_values(mid) for mid in new_ids]
+    for d in sorted({x for v in new for x in (v[1], v[4])} & fresh):
+        if any(m not in new_set for m in state.match_ids_of(d)) or state.member_spans_of(d):
+            return None
+    walked: dict[str, Match] = {}
+    for kind in sorted({v[10] or "reuse" for v in new}):
+        seeds = [x for v in new if (v[10] or "reuse") == kind for x in ((v[1], v[2], v[3]), (v[4], v[5], v[6]))]
+
+        def of_kind(doc_ids: list[str], kind: str = kind) -> list[dict]:
+            return [r for r in state.matches_of(doc_ids) if (r.get("kind") or "reuse") == kind]
+
+        for r in connected_matches(seeds, of_kind):
+            walked[r["_id"]] = _value_match(state.match_values(r["_id"]))
+    matches = [walked[k] for k in sorted(walked)]
+    stale = stale_clusters([walked[k] for k in sorted(walked) if k not in new_set], state.cluster_spans_of)
+    stored = read_clusters(sorted(stale))
+    known: dict[tuple[str, int, int], dict] = {}
+    attrib_known: set[tuple[str, int, int]] = set()
+    for cid in sorted(stale):
+        c = stored.get(cid)
+        if c is None:
             continue
-        member_list = [members[k] for k in order]
-        found = [tuple(attributions(members[k]["text"] or "")) if k in changed else state.attributions_of(k)
-                 for k in order]
-        attribs.update((k, f) for k, f in zip(order, found) if f)
-        # the smallest of the old members were the stored first-seen and anchor: only the members in their
-        # documents and the new or reshaped ones can be smaller (and only their documents are read)
-        pick = [members[k] for k in order if k in changed or k[0] in candidates]
-        c = _cluster_doc(member_list, pick, docs, found)
-        clusters.append(c)
-        if len(cids) > 1 or (cids and cids[0] != c["cluster_id"]):  # renamed or merged: every member moves
-            earlier.update(d for d, _, _ in order if d not in fresh)
-    clusters.sort(key=lambda c: c["cluster_id"])
-    return Grown(clusters, stale, sorted(earlier), attribs)
+        for m in c.get("members") or ():
+            node = (m["doc_id"], m["start"], m["end"])
+            if "published" in m and m.get("text") is not None:
+                known[node] = {k: m.get(k) for k in ("doc_id", "external_id", "outlet", "published", "start", "end",
+                                                     "text")}
+            if state.attrib_known(cid):
+                attrib_known.add(node)
+    read: dict[str, Mapping[str, Any]] = {}
+
+    def docs_of(ids: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
+        missing = sorted(set(ids) - read.keys())
+        if missing:
+            got = read_docs(missing)
+            for d in missing:
+                read[d] = got.get(d, {})
+        return read
+
+    def base(nodes: Sequence[tuple[str, int, int]]) -> dict:
+        need = docs_of([n[0] for n in nodes if n not in known])
+        out = dict(_doc_base(need)([n for n in nodes if n not in known]))
+        out.update((n, dict(known[n])) for n in nodes if n in known)
+        return out
+
+    attribs: dict[tuple[str, int, int], tuple] = {}
+
+    def found(n: tuple[str, int, int], text: str | None) -> tuple:
+        got = state.attributions_of(n) if n in attrib_known else tuple(attributions(text or ""))
+        if got:
+            attribs[n] = tuple(got)
+        return tuple(got)
+
+    clusters = make_clusters(matches, base, lambda ids: {d: docs_of(ids)[d].get("ingest_seq") for d in ids}, found)
+    earlier = sorted({x for m in matches for x in (m.a_doc_id, m.b_doc_id)} - fresh)
+    return Grown(clusters, stale, earlier, attribs)

@@ -29,9 +29,16 @@ from .persist import load_pickle, save_pickle
 
 __all__ = ["ClusterState", "MATCH_KEYS"]
 
-MATCH_KEYS = ("_id", "a_doc_id", "a_start", "a_end", "b_doc_id", "b_start", "b_end", "score", "method")
-_FORMAT = 2
+MATCH_KEYS = ("_id", "a_doc_id", "a_start", "a_end", "b_doc_id", "b_start", "b_end", "score", "method", "evidence",
+              "kind")
+_DEFAULTS = {"evidence": None, "kind": "reuse"}  # rows stored before matches had an evidence and a kind
+_FORMAT = 3
 Attribs = Mapping[tuple[str, int, int], Sequence[tuple[int, str]]]
+
+
+def _values(row: Mapping[str, Any]) -> tuple:
+    """A match row's values in :data:`MATCH_KEYS` order."""
+    return tuple(row[k] if k not in _DEFAULTS else row.get(k, _DEFAULTS[k]) for k in MATCH_KEYS)
 
 
 class ClusterState:
@@ -51,7 +58,7 @@ class ClusterState:
     def from_rows(cls, matches: Iterable[Mapping[str, Any]],
                   clusters: Iterable[tuple[str, str | None, Sequence[tuple[str, int, int]]]]) -> "ClusterState":
         """A state from stored match rows and ``(cluster_id, content_sha, member spans)`` of stored clusters."""
-        return cls._from_values((tuple(r[k] for k in MATCH_KEYS) for r in matches), clusters)
+        return cls._from_values((_values(r) for r in matches), clusters)
 
     @classmethod
     def _from_values(cls, matches: Iterable[Sequence[Any]],
@@ -68,7 +75,7 @@ class ClusterState:
 
     def add_matches(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Add match rows (known ids are skipped); returns how many were new."""
-        return sum(self._add(tuple(r[k] for k in MATCH_KEYS)) for r in rows)
+        return sum(self._add(_values(r)) for r in rows)
 
     def _add(self, v: tuple) -> bool:
         """Add one match given as values in ``MATCH_KEYS`` order (False if its id is known)."""

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cluster import build_clusters, connected_matches, grow_clusters, match_ends, span_nodes
+from .cluster import build_clusters, connected_matches, grow_clusters, match_ends, stale_clusters
 from .cluster_state import ClusterState
 from .records import segment_rows
 from .reuse import cluster_spans, match_from_row, passage_cluster_changes
@@ -90,9 +90,8 @@ def _rebuild(state: ClusterState, fresh: set[str], touched: set[str], first: boo
     clusters = build_clusters(objs, meta, attribs)
     # the passages these components had before this run: the stored clusters naming one are replaced
     old = [m for m in objs if m.a_doc_id not in fresh and m.b_doc_id not in fresh]
-    old_nodes = set(span_nodes(old)[0])
     earlier = sorted(docs_in - fresh)
-    stale = {cid for d, sp in state.cluster_spans_of(earlier).items() for s, e, cid in sp if (d, s, e) in old_nodes}
+    stale = stale_clusters(old, state.cluster_spans_of)
     times["cluster_build"] = round(time.monotonic() - t, 3)
     return ClusterUpdate(clusters, stale, earlier, attribs, meta, times)
 

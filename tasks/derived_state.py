@@ -85,7 +85,10 @@ def load_index(meta: Meta, directory: Path, doc_ids: Callable[[], Iterable[str]]
     token = token_file.read_text().strip() if token_file.exists() else None
     current = _token(meta, "index")
     if current and token == current:
-        return CandidateIndex.load(directory), PreparedStore(directory / "prepared"), None
+        try:
+            return CandidateIndex.load(directory), PreparedStore(directory / "prepared"), None
+        except ValueError:  # an index written by an older version (no word frequencies): rebuilt below
+            pass
     shutil.rmtree(directory / "prepared", ignore_errors=True)
     prepared = PreparedStore(directory / "prepared")
     index = CandidateIndex()

@@ -77,7 +77,7 @@ def match_documents(work: Sequence[str], batch_size: int, index: CandidateIndex,
     """Index ``work`` and align it with its candidates; ``external_ids`` is filled by ``prepare``.
 
     ``prepare(ids, label)`` reads and prepares documents (missing ones are left out);
-    ``align(pairs, common, label)`` starts aligning one chunk of at most ``align_chunk`` pairs and
+    ``align(pairs, rarity, label)`` starts aligning one chunk of at most ``align_chunk`` pairs and
     returns pending lists of :class:`~newsdedup.tasks.align.Match`; ``write(rows)`` starts storing
     match rows and returns the pending count of rows inserted. ``index_first``: documents of an
     unfinished run that are aligned already: indexed before ``work`` (they are candidates for it)
@@ -98,7 +98,7 @@ def match_documents(work: Sequence[str], batch_size: int, index: CandidateIndex,
         progress.advance("index", len(ids))
     index.commit()
     progress.finish("index")
-    common = index.common_shingles()
+    rarity = index.rarity()  # document frequencies of the whole corpus, this run's documents included
     times["reuse_prepare_index"] += time.monotonic() - t
     progress.stage("align", len(work))
     for b, ids in enumerate(batches):
@@ -111,7 +111,7 @@ def match_documents(work: Sequence[str], batch_size: int, index: CandidateIndex,
         live = cache.pinned((x for pair in pairs for x in pair), lambda missing: prepare(missing, f"partners-b{b + 1}"))
         todo = [p for p in pairs if p[0] in live and p[1] in live]
         t2 = time.monotonic()
-        futures = [align([(live[x], live[y]) for x, y in chunk], common, f"b{b + 1}-pairs-{k * align_chunk + 1}")
+        futures = [align([(live[x], live[y]) for x, y in chunk], rarity, f"b{b + 1}-pairs-{k * align_chunk + 1}")
                    for k, chunk in enumerate(chunks(todo, align_chunk))]
         found: list[Match] = [m for fut in futures for m in fut.result()]
         t3 = time.monotonic()

@@ -174,9 +174,11 @@ class PreparedCache:
 
 
 def match_from_row(m: Mapping[str, Any]) -> Match:
-    """A stored match row back as a :class:`Match` (the inverse of :func:`match_rows`)."""
+    """A stored match row back as a :class:`Match` (the inverse of :func:`match_rows`; a row stored
+    before matches had an evidence and a kind is a ``reuse`` match of unknown evidence)."""
+    ev = m.get("evidence")
     return Match(m["a_doc_id"], m["a_start"], m["a_end"], m["b_doc_id"], m["b_start"], m["b_end"],
-                 float(m["score"]), m["method"])
+                 float(m["score"]), m["method"], None if ev is None else float(ev), m.get("kind") or "reuse")
 
 
 def match_rows(matches: Sequence[Match], external_ids: Mapping[str, str], run_id: str) -> list[dict]:
@@ -188,7 +190,8 @@ def match_rows(matches: Sequence[Match], external_ids: Mapping[str, str], run_id
             "_id": mid, "match_id": mid,
             "a_doc_id": m.a_doc_id, "a_external_id": external_ids.get(m.a_doc_id), "a_start": m.a_start, "a_end": m.a_end,
             "b_doc_id": m.b_doc_id, "b_external_id": external_ids.get(m.b_doc_id), "b_start": m.b_start, "b_end": m.b_end,
-            "score": round(float(m.score), 2), "method": m.method, "run_id": run_id,
+            "score": round(float(m.score), 2), "method": m.method, "kind": m.kind,
+            "evidence": None if m.evidence is None else round(float(m.evidence), 3), "run_id": run_id,
         })
     return rows
 

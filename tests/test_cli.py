@@ -126,3 +126,28 @@ def test_a_cluster_over_the_document_size_limit_is_stored(mongo_uri, db_name):
         assert len(bson.encode(stored)) <= MAX_CLUSTER_BYTES
     finally:
         store.close()
+
+
+def test_matches_and_clusters_carry_kind_evidence_and_confidence(seeds_run):
+    matches = read_jsonl(cli("export", "matches", "--db", seeds_run["db"]).stdout)
+    assert matches and all(m["kind"] in ("reuse", "template") and m["evidence"] > 0 for m in matches)
+    clusters = read_jsonl(cli("export", "clusters", "--db", seeds_run["db"]).stdout)
+    assert clusters and all(c["kind"] in ("claim", "self", "template", "formula") and 0 <= c["confidence"] <= 1
+                            for c in clusters)
+    debka = [c for c in clusters if c["attribution"] == "ديبكا"]
+    assert [c["kind"] for c in debka] == ["claim"]
+    assert all(set(m) >= {"doc_id", "outlet", "published", "start", "end", "text", "score"} for m in debka[0]["members"])
+
+
+def test_query_kind_chooses_the_clusters_shown(seeds_run):
+    claims = read_jsonl(cli("query", "clusters", "--json", "--db", seeds_run["db"]).stdout)
+    assert claims and all(c["kind"] == "claim" for c in claims)
+    assert read_jsonl(cli("query", "clusters", "--kind", "template", "--json", "--db", seeds_run["db"]).stdout) == []
+    every = read_jsonl(cli("query", "clusters", "--kind", "any", "--json", "--db", seeds_run["db"]).stdout)
+    assert {c["cluster_id"] for c in claims} <= {c["cluster_id"] for c in every}
+    assert "claim" in cli("query", "clusters", "--db", seeds_run["db"]).stdout
+    hits = read_jsonl(cli("query", "search", "على مسافة 700 كم من أوروبا", "--kind", "template", "--json",
+                          "--db", seeds_run["db"]).stdout)
+    assert all(h["kind"] == "passage" for h in hits)  # the claim's passages are not listed as templates
+    proc = cli("query", "clusters", "--kind", "nonsense", "--db", seeds_run["db"], check=False)
+    assert proc.returncode != 0

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from newsdedup.tasks.align import Match
-from newsdedup.tasks.cluster import build_clusters, grow_clusters
+from newsdedup.tasks.cluster import build_clusters, grow_clusters, span_nodes
 from newsdedup.tasks.cluster_state import ClusterState
 
 WORDS = ["قال", "موقع", "ديبكا", "وكالة", "رويترز", "الأمير", "مجلس", "الوزراء", "اليوم", "مصدر", "عسكري", "صحيفة",
@@ -36,13 +36,15 @@ def _matches(rng: random.Random, pairs: list[tuple[str, str]], spots: list[int])
         a0, a1 = _span(rng, spots)
         b0, b1 = _span(rng, spots)
         out.append(Match(a, a0, a1, b, b0, b1, float(rng.choice([80.5, 88.25, 91.0, 97.75, 100.0])),
-                         rng.choice(["fuzzy", "verbatim"])))
+                         rng.choice(["fuzzy", "verbatim", "phrases"]), rng.choice([None, 6.5, 9.0, 30.0]),
+                         "template" if rng.random() < 0.25 else "reuse"))
     return out
 
 
 def _rows(ms: list[Match], tag: str) -> list[dict]:
     return [{"_id": f"{tag}{k:05d}", "a_doc_id": m.a_doc_id, "a_start": m.a_start, "a_end": m.a_end,
-             "b_doc_id": m.b_doc_id, "b_start": m.b_start, "b_end": m.b_end, "score": m.score, "method": m.method}
+             "b_doc_id": m.b_doc_id, "b_start": m.b_start, "b_end": m.b_end, "score": m.score, "method": m.method,
+             "evidence": m.evidence, "kind": m.kind}
             for k, m in enumerate(ms)]
 
 
@@ -86,9 +88,7 @@ def test_grown_clusters_equal_rebuilt_ones(seed):
     grown = grow_clusters(st, [r["_id"] for r in rows2], fresh, lambda ids: {i: stored[i] for i in ids}, read_docs)
     expected_attribs: dict = {}
     expected = build_clusters(m1 + m2, docs, expected_attribs)
-    if grown is None:  # only when an old passage is in no cluster (a match within one passage)
-        assert any(m.a_doc_id == m.b_doc_id for m in m1)
-        return
+    assert grown is not None  # only a fresh document with matches of an earlier run is rebuilt
     kept = [c for c in first if c["cluster_id"] not in grown.stale]
     got = sorted(kept + grown.clusters, key=lambda c: c["cluster_id"])
     assert got == expected
@@ -118,7 +118,40 @@ def test_most_random_cases_grow():
     assert grown >= 60
 
 
-def test_clusters_without_known_attributions_are_rebuilt():
+def _components(ms: list[Match]) -> int:
+    """Connected groups of two or more passages, per kind (what union-find alone would cluster)."""
+    n = 0
+    for kind in {m.kind for m in ms}:
+        sub = [m for m in ms if m.kind == kind]
+        keys, where = span_nodes(sub)
+        parent = list(range(len(keys)))
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                x = parent[x]
+            return x
+        for m in sub:
+            parent[find(where[(m.a_doc_id, m.a_start, m.a_end)])] = find(where[(m.b_doc_id, m.b_start, m.b_end)])
+        sizes: dict[int, int] = {}
+        for i in range(len(keys)):
+            sizes[find(i)] = sizes.get(find(i), 0) + 1
+        n += sum(v >= 2 for v in sizes.values())
+    return n
+
+
+def test_kinds_and_peeling_are_exercised():
+    """The random cases hold templates and claims, and groups that peeling splits or thins."""
+    kinds, split = set(), 0
+    for seed in range(60):
+        docs, m1, m2, _ = _case(seed)
+        cl = build_clusters(m1 + m2, docs)
+        kinds |= {c["kind"] for c in cl}
+        split += len(cl) != _components(m1 + m2)
+    assert {"claim", "template"} <= kinds
+    assert split >= 5
+
+
+def test_clusters_without_known_attributions_grow_from_stored_texts():
     docs, m1, m2, fresh = _case(7)
     first = build_clusters(m1, docs)
     st = ClusterState()
@@ -129,8 +162,12 @@ def test_clusters_without_known_attributions_are_rebuilt():
                          first[0]["members"][0]["end"], 99.0, "fuzzy")], "z")
     st.add_matches(rows2)
     stored = {c["cluster_id"]: {**c, "_id": c["cluster_id"]} for c in first}
-    assert grow_clusters(st, ["z00000"], {"n00"}, lambda ids: {i: stored[i] for i in ids},
-                         lambda ids: {d: docs[d] for d in ids}) is None
+    grown = grow_clusters(st, ["z00000"], {"n00"}, lambda ids: {i: stored[i] for i in ids},
+                          lambda ids: {d: docs[d] for d in ids})
+    expected = build_clusters(m1 + [Match("n00", 0, 60, *[first[0]["members"][0][k] for k in ("doc_id", "start", "end")],
+                                          99.0, "fuzzy")], {**docs, "n00": docs["n00"]})
+    kept = [c for c in first if c["cluster_id"] not in grown.stale]
+    assert sorted(kept + grown.clusters, key=lambda c: c["cluster_id"]) == expected
 
 
 def test_a_fresh_document_with_earlier_matches_is_rebuilt():

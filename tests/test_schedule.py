@@ -112,7 +112,13 @@ def test_cron_deployment_creates_and_completes_runs_by_itself(mongo_uri, tmp_pat
             done = [r for r in _runs_of(api, dep["id"]) if r["auto_scheduled"] and r["state_type"] == "COMPLETED"]
             return done[0] if done else None
 
-        fr = _wait(completed_scheduled, 200, "a scheduled run to complete", proc, poll=2)
+        try:
+            fr = _wait(completed_scheduled, 200, "a scheduled run to complete", proc, poll=2)
+        except AssertionError as e:  # say what the runs did, and what serve printed
+            states = [(r["name"], r["auto_scheduled"], r["state_type"], (r.get("state") or {}).get("message"))
+                      for r in _runs_of(api, dep["id"])]
+            proc.terminate()
+            raise AssertionError(f"{e}\nruns: {states}\nserve stderr:\n{proc.stderr.read()[-4000:]}") from None
         run = _wait(lambda: client[db_name].runs.find_one({"flow_run_id": fr["id"]}), 30, "its runs record")
         assert run["status"] == "completed" and run["deployment_id"] == dep["id"]
         assert run["counts"]["documents"] == 2
