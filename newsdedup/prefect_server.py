@@ -76,9 +76,22 @@ def api_url(port: int) -> str:
     return f"http://{HOST}:{port}/api"
 
 
-def ensure_prefect_server(home: Path, *, timeout: float = 90.0, quiet: bool = False) -> str:
+START_TIMEOUT_ENV = "NEWSDEDUP_PREFECT_START_TIMEOUT"
+
+
+def start_timeout() -> float:
+    """Seconds to wait for a starting server to answer: 180 by default, because on a busy 2-core
+    machine (load 20) Prefect's server took over 90 s to answer its first health check."""
+    try:
+        return max(0.1, float(os.environ.get(START_TIMEOUT_ENV) or 180.0))
+    except ValueError:
+        return 180.0
+
+
+def ensure_prefect_server(home: Path, *, timeout: float | None = None, quiet: bool = False) -> str:
     """API URL of the local Prefect server for ``home``, starting it if needed (on the port it had
     last time, so the UI's address survives ``db stop``)."""
+    timeout = start_timeout() if timeout is None else timeout
     d = _dir(home)
     with _locked(d):
         state = processes.read_state(d / _STATE)
@@ -109,11 +122,16 @@ def ensure_prefect_server(home: Path, *, timeout: float = 90.0, quiet: bool = Fa
                                          "--port", str(port)], log=log_path, cwd=d.resolve(), env=env)
         t0 = time.monotonic()
         while not _healthy(port, 1.0):
-            if proc.poll() is not None or time.monotonic() - t0 > timeout:
+            exited = proc.poll() is not None
+            if exited or time.monotonic() - t0 > timeout:
                 tail = processes.log_tail(log_path, offset)
                 with contextlib.suppress(PrefectServerError):
                     _terminate(proc.pid, 5.0)
-                raise PrefectServerError(f"local Prefect server did not start: {tail or 'no output'}; "
+                if exited:
+                    raise PrefectServerError(f"local Prefect server did not start: {tail or 'no output'}; "
+                                              "or set PREFECT_API_URL to use another Prefect server")
+                raise PrefectServerError(f"local Prefect server did not answer within {timeout:g} s (a busy "
+                                          f"machine starts it slowly: {START_TIMEOUT_ENV} sets a longer wait); "
                                           "or set PREFECT_API_URL to use another Prefect server")
             time.sleep(0.25)
         state: dict[str, Any] = {"pid": proc.pid, "port": port, "api_url": api_url(port),

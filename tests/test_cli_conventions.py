@@ -264,3 +264,19 @@ def test_the_prefect_ui_keeps_its_port_across_db_stop(tmp_path):
         assert again == first  # same port: a bookmarked UI address still works
     finally:
         cli("db", "stop", env=env, check=False)
+
+
+def test_a_slow_prefect_server_start_names_the_wait_setting(tmp_path, monkeypatch):
+    """A local Prefect server still starting when the wait ends (a busy machine: over 90 s at load 20)
+    is not "did not start": the error names the setting that waits longer, and nothing is left running."""
+    from newsdedup.prefect_server import PrefectServerError, ensure_prefect_server, prefect_server_status, start_timeout
+
+    monkeypatch.setenv("NEWSDEDUP_PREFECT_START_TIMEOUT", "0.2")
+    assert start_timeout() == 0.2
+    home = tmp_path / "home"
+    with pytest.raises(PrefectServerError) as err:
+        ensure_prefect_server(home, quiet=True)
+    assert "did not answer within 0.2 s" in str(err.value) and "NEWSDEDUP_PREFECT_START_TIMEOUT" in str(err.value)
+    assert prefect_server_status(home) is None
+    monkeypatch.setenv("NEWSDEDUP_PREFECT_START_TIMEOUT", "not a number")
+    assert start_timeout() == 180.0
