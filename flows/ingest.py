@@ -30,13 +30,14 @@ from newsdedup import __version__, progress
 from newsdedup.config import alert_outlets, load_settings, redact_uri
 from newsdedup.db import Store, resolve_uri
 from newsdedup.flows.claim_events import emit_claim_events
-from newsdedup.flows.runtime import ProgressArtifact, quote, write_behind
+from newsdedup.flows.runtime import ProgressArtifact, in_process, quote, write_behind
 from newsdedup.flows.steps import (align_batch, analyze_batch, list_input_files, open_store, outlet_statistics,
                                    prepare_batch, record_run_end, record_run_start, store_documents, store_matches,
                                    settle_passages, store_passages, store_rejects, update_clusters, update_derivations,
                                    update_search_index)
 from newsdedup.processes import process_identity
-from newsdedup.tasks import cluster_update, derived_state, intake, match_stage, resident, reuse, search_index
+from newsdedup.tasks import (cluster_update, dedup, derived_state, intake, match_stage, resident, reuse,
+                             search_index)
 from newsdedup.tasks.cluster_state import MATCH_KEYS, ClusterState
 from newsdedup.tasks.parallel import chunks
 from newsdedup.tasks.provenance import package_versions, run_key, run_name
@@ -63,11 +64,14 @@ def _read_stage(store: Store, plan: intake.InputPlan, ctx: ReadContext, manifest
                 manifest: str | None, run_id: str, batch_size: int, workers: int, directory: Path,
                 every_input: bool = True) -> dict:
     """Two passes over one read of the inputs (:mod:`~newsdedup.tasks.intake`): outlet statistics, then
-    analyze and insert the new documents and the rejects; the line counts, now with the inserted
-    documents, are saved for the next run."""
+    analyze and insert the new documents and the rejects; copies of kept documents are stored as
+    duplicates (:mod:`~newsdedup.tasks.dedup`). The line counts and the kept documents' signatures,
+    now with the inserted documents, are saved for the next run."""
+    kept, kept_current = derived_state.load_dedup_index(store, directory, store.dedup_rows, store.counts()["documents"])
+    upto = kept.committed
     first, stats_all, line_stats, from_file, input_files = outlet_statistics(
         store, quote(manifest_rejects + plan.rejects), quote(plan.to_read), quote(ctx), manifest, quote(plan.skipped),
-        every_input, directory, f"{len(plan.to_read)}-files")
+        every_input, directory, quote(kept), f"{len(plan.to_read)}-files")
     counts: Counter = Counter()
     inserted: list[str] = []
     inserted_seqs: list[int] = []
@@ -77,28 +81,34 @@ def _read_stage(store: Store, plan: intake.InputPlan, ctx: ReadContext, manifest
     def drain(limit: int) -> None:
         while len(futures) > limit:
             label, docs, fut = futures.popleft()
-            analysis = {f["doc_id"]: f for f in fut.result()}
-            records = [{**d, **analysis[d["doc_id"]]} for d in docs]
-            done = store_documents(store, quote(records), label)
-            inserted.extend(done)
-            done_set = set(done)
-            inserted_seqs.extend(r["ingest_seq"] for r in records if r["_id"] in done_set)
-            line_stats.add_all((r["outlet"], r["ingest_seq"], r["line_keys"]) for r in records if r["_id"] in done_set)
-            progress.advance("analyze", len(records))
+            new, dups = dedup.resolve(kept, docs, {f["doc_id"]: f for f in fut.result()})
+            done = set(store_documents(store, quote(new + dups), label))
+            inserted.extend(r["_id"] for r in new if r["_id"] in done)
+            inserted_seqs.extend(r["ingest_seq"] for r in new if r["_id"] in done)
+            counts["duplicates_new"] += sum(1 for r in dups if r["_id"] in done)
+            line_stats.add_all((r["outlet"], r["ingest_seq"], r["line_keys"]) for r in new if r["_id"] in done)
+            progress.advance("analyze", len(docs))
 
     for kind, batch, segments in intake.batches(first, run_id, store.next_ingest_seq(), counts, batch_size):
         if kind == "rejects":
             counts["rejects_new"] += store_rejects(store, quote(batch))
             continue
+        if kind == "duplicates":
+            counts["duplicates_new"] += len(store_documents(store, quote(batch), f"duplicates-{len(batch)}"))
+            progress.advance("analyze", len(batch))
+            continue
         label = f"docs-{counts['documents_read'] - len(batch) + 1}-{counts['documents_read']}"
-        futures.append((label, batch, analyze_batch.submit(quote(batch), quote(intake.batch_outlet_stats(batch, stats_all)),
-                                                           quote(segments), workers, label)))
+        futures.append((label, batch, analyze_batch.submit(
+            quote(batch), quote(intake.batch_outlet_stats(batch, stats_all)), quote(segments),
+            quote(kept) if in_process() else None, upto, workers, label)))
         drain(2)
     drain(0)
     progress.finish("analyze")
     counts["documents_new"] = len(inserted)
     counts["input_files"] = len(input_files)
     derived_state.save_line_stats(store, line_stats, directory, changed=bool(inserted) or not from_file)
+    if inserted or not kept_current:
+        derived_state.save_dedup_index(store, kept, directory)
     per_file = intake.documents_per_file([f.path for f in input_files], first.source_paths)
     return {"stats": dict(counts), "inserted": inserted, "inserted_seqs": inserted_seqs,
             "rejects_by_reason": first.rejects.summary(),
@@ -228,7 +238,8 @@ def _passage_stage(store: Store, groups: list[tuple[str, list[str]]], spans: dic
 def _publish_artifacts(store: Store, counts: dict, totals: dict, run_id: str, clusters: list[dict],
                        fresh: set[str]) -> None:
     rows = [{"what": k, "this run": counts.get(k, 0), "in database": totals.get(k, "")}
-            for k in ("documents", "passages", "boilerplate", "matches", "clusters", "derivations", "rejects")]
+            for k in ("documents", "duplicates", "passages", "boilerplate", "matches", "clusters", "derivations",
+                      "rejects")]
     create_table_artifact(key="ingest-counts", table=rows, description=f"newsdedup run {run_id}: counts")
     web = configured_base_url()  # NEWSDEDUP_WEB_URL: the claim explorer, linked from each claim
     md = claims_markdown(run_id, run_claims(clusters, fresh, limit=10), store.top_clusters(10, members=False, kind="claim"),
@@ -362,7 +373,8 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
         timings["search_index"] = round(time.monotonic() - t, 3)
 
         st = read["stats"]
-        counts = {"documents": st.get("documents_new", 0), "documents_read": st.get("documents_read", 0),
+        counts = {"documents": st.get("documents_new", 0), "duplicates": st.get("duplicates_new", 0),
+                  "documents_read": st.get("documents_read", 0),
                   "documents_known": st.get("documents_known", 0), "passages": passages_new,
                   "boilerplate": boilerplate_new, "matches": reuse_out["matches_new"],
                   "candidate_pairs": reuse_out["pairs"], "clusters": len(clusters),

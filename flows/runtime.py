@@ -53,12 +53,18 @@ DB_TASK = dict(cache_policy=NO_CACHE, retries=4, retry_delay_seconds=exponential
 COMPUTE_TASK = dict(cache_policy=NO_CACHE)
 
 
+def in_process() -> bool:
+    """Whether the flow's task runner runs tasks in this process (threads): they share its objects
+    (a database client, an index forked workers inherit); Dask workers would get copies, or nothing."""
+    ctx = FlowRunContext.get()
+    return ctx is not None and isinstance(ctx.task_runner, ThreadPoolTaskRunner)
+
+
 def write_behind(db_task, *args: Any) -> Any:
     """Start a database-writing task so the flow goes on while the server writes, when the task
     runner runs tasks in this process (threads share the client); elsewhere (Dask: a client does
     not travel to another process) run it here and now. Either way ``.result()`` gives its value."""
-    ctx = FlowRunContext.get()
-    if ctx is not None and isinstance(ctx.task_runner, ThreadPoolTaskRunner):
+    if in_process():
         return db_task.submit(*args)
     done: Future = Future()
     done.set_result(db_task(*args))

@@ -19,7 +19,7 @@ from newsdedup import progress
 from newsdedup.config import Settings, alert_outlets
 from newsdedup.db import Store
 from newsdedup.flows.runtime import COMPUTE_TASK, DB_TASK
-from newsdedup.tasks import analyze, claim_events, cluster_update, derived_state, intake, reuse
+from newsdedup.tasks import analyze, claim_events, cluster_update, dedup, derived_state, intake, reuse
 from newsdedup.tasks.align import align_pairs
 from newsdedup.tasks.cluster_state import ClusterState
 from newsdedup.tasks.derivation import run_derivations
@@ -54,13 +54,17 @@ def record_run_start(store: Store, run: dict) -> str:
 
 @task(name="outlet-statistics", task_run_name="outlet-statistics-{label}", **DB_TASK)
 def outlet_statistics(store: Store, items: list, entries: list[InputEntry], ctx: ReadContext, manifest: str | None,
-                      skipped: list[InputEntry], every_input: bool, directory: Path, label: str) -> tuple:
+                      skipped: list[InputEntry], every_input: bool, directory: Path, kept: dedup.DedupIndex,
+                      label: str) -> tuple:
     """First pass (:func:`~newsdedup.tasks.intake.first_pass`): every input read once, which documents are
-    new, and per outlet how often each line recurs, stored documents' counts included."""
+    new (a byte-for-byte copy of a kept one is a duplicate at once), and per outlet how often each line
+    recurs, stored documents' counts included."""
     ctx = ctx.fresh()
     progress.stage("scan", len(entries))
+    upto = kept.committed
     read = read_inputs(entries, ctx, manifest=manifest, skipped=skipped, unused=every_input)
-    first = intake.first_pass(chain(items, _files_counted(read, ctx)), store.existing_doc_ids, directory)
+    first = intake.first_pass(chain(items, _files_counted(read, ctx)), store.existing_doc_ids, directory,
+                              copy_of=lambda d: kept.find_key(d.content_sha256, d.outlet, upto))
     progress.finish("scan")
     stored, from_file = derived_state.load_line_stats(store, directory, store.line_key_rows,
                                                       store.counts()["documents"])
@@ -78,8 +82,11 @@ def _files_counted(items: Any, ctx: ReadContext) -> Any:
 
 
 @task(name="analyze-batch", task_run_name="analyze-{label}", **COMPUTE_TASK)
-def analyze_batch(docs: list[dict], outlet_stats: dict, segments: dict, workers: int, label: str) -> list[dict]:
-    return analyze.analyze_batch(docs, outlet_stats, workers=workers, segments=segments)
+def analyze_batch(docs: list[dict], outlet_stats: dict, segments: dict, kept: dedup.DedupIndex | None,
+                  upto: int, workers: int, label: str) -> list[dict]:
+    """Analyze documents; ``kept`` (the index of the documents kept before this run, its first ``upto``)
+    stops a copy of one of them before its language is detected."""
+    return analyze.analyze_batch(docs, outlet_stats, workers=workers, segments=segments, dedup=kept, upto=upto)
 
 
 @task(name="store-documents", task_run_name="store-documents-{label}", **DB_TASK)

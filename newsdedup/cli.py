@@ -157,7 +157,8 @@ def _run_flow(args: argparse.Namespace) -> int:
     else:
         print(f"run {summary['run_id']} {summary['status']} in {summary['timings'].get('total', 0):.1f}s "
               f"(database {summary['database']})")
-        print(f"  read {c['documents_read']} documents: {c['documents']} new, {c['documents_known']} already stored; "
+        print(f"  read {c['documents_read']} documents: {c['documents']} new, {c.get('duplicates', 0)} duplicates of "
+              f"stored ones, {c['documents_known']} already stored; "
               f"{c['rejects']} rejected")
         if c.get("input_files_skipped"):
             print(f"  {c['input_files_skipped']} input file(s) skipped: read before with the same options "

@@ -33,7 +33,8 @@ from pymongo.errors import BulkWriteError, CollectionInvalid, DuplicateKeyError,
 from . import processes
 from .config import Settings, redact_uri
 
-TOTALS = ("documents", "passages", "matches", "clusters", "derivations", "rejects")  # running totals in meta
+# running totals in meta; ``documents`` counts the kept documents, ``duplicates`` the copies of them
+TOTALS = ("documents", "duplicates", "passages", "matches", "clusters", "derivations", "rejects")
 COLLECTIONS = ("documents", "passages", "matches", "clusters", "derivations", "runs", "rejects", "inputs", "locks",
                "meta")
 
@@ -46,8 +47,8 @@ IN_CHUNK = 25
 # Fields of each export kind, in contract order (extra stored fields are not exported).
 EXPORT_FIELDS: dict[str, tuple[str, ...]] = {
     "documents": ("doc_id", "external_id", "source_path", "outlet", "title", "url", "published", "lang",
-                  "lang_confidence", "text", "clean_text", "content_sha256", "run_id",
-                  "encoding", "published_source", "record", "notes"),
+                  "lang_confidence", "text", "clean_text", "content_sha256", "run_id", "duplicate_of",
+                  "encoding", "published_source", "record", "notes", "duplicate_kind"),
     "passages": ("passage_id", "doc_id", "external_id", "outlet", "start", "end", "text", "lang",
                  "boilerplate", "boilerplate_reason", "cluster_id", "line", "sentence", "lang_confidence"),
     "matches": ("a_doc_id", "a_external_id", "a_start", "a_end", "b_doc_id", "b_external_id", "b_start",
@@ -229,7 +230,10 @@ class Store:
             inserted = [d for i, d in enumerate(docs) if i not in failed]
         if collection in TOTALS:
             deltas = {collection: len(inserted)}
-            if collection == "passages":
+            if collection == "documents":
+                deltas["duplicates"] = sum(1 for d in inserted if d.get("duplicate_of"))
+                deltas["documents"] -= deltas["duplicates"]
+            elif collection == "passages":
                 deltas["boilerplate"] = sum(1 for d in inserted if d.get("boilerplate"))
             self._bump(deltas)
         return inserted
@@ -251,13 +255,16 @@ class Store:
     def recount(self) -> dict[str, int]:
         """Count every collection (a scan each: ~2.5 s per 280,000 passages on the embedded server)
         and store the result as the running totals."""
-        out = {name: self.count(name) for name in TOTALS}
+        out = {name: self.count(name) for name in ("passages", "matches", "clusters", "derivations", "rejects")}
+        out["duplicates"] = self.count("documents", {"duplicate_of": {"$ne": None}})
+        out["documents"] = self.count("documents") - out["duplicates"]
         out["boilerplate"] = self.count("passages", {"boilerplate": True})
         self.db.meta.replace_one({"_id": "totals"}, {"_id": "totals", "counts": out}, upsert=True)
         return out
 
     def counts(self) -> dict[str, int]:
-        """Documents, passages, matches, clusters, rejects and boilerplate passages in the database.
+        """Documents (kept ones), duplicates, passages, matches, clusters, rejects and boilerplate passages
+        in the database.
 
         Kept as running totals in ``meta`` (every write through this class adds to them), because
         counting is a scan on the embedded server: recounting after each run cost 15 s of a 90 s
@@ -372,18 +379,23 @@ class Store:
         return done
 
     def all_doc_ids(self) -> list[str]:
-        return [d["_id"] for d in self.db.documents.find({}, {"_id": 1}, sort=[("ingest_seq", 1), ("_id", 1)])]
+        """The kept documents (not duplicates), in ingestion order."""
+        return [d["_id"] for d in self.db.documents.find({}, {"_id": 1, "duplicate_of": 1},
+                                                         sort=[("ingest_seq", 1), ("_id", 1)])
+                if not d.get("duplicate_of")]
 
     def doc_ids_of_runs(self, run_ids: Sequence[str]) -> list[str]:
-        """Documents inserted by these runs, in ingestion order."""
+        """Kept documents inserted by these runs, in ingestion order."""
         return [i for _, i in self.doc_seqs_of_runs(run_ids)]
 
     def doc_seqs_of_runs(self, run_ids: Sequence[str]) -> list[tuple[int, str]]:
-        """``(ingest_seq, doc_id)`` of the documents inserted by these runs, in ingestion order."""
+        """``(ingest_seq, doc_id)`` of the kept documents inserted by these runs (duplicates need no
+        further stage), in ingestion order."""
         out: list[tuple[int, str]] = []
         for r in run_ids:
             out.extend((d.get("ingest_seq", 0), d["_id"])
-                       for d in self.db.documents.find({"run_id": r}, {"_id": 1, "ingest_seq": 1}))
+                       for d in self.db.documents.find({"run_id": r}, {"_id": 1, "ingest_seq": 1, "duplicate_of": 1})
+                       if not d.get("duplicate_of"))
         return sorted(out)
 
     def get_documents(self, ids: Iterable[str], projection: Mapping[str, int] | None = None) -> dict[str, dict]:
@@ -399,14 +411,31 @@ class Store:
         ``ingest_seq`` above ``after_seq`` (a range on the ``ingest_seq`` index: milliseconds for a day's
         documents, where reading all of them costs ~2 s at 30,000)."""
         query = {} if after_seq is None else {"ingest_seq": {"$gt": int(after_seq)}}
-        for d in self.db.documents.find(query, {"outlet": 1, "ingest_seq": 1, "line_keys": 1, "_id": 0}):
-            yield d.get("outlet"), d.get("ingest_seq"), d.get("line_keys") or []
+        for d in self.db.documents.find(query, {"outlet": 1, "ingest_seq": 1, "line_keys": 1, "duplicate_of": 1,
+                                                "_id": 0}):
+            if not d.get("duplicate_of"):  # a duplicate is not one more document of its outlet
+                yield d.get("outlet"), d.get("ingest_seq"), d.get("line_keys") or []
+
+    def dedup_rows(self, after_seq: int | None = None) -> Iterator[dict]:
+        """The kept documents with what their deduplication signature is made of, in ingestion order:
+        all of them, or those stored with an ``ingest_seq`` above ``after_seq``."""
+        yield from self._kept_documents({} if after_seq is None else {"ingest_seq": {"$gt": int(after_seq)}},
+                                        {"doc_id": 1, "outlet": 1, "title": 1, "text": 1, "content_sha256": 1,
+                                         "segments": 1, "lang": 1, "lang_confidence": 1, "ingest_seq": 1})
 
     def documents_after_seq(self, after_seq: int, projection: Mapping[str, int]) -> Iterator[dict]:
-        """Stored documents with an ``ingest_seq`` above ``after_seq`` (a range on its index), in
-        ``ingest_seq`` order: what an index kept outside the database has not seen yet."""
-        yield from self.db.documents.find({"ingest_seq": {"$gt": int(after_seq)}}, dict(projection),
-                                          sort=[("ingest_seq", 1)], batch_size=500)
+        """Stored kept documents (duplicates have nothing to index) with an ``ingest_seq`` above
+        ``after_seq`` (a range on its index), in ``ingest_seq`` order: what an index kept outside the
+        database has not seen yet."""
+        yield from self._kept_documents({"ingest_seq": {"$gt": int(after_seq)}}, projection)
+
+    def _kept_documents(self, query: Mapping[str, Any], projection: Mapping[str, int]) -> Iterator[dict]:
+        """Documents matching ``query`` that are not duplicates, in ``ingest_seq`` order (the filter is
+        applied here: no index on ``duplicate_of``, each one costs every insert)."""
+        fields = {**projection, "duplicate_of": 1}
+        for d in self.db.documents.find(dict(query), fields, sort=[("ingest_seq", 1)], batch_size=500):
+            if not d.pop("duplicate_of", None):
+                yield d
 
     def delete_passages_of(self, doc_ids: Sequence[str]) -> int:
         """Delete the passages of these documents; returns how many. Bulk: one read and one delete per

@@ -184,23 +184,36 @@ def _clusters_by_id(store: Store, ids: list[str], projection: dict | None = None
     return out
 
 
+_DOC_VIEW = {"line_keys": 0, "boilerplate_spans": 0, "segments": 0}
+
+
 def document(store: Store, external_id: str, filters: Filters = NO_FILTERS) -> list[dict]:
     """The document(s) with this external id (every stored version, newest first) with passages, clusters
-    and derivations (which documents it was derived from, which were derived from it)."""
-    docs = list(store.db.documents.find({"external_id": str(external_id)},
-                                        {"line_keys": 0, "boilerplate_spans": 0, "segments": 0}))
+    and derivations (which documents it was derived from, which were derived from it).
+
+    A duplicate has no passages of its own: its entry carries ``original``, the document it
+    duplicates with that one's passages, clusters and derivations."""
+    docs = list(store.db.documents.find({"external_id": str(external_id)}, _DOC_VIEW))
     docs.sort(key=lambda d: (-(d.get("ingest_seq") or 0), d["_id"]))
     out = []
     for d in docs:
         if not filters.keep(d.get("outlet"), d.get("published")):
             continue
-        d.pop("_id", None)
-        passages = [{k: v for k, v in p.items() if k != "_id"} for p in store.passages_of(d["doc_id"])]
-        cids = sorted({p["cluster_id"] for p in passages if p.get("cluster_id")})
-        clusters = _clusters_by_id(store, cids)
-        out.append({"document": d, "passages": passages, "clusters": [clusters[c] for c in sorted(clusters)],
-                    "derivations": _derivations(store, d["doc_id"])})
+        entry = _document_entry(store, d)
+        if d.get("duplicate_of"):
+            orig = store.db.documents.find_one({"_id": d["duplicate_of"]}, _DOC_VIEW)
+            entry["original"] = _document_entry(store, orig) if orig else None
+        out.append(entry)
     return out
+
+
+def _document_entry(store: Store, d: dict) -> dict:
+    d.pop("_id", None)
+    passages = [{k: v for k, v in p.items() if k != "_id"} for p in store.passages_of(d["doc_id"])]
+    cids = sorted({p["cluster_id"] for p in passages if p.get("cluster_id")})
+    clusters = _clusters_by_id(store, cids)
+    return {"document": d, "passages": passages, "clusters": [clusters[c] for c in sorted(clusters)],
+            "derivations": _derivations(store, d["doc_id"])}
 
 
 # ---------------------------------------------------------------------------- search
@@ -409,29 +422,42 @@ def format_clusters(rows: list[dict]) -> str:
 def format_document(rows: list[dict]) -> str:
     out = []
     for r in rows:
-        d = r["document"]
-        out.append(f"{d['external_id']}  doc {d['doc_id']}  outlet {d.get('outlet') or '(unknown)'}  "
-                   f"published {d.get('published') or '?'}  lang {d.get('lang')} ({d.get('lang_confidence')})")
-        out.append(f"  source: {d.get('source_path')}  run {d.get('run_id')}")
-        for p in r["passages"]:
-            flag = f"[{p['boilerplate_reason']}]" if p.get("boilerplate") else ("[reused]" if p.get("cluster_id") else "")
-            out.append(f"  {p['start']:>6}-{p['end']:<6} {flag:<16} {_short(p['text'], 110)}")
-        for c in r["clusters"]:
-            out.append(f"  cluster {c['cluster_id']} ({c.get('kind', 'claim')}): {c['n_outlets']} outlets, "
-                       f"first seen {_first_seen(c.get('first_seen'))}")
-        for x in r.get("derivations") or ():
-            o = x["other"]
-            who = f"{o.get('external_id')} ({o.get('outlet') or 'unknown outlet'}, {o.get('published') or 'date unknown'})"
-            side = "b" if x["b_doc_id"] == d["doc_id"] else "a"
-            words, copied = x.get(f"{side}_words"), x.get(f"{side}_copied")
-            detail = f"{round(100 * x['coverage'])}% of this body matched" + (
-                f" ({round(100 * copied)}% copied)" if copied is not None else "") + (
-                f", {round(100 * words)}% of its words found in the other" if words is not None else "")
-            if x["derivation"] == "non":
-                out.append(f"  {x['relation']} {who}: not derived ({detail})")
-            else:
-                out.append(f"  {x['relation']} {who} ({x['derivation']}, {round(100 * (x.get('strength') or 0))}%; {detail})")
+        out.extend(_document_lines(r))
+        if r["document"].get("duplicate_of"):
+            o = r.get("original")
+            od = (o or {}).get("document") or {}
+            out.append(f"  duplicate of {od.get('external_id', '(missing)')}  doc {r['document']['duplicate_of']}  "
+                       f"outlet {od.get('outlet') or '(unknown)'}  ({r['document'].get('duplicate_kind') or 'duplicate'}; "
+                       "no passages of its own)")
+            if o:
+                out.extend("  " + line for line in _document_lines(o))
     return "\n".join(out)
+
+
+def _document_lines(r: dict) -> list[str]:
+    d = r["document"]
+    out = [f"{d['external_id']}  doc {d['doc_id']}  outlet {d.get('outlet') or '(unknown)'}  "
+           f"published {d.get('published') or '?'}  lang {d.get('lang')} ({d.get('lang_confidence')})",
+           f"  source: {d.get('source_path')}  run {d.get('run_id')}"]
+    for p in r["passages"]:
+        flag = f"[{p['boilerplate_reason']}]" if p.get("boilerplate") else ("[reused]" if p.get("cluster_id") else "")
+        out.append(f"  {p['start']:>6}-{p['end']:<6} {flag:<16} {_short(p['text'], 110)}")
+    for c in r["clusters"]:
+        out.append(f"  cluster {c['cluster_id']} ({c.get('kind', 'claim')}): {c['n_outlets']} outlets, "
+                   f"first seen {_first_seen(c.get('first_seen'))}")
+    for x in r.get("derivations") or ():
+        o = x["other"]
+        who = f"{o.get('external_id')} ({o.get('outlet') or 'unknown outlet'}, {o.get('published') or 'date unknown'})"
+        side = "b" if x["b_doc_id"] == d["doc_id"] else "a"
+        words, copied = x.get(f"{side}_words"), x.get(f"{side}_copied")
+        detail = f"{round(100 * x['coverage'])}% of this body matched" + (
+            f" ({round(100 * copied)}% copied)" if copied is not None else "") + (
+            f", {round(100 * words)}% of its words found in the other" if words is not None else "")
+        if x["derivation"] == "non":
+            out.append(f"  {x['relation']} {who}: not derived ({detail})")
+        else:
+            out.append(f"  {x['relation']} {who} ({x['derivation']}, {round(100 * (x.get('strength') or 0))}%; {detail})")
+    return out
 
 
 def format_search(rows: list[dict]) -> str:

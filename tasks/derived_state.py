@@ -3,10 +3,11 @@
 Four things are kept on disk between runs because rebuilding them from the database would
 cost every run (or every search) a read of every document or match: the candidate index with
 its prepared documents, the cluster state (:mod:`~newsdedup.tasks.cluster_state`), the per-outlet
-line counts (:mod:`~newsdedup.tasks.line_stats`) and the word index of ``query search``
+line counts (:mod:`~newsdedup.tasks.line_stats`), the kept documents' deduplication signatures
+(:mod:`~newsdedup.tasks.dedup`) and the word index of ``query search``
 (:mod:`~newsdedup.tasks.search_index`). Each is derived data: the database stays the truth.
 
-The protocol, the same for all three: a save writes the files with a new token and then names
+The protocol, the same for all four: a save writes the files with a new token and then names
 that token in the database's ``meta`` (:func:`save_with_token`); a load trusts the files only
 when they carry the token the database names, else rebuilds from the database. A file another
 run (another host, another copy of the home) wrote in between, a half-written save, or a
@@ -32,6 +33,7 @@ from typing import Any, Protocol
 
 from .candidates import CandidateIndex
 from .cluster_state import ClusterState
+from .dedup import DedupIndex
 from .ids import stable_id
 from .line_stats import LineStats, Row
 from .resident import active
@@ -39,11 +41,12 @@ from .reuse import PreparedStore, prepare_docs
 from .search_index import SearchIndex
 
 __all__ = ["Meta", "index_dir", "save_with_token", "distrust", "load_index", "save_index", "load_cluster_state",
-           "save_cluster_state", "load_line_stats", "save_line_stats", "warm", "search_dir", "load_search_index",
-           "CLUSTER_STATE", "LINE_STATS"]
+           "save_cluster_state", "load_line_stats", "save_line_stats", "load_dedup_index", "save_dedup_index",
+           "warm", "search_dir", "load_search_index", "CLUSTER_STATE", "LINE_STATS", "DEDUP_INDEX"]
 
 CLUSTER_STATE = "clusters.pkl"  # next to the candidate index
 LINE_STATS = "line_stats.pkl"  # likewise
+DEDUP_INDEX = "dedup.pkl"  # likewise
 REBUILD_CHUNK = 1000  # documents read and prepared at a time when the index is rebuilt
 
 
@@ -213,6 +216,19 @@ def warm(meta: Meta, directory: Path) -> dict[str, bool]:
         _keep(directory, "line_stats", token, stats)
     out["line_stats"] = stats is not None
     return out
+
+
+# ---------------------------------------------------------------------------- deduplication signatures
+def load_dedup_index(meta: Meta, directory: Path, docs: Callable[[int | None], Iterable[Mapping[str, Any]]],
+                     total: int) -> tuple[DedupIndex, bool]:
+    """The kept documents' signatures (:meth:`DedupIndex.current`: the saved file extended with what was
+    stored after it, or rebuilt from ``docs(None)``) and whether the saved file could be used."""
+    return DedupIndex.current(directory / DEDUP_INDEX, _token(meta, "dedup"), docs, total)
+
+
+def save_dedup_index(meta: Meta, index: DedupIndex, directory: Path) -> None:
+    save_with_token(meta, "dedup", lambda token: index.save(directory / DEDUP_INDEX, token),
+                    documents=len(index), max_seq=index.max_seq)
 
 
 # ---------------------------------------------------------------------------- the search index

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from .analyze import segment_and_key
+from .dedup import Hit
 from .readers import Document, InputEntry, InputFile, Reject
-from .records import document_record, reject_record
+from .records import document_record, duplicate_record, reject_record
 
 __all__ = ["InputPlan", "plan_inputs", "reading_options", "input_key", "documents_per_file", "RejectTally",
            "reason_kind", "FirstPass", "first_pass", "new_records", "batches", "batch_outlet_stats", "Segments"]
@@ -200,9 +201,13 @@ class FirstPass:
 
 
 def first_pass(items: Iterable[Document | Reject], stored: Callable[[list[str]], set[str]],
-               spool_dir: Path | None = None) -> FirstPass:
+               spool_dir: Path | None = None, copy_of: Callable[[Document], Hit | None] | None = None) -> FirstPass:
     """Read every item once: which documents are new (``stored(ids)`` says which ids the database has),
-    their segments and line keys, and per outlet how often each line recurs among them."""
+    their segments and line keys, and per outlet how often each line recurs among them.
+
+    ``copy_of(doc)``: the kept document a new one repeats byte for byte (see
+    :meth:`~newsdedup.tasks.dedup.DedupIndex.find_key`), found before anything else is done with it:
+    such a copy is neither segmented nor counted, and becomes a duplicate record."""
     out = FirstPass(spool=_Spool(spool_dir))
     seen: set[str] = set()
     pending: list[Document | Reject] = []
@@ -215,15 +220,20 @@ def first_pass(items: Iterable[Document | Reject], stored: Callable[[list[str]],
             else:
                 out.source_paths[x.source_path] += 1
             if isinstance(x, Reject) or x.doc_id in seen or x.doc_id in known:
-                out.spool.append((x, None))  # a reject, a document stored already or repeated in this run
+                out.spool.append((x, None, None))  # a reject, a document stored already or repeated in this run
                 continue
             seen.add(x.doc_id)
+            out.new_keys[x.doc_id] = []
+            hit = copy_of(x) if copy_of is not None else None
+            if hit is not None:
+                out.spool.append((x, None, hit))
+                continue
             segs, keys = segment_and_key(x.text)
             out.new_keys[x.doc_id] = keys
             n, c = out.run_counts.get(x.outlet, (0, Counter()))
             c.update(keys)
             out.run_counts[x.outlet] = (n + 1, c)
-            out.spool.append((x, segs))
+            out.spool.append((x, segs, None))
         pending.clear()
 
     try:
@@ -241,12 +251,13 @@ def first_pass(items: Iterable[Document | Reject], stored: Callable[[list[str]],
 def new_records(first: FirstPass, run_id: str, next_seq: int, counts: Counter
                 ) -> Iterator[tuple[str, dict, Segments | None]]:
     """The second pass: ``("document", record, segments)`` for every new document (``ingest_seq`` from
-    ``next_seq`` on, in input order) and ``("reject", record, None)`` for every reject. ``counts``
-    receives ``documents_read``, ``documents_known``, ``documents_duplicate_in_run`` and ``rejects``."""
+    ``next_seq`` on, in input order), ``("duplicate", record, None)`` for every copy the first pass
+    recognised and ``("reject", record, None)`` for every reject. ``counts`` receives ``documents_read``,
+    ``documents_known``, ``documents_duplicate_in_run`` and ``rejects``."""
     assert first.spool is not None
     seen: set[str] = set()
     seq = next_seq
-    for item, segs in first.spool.drain():
+    for item, segs, hit in first.spool.drain():
         if isinstance(item, Reject):
             counts["rejects"] += 1
             yield "reject", reject_record(item, run_id), None
@@ -256,23 +267,28 @@ def new_records(first: FirstPass, run_id: str, next_seq: int, counts: Counter
             counts["documents_known" if item.doc_id not in seen else "documents_duplicate_in_run"] += 1
             continue
         seen.add(item.doc_id)
-        yield "document", document_record(item, run_id, seq, first.new_keys[item.doc_id]), segs
+        record = document_record(item, run_id, seq, first.new_keys[item.doc_id])
         seq += 1
+        if hit is not None:
+            yield "duplicate", duplicate_record(record, hit.doc_id, hit.kind, hit.lang, hit.lang_confidence), None
+        else:
+            yield "document", record, segs
 
 
 def batches(first: FirstPass, run_id: str, next_seq: int, counts: Counter, batch_size: int,
             reject_batch: int = 500) -> Iterator[tuple[str, list[dict], dict[str, Segments]]]:
     """:func:`new_records` in batches: ``("documents", records, segments by doc id)`` of ``batch_size``
-    documents and ``("rejects", records, {})`` of ``reject_batch`` rejects, the last ones shorter."""
+    documents, ``("duplicates", records, {})`` and ``("rejects", records, {})`` of ``reject_batch``, the
+    last ones shorter."""
     docs: list[dict] = []
     segments: dict[str, Segments] = {}
-    rejects: list[dict] = []
+    held: dict[str, list[dict]] = {"reject": [], "duplicate": []}
     for kind, record, segs in new_records(first, run_id, next_seq, counts):
-        if kind == "reject":
-            rejects.append(record)
-            if len(rejects) >= reject_batch:
-                yield "rejects", rejects, {}
-                rejects = []
+        if kind in held:
+            held[kind].append(record)
+            if len(held[kind]) >= reject_batch:
+                yield kind + "s", held[kind], {}
+                held[kind] = []
             continue
         docs.append(record)
         segments[record["doc_id"]] = segs or []
@@ -281,8 +297,9 @@ def batches(first: FirstPass, run_id: str, next_seq: int, counts: Counter, batch
             docs, segments = [], {}
     if docs:
         yield "documents", docs, segments
-    if rejects:
-        yield "rejects", rejects, {}
+    for kind, rest in held.items():
+        if rest:
+            yield kind + "s", rest, {}
 
 
 def batch_outlet_stats(batch: Sequence[Mapping[str, Any]], stats: Mapping[str | None, tuple[int, Mapping[str, int]]]

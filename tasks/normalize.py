@@ -21,7 +21,8 @@ from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Normalized", "normalize", "normalize_text", "tokenize", "Token", "WORD_RE"]
+__all__ = ["Normalized", "normalize", "normalize_text", "fold", "collapse_spaces", "tokenize", "Token",
+           "WORD_RE"]
 
 _DROP = set()
 _DROP.update(range(0x064B, 0x0660))  # harakat, tanween, shadda, sukun, madda/hamza above/below marks
@@ -203,6 +204,20 @@ def normalize(text: str) -> Normalized:
 def normalize_text(text: str) -> str:
     """Normalized form only (no offset map), for keys, hashes and queries."""
     return _EXTRA_SPACES.sub("", text.translate(_TABLE))
+
+
+def fold(text: str) -> str:
+    """Every character folded as :func:`normalize_text` folds it, whitespace not yet collapsed.
+
+    Character by character, so ``fold(a + b) == fold(a) + fold(b)``: a text can be folded in
+    pieces (e.g. its boilerplate and its body) and ``collapse_spaces`` of the pieces joined is
+    ``normalize_text`` of the whole."""
+    return text.translate(_TABLE)
+
+
+def collapse_spaces(folded: str) -> str:
+    """One space per run of (folded) whitespace, none at the ends: the last step of :func:`normalize_text`."""
+    return " ".join(folded.split())
 
 
 # A token is a run of letters/digits; decimal numbers such as 129.3 or 2,9 stay one token.

@@ -12,7 +12,8 @@ from typing import Any
 from .ids import passage_id, stable_id
 from .readers import Document, Reject
 
-__all__ = ["document_record", "reject_record", "expand_passages", "assign_cluster", "segment_rows"]
+__all__ = ["document_record", "duplicate_record", "reject_record", "expand_passages", "assign_cluster",
+           "segment_rows"]
 
 
 def document_record(doc: Document, run_id: str, ingest_seq: int, line_keys: Sequence[str]) -> dict:
@@ -27,6 +28,23 @@ def document_record(doc: Document, run_id: str, ingest_seq: int, line_keys: Sequ
         "notes": list(doc.notes), "run_id": run_id, "ingest_seq": ingest_seq,
         "line_keys": list(line_keys),
     }
+
+
+def duplicate_record(record: Mapping[str, Any], duplicate_of: str, kind: str, lang: str | None,
+                     lang_confidence: float | None) -> dict:
+    """A document that repeats a kept one (:mod:`~newsdedup.tasks.dedup`), from its record as read: its
+    own provenance and text as received, the kept document's id and language, and no segments,
+    passages or line keys of its own (the kept document stands for it in every match and cluster)."""
+    out = {k: v for k, v in record.items() if k not in _ANALYSIS_FIELDS}
+    out.update({"duplicate_of": duplicate_of, "duplicate_kind": kind, "lang": lang, "lang_confidence": lang_confidence,
+                "clean_text": None, "segments": [], "boilerplate_spans": [], "line_keys": [], "n_passages": 0,
+                "n_boilerplate": 0})
+    return out
+
+
+# what analysis adds to a record (a duplicate's record gets none of it)
+_ANALYSIS_FIELDS = frozenset({"lang", "lang_confidence", "clean_text", "segments", "boilerplate_spans", "line_keys",
+                              "n_passages", "n_boilerplate"})
 
 
 def reject_record(reject: Reject, run_id: str) -> dict:

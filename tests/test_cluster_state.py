@@ -73,8 +73,8 @@ def test_running_totals_follow_every_write(mongo_uri, db_name):
 
     store = Store.open(load_settings(db_name))
     try:
-        assert store.counts() == {"documents": 0, "passages": 0, "matches": 0, "clusters": 0, "derivations": 0,
-                                  "rejects": 0, "boilerplate": 0}
+        assert store.counts() == {"documents": 0, "duplicates": 0, "passages": 0, "matches": 0, "clusters": 0,
+                                  "derivations": 0, "rejects": 0, "boilerplate": 0}
         assert store.next_ingest_seq() == 0
         def doc(i: int) -> dict:
             return {"_id": f"d{i}", "doc_id": f"d{i}", "external_id": f"e{i}", "text": "نص", "content_sha256": "0",
@@ -83,7 +83,10 @@ def test_running_totals_follow_every_write(mongo_uri, db_name):
         docs = [doc(i) for i in range(3000)]
         assert len(store.insert_documents(docs[:2000])) == 2000
         assert len(store.insert_documents(docs[1990:])) == 1000  # ten already stored
-        assert store.next_ingest_seq() == 3000
+        copies = [{**doc(4000 + i), "duplicate_of": f"d{i}"} for i in range(5)]  # duplicates: counted apart
+        assert len(store.insert_documents(copies[:3] + docs[:2])) == 3
+        assert len(store.insert_documents(copies)) == 2
+        assert store.next_ingest_seq() == 4005
         store.db.documents.insert_one({**doc(5000), "_id": "x"})
         assert store.next_ingest_seq() == 5001
         store.db.documents.delete_one({"_id": "x"})
@@ -105,8 +108,8 @@ def test_running_totals_follow_every_write(mongo_uri, db_name):
         assert store.write_derivations([pair, {**pair, "_id": "d1~d3", "b_doc_id": "d3"}]) == 2
         assert store.write_derivations([{**pair, "derivation": "wholly"}]) == 0  # replaced, not added
         assert store.db.derivations.find_one({"_id": "d1~d2"})["derivation"] == "wholly"
-        want = {"documents": 3000, "passages": 10, "matches": 0, "clusters": 1, "derivations": 2, "rejects": 1,
-                "boilerplate": 4}
+        want = {"documents": 3000, "duplicates": 5, "passages": 10, "matches": 0, "clusters": 1, "derivations": 2,
+                "rejects": 1, "boilerplate": 4}
         assert store.counts() == want
         assert store.recount() == want
         store.db.meta.delete_one({"_id": "totals"})  # a database written before running totals existed

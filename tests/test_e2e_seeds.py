@@ -12,7 +12,7 @@ from conftest import SEEDS, cli, read_jsonl
 
 CONTRACT_FIELDS = {
     "documents": {"doc_id", "external_id", "source_path", "outlet", "title", "url", "published", "lang",
-                  "lang_confidence", "text", "clean_text", "content_sha256", "run_id"},
+                  "lang_confidence", "text", "clean_text", "content_sha256", "run_id", "duplicate_of"},
     "passages": {"passage_id", "doc_id", "external_id", "outlet", "start", "end", "text", "lang", "boilerplate",
                  "boilerplate_reason", "cluster_id"},
     "matches": {"a_doc_id", "a_external_id", "a_start", "a_end", "b_doc_id", "b_external_id", "b_start", "b_end",

@@ -66,10 +66,12 @@ def _kill_when(proc: subprocess.Popen, condition, timeout: float = 300) -> bool:
 
 def check_integrity(db) -> None:
     """No dangling references anywhere, no duplicates, nothing left half done."""
-    doc_ids = [d["_id"] for d in db.documents.find({}, {"_id": 1})]
+    rows = list(db.documents.find({}, {"_id": 1, "doc_id": 1, "duplicate_of": 1}))
+    doc_ids = [d["_id"] for d in rows]
     assert len(doc_ids) == len(set(doc_ids))
-    assert all(d["doc_id"] == d["_id"] for d in db.documents.find({}, {"doc_id": 1}))
-    docs = set(doc_ids)
+    assert all(d["doc_id"] == d["_id"] for d in rows)
+    docs = {d["_id"] for d in rows if not d.get("duplicate_of")}  # kept documents: the only ones anything names
+    assert all(d["duplicate_of"] in docs for d in rows if d.get("duplicate_of")), "duplicate of a missing document"
     # every run that did not finish was completed by a later one
     assert db.runs.count_documents({"status": {"$in": ["interrupted", "killed", "failed"]}, "recovered_by": None}) == 0
     assert db.runs.count_documents({"status": "running"}) == 0
@@ -569,6 +571,8 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
             counted = {c: db[c].count_documents({}) for c in ("documents", "passages", "matches", "clusters",
                                                               "derivations", "rejects")}
             counted["boilerplate"] = db.passages.count_documents({"boilerplate": True})
+            counted["duplicates"] = db.documents.count_documents({"duplicate_of": {"$ne": None}})
+            counted["documents"] -= counted["duplicates"]
             assert summary["totals"] == counted, f"after run {k + 1}"
             # with each match's evidence and kind; retold sentences (method rewrite) link documents for their
             # derivation, never clusters
