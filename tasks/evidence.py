@@ -185,10 +185,12 @@ def assess(a, b, a0: int, a1: int, b0: int, b1: int, rarity: Rarity | None, orde
         same_num = int(num_a[eq].sum()) if len(eq) else 0
         # the stretches before each block and after the last: [ga, qa) in a, [gb, qb) in b; words of
         # both sides differ where both are non-empty (words only one side has were added or left out)
-        ga, qa = np.r_[0, ea], np.r_[sa, len(xa)]
-        gb, qb = np.r_[0, eb], np.r_[sb, len(xb)]
+        # (np.concatenate, not np.r_: np.r_ parses its index each call and was a quarter of assess)
+        zero = np.zeros(1, np.int64)
+        ga, qa = np.concatenate((zero, ea)), np.concatenate((sa, [len(xa)]))
+        gb, qb = np.concatenate((zero, eb)), np.concatenate((sb, [len(xb)]))
         na, nb = qa - ga, qb - gb
-        ca, cb = np.r_[0, np.cumsum(num_a)], np.r_[0, np.cumsum(num_b)]
+        ca, cb = np.concatenate((zero, np.cumsum(num_a))), np.concatenate((zero, np.cumsum(num_b)))
         ha, hb = ca[qa] > ca[ga], cb[qb] > cb[gb]  # the stretch holds a number
         both = (na > 0) & (nb > 0)
         for g in np.flatnonzero(both & ha & hb).tolist():  # a number replaced by another one (not merely written differently)
@@ -224,7 +226,7 @@ def assess(a, b, a0: int, a1: int, b0: int, b1: int, rarity: Rarity | None, orde
             composed[starts[~com] + k] = True
         stock = covered_common & ~composed
     evidence = float(np.where(composed, np.maximum(w, COMPOSITION_WEIGHT), w)[~stock].sum())
-    stock_share = float(stock.mean())
+    stock_share = int(np.count_nonzero(stock)) / len(stock)  # = stock.mean(), without its float reduction
     numbers_changed = changed_num >= 2 and changed_num >= same_num
     slots_in_stock_frame = slots > 0 and stock_share >= 0.5
     kind = "template" if numbers_changed or slots_in_stock_frame else "reuse"
