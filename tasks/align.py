@@ -162,6 +162,7 @@ class Prepared:
     _sents: tuple | None = field(default=None, repr=False)
     _numeric: np.ndarray | None = field(default=None, repr=False)  # tokens that are numbers (tasks/evidence.py)
     _weights: tuple | None = field(default=None, repr=False)  # (rarity, token weights) (tasks/evidence.py)
+    _segs: tuple | None = field(default=None, repr=False)  # (segment offset per token or None,) (_seg_coord)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -550,9 +551,11 @@ _SEG = 1 << 30
 def _seg_coord(d: Prepared, pos: np.ndarray) -> np.ndarray:
     """Token positions pushed apart across excluded (boilerplate) tokens, so that no cluster
     and hence no span ever reaches over an excluded span."""
-    if not d.excluded.any():
+    if d._segs is None:  # cached: (the offset of each token's segment, or None when nothing is excluded,)
+        d._segs = (np.cumsum(d.excluded).astype(np.int64) * _SEG if d.excluded.any() else None,)
+    if d._segs[0] is None:
         return pos.astype(np.int64)
-    return pos.astype(np.int64) + np.cumsum(d.excluded)[pos].astype(np.int64) * _SEG
+    return pos.astype(np.int64) + d._segs[0][pos]
 
 
 def _same_segment(d: Prepared, t0: int, t1: int) -> bool:
