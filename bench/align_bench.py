@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="align only the first N pairs")
     ap.add_argument("--profile", default=None)
     ap.add_argument("--label", default=None)
+    ap.add_argument("--workers", type=int, default=1, help="fork this many workers, as a run with --workers does")
     ap.add_argument("--warm", type=int, default=0, metavar="K",
                     help="also: the sum over the pairs of each pair's fastest of K align_pair calls (warm tables)")
     args = ap.parse_args(argv)
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         t, c = time.perf_counter(), time.process_time()
         if prof:
             prof.enable()
-        out = align_pairs(work, workers=1, **kwargs)
+        out = align_pairs(work, workers=args.workers, **kwargs)
         if prof:
             prof.disable()
             prof.dump_stats(args.profile)
