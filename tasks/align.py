@@ -171,6 +171,7 @@ class Prepared:
     _sent_vocab: tuple | None = field(default=None, repr=False)
     _numeric: np.ndarray | None = field(default=None, repr=False)  # tokens that are numbers (tasks/evidence.py)
     _weights: tuple | None = field(default=None, repr=False)  # (rarity, token weights) (tasks/evidence.py)
+    _segs: tuple | None = field(default=None, repr=False)  # (segment offset per token or None,) (_seg_coord)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -513,15 +514,16 @@ def _verify(a: Prepared, b: Prepared, a0: int, a1: int, b0: int, b1: int, p: Ali
     return None
 
 
-def _sentences(d: Prepared) -> tuple[list[int], list[int], list[str], list[bool]]:
-    """Per sentence: first token, last token, normalized text, touches an excluded span (cached)."""
+def _sentences(d: Prepared) -> tuple[list[int], list[int], list[str], np.ndarray, np.ndarray]:
+    """Per sentence: first token, last token, normalized text, touches an excluded span, length in
+    normalized characters (cached; the last two as arrays, to filter sentence pairs at once)."""
     if d._sents is None:
         n_s = len(d.sent_len)
         first = np.searchsorted(d.sent, np.arange(n_s), "left")
         last = first + d.sent_len - 1
         texts = [d.norm_text[d.tok_start[f] : d.tok_end[l]] for f, l in zip(first.tolist(), last.tolist())]
-        ex = np.maximum.reduceat(d.excluded, first).tolist() if n_s else []
-        d._sents = (first.tolist(), last.tolist(), texts, [bool(x) for x in ex])
+        ex = np.maximum.reduceat(d.excluded, first).astype(bool) if n_s else np.zeros(0, dtype=bool)
+        d._sents = (first.tolist(), last.tolist(), texts, ex, np.array([len(t) for t in texts], dtype=np.int64))
     return d._sents
 
 
@@ -533,17 +535,17 @@ def _sentence_pieces(a: Prepared, b: Prepared, si: np.ndarray, sj: np.ndarray, c
         return
     nb = len(b.sent_len) + 1
     codes = np.unique(a.sent[si[ok]].astype(np.int64) * nb + b.sent[sj[ok]])
-    fa, la_, ta, xa = _sentences(a)
-    fb, lb_, tb, xb = _sentences(b)
+    fa, la_, ta, xa, na = _sentences(a)
+    fb, lb_, tb, xb, nb_ = _sentences(b)
     lo_ratio = p.sentence_ratio / (200.0 - p.sentence_ratio)  # ratio >= r needs len_min/len_max >= r/(200-r)
-    for c in codes.tolist():
-        x, y = divmod(c, nb)
-        if xa[x] or xb[y]:
-            continue
+    # sentence pairs that cannot reach the ratio (excluded, too short, lengths too far apart) are
+    # dropped at once; fuzz.ratio runs on the rest, in order
+    xs, ys = codes // nb, codes % nb
+    la, lb = na[xs], nb_[ys]
+    lo, hi = np.minimum(la, lb), np.maximum(la, lb)
+    keep = ~xa[xs] & ~xb[ys] & (lo >= p.sentence_min_chars) & (lo >= lo_ratio * hi)
+    for x, y in zip(xs[keep].tolist(), ys[keep].tolist()):
         sa, sb = ta[x], tb[y]
-        la, lb = len(sa), len(sb)
-        if min(la, lb) < p.sentence_min_chars or min(la, lb) < lo_ratio * max(la, lb):
-            continue
         r = fuzz.ratio(sa, sb, score_cutoff=p.sentence_ratio)
         if r:
             a0, a1, b0, b1 = fa[x], la_[x], fb[y], lb_[y]
@@ -558,9 +560,11 @@ _SEG = 1 << 30
 def _seg_coord(d: Prepared, pos: np.ndarray) -> np.ndarray:
     """Token positions pushed apart across excluded (boilerplate) tokens, so that no cluster
     and hence no span ever reaches over an excluded span."""
-    if not d.excluded.any():
+    if d._segs is None:  # cached: (the offset of each token's segment, or None when nothing is excluded,)
+        d._segs = (np.cumsum(d.excluded).astype(np.int64) * _SEG if d.excluded.any() else None,)
+    if d._segs[0] is None:
         return pos.astype(np.int64)
-    return pos.astype(np.int64) + np.cumsum(d.excluded)[pos].astype(np.int64) * _SEG
+    return pos.astype(np.int64) + d._segs[0][pos]
 
 
 def _same_segment(d: Prepared, t0: int, t1: int) -> bool:

@@ -92,11 +92,18 @@ class Assessment:
 
 
 def _numeric(d) -> np.ndarray:
-    """Per token of a prepared document: is it a number (its first character a digit)? Cached on it."""
+    """Per token of a prepared document: is it a number (its first character a digit)? Cached on it.
+
+    Vectorised: the first characters' code points (UTF-32, one unit per character) are looked up
+    through ``str.isdigit`` once per distinct character, not once per token."""
     got = getattr(d, "_numeric", None)
     if got is None:
-        text, starts = d.norm_text, d.tok_start.tolist()
-        got = np.fromiter((text[s].isdigit() for s in starts), dtype=bool, count=len(starts))
+        if not len(d.tok_start):
+            got = np.zeros(0, dtype=bool)
+        else:
+            chars = np.frombuffer(d.norm_text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            u, inv = np.unique(chars[d.tok_start], return_inverse=True)
+            got = np.array([chr(c).isdigit() for c in u.tolist()], dtype=bool)[inv.reshape(-1)]
         d._numeric = got
     return got
 
@@ -164,35 +171,43 @@ def assess(a, b, a0: int, a1: int, b0: int, b1: int, rarity: Rarity | None, orde
     else:
         # the longest common subsequence (Indel) aligns the shared words; the stretches between two
         # aligned blocks are what differs (a's side, b's side)
-        blocks = [(op.src_start, op.src_end, op.dest_start, op.dest_end)
-                  for op in Indel.opcodes(xa.tolist(), xb.tolist()) if op.tag == "equal"]
-        if blocks:
-            eq = np.concatenate([np.arange(sa, ea) for sa, ea, _, _ in blocks])
-            starts_flag = np.concatenate([np.arange(ea - sa) + ngram <= ea - sa for sa, ea, _, _ in blocks])
-        else:
-            eq, starts_flag = np.zeros(0, np.int64), np.zeros(0, bool)
+        # as arrays (start/end in a, start/end in b per block), so that the shared words and the
+        # stretches between blocks are found without a Python step per block
+        blk = np.array([op[1:] for op in Indel.opcodes(xa.tolist(), xb.tolist()).as_list() if op[0] == "equal"],
+                       dtype=np.int64).reshape(-1, 4)
+        sa, ea, sb, eb = blk[:, 0], blk[:, 1], blk[:, 2], blk[:, 3]
+        lens = ea - sa
+        within = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)  # offset inside its block
+        eq = np.repeat(sa, lens) + within
+        starts_flag = within + ngram <= np.repeat(lens, lens)
         num_a = _numeric(a)[a0:a1 + 1]
         num_b = _numeric(b)[b0:b1 + 1]
         same_num = int(num_a[eq].sum()) if len(eq) else 0
-        wb = None
-        ga = gb = 0
-        for sa, ea, sb, eb in [*blocks, (len(xa), len(xa), len(xb), len(xb))]:
-            na, nb = sa - ga, sb - gb
-            if na and nb:  # words of both sides differ here (words only one side has were added or left out)
-                ha, hb = bool(num_a[ga:sa].any()), bool(num_b[gb:sb].any())
-                if ha and hb:  # a number replaced by another one (not merely written differently)
-                    nums_a = Counter(_digits(w) for w, n in zip(_words(a, a0 + ga, a0 + sa), num_a[ga:sa]) if n)
-                    nums_b = Counter(_digits(w) for w, n in zip(_words(b, b0 + gb, b0 + sb), num_b[gb:sb]) if n)
-                    changed_num += min(sum((nums_a - nums_b).values()), sum((nums_b - nums_a).values()))
-                elif not ha and not hb and max(na, nb) <= SLOT_WORDS:
-                    # a slot: a few words replaced by others that are rare (another name, place or title;
-                    # not «أمس» for «اليوم») and no variant of them (spelling, clitics: «لملك» / «لجلالة ملك»)
-                    if wb is None:
-                        wb = _doc_weights(b, rarity)[b0:b1 + 1]
-                    if max(wa[ga:sa].max(), wb[gb:sb].max()) >= SLOT_WEIGHT and not any(
-                            _variants(x, y) for x in _words(a, a0 + ga, a0 + sa) for y in _words(b, b0 + gb, b0 + sb)):
-                        slots += 1
-            ga, gb = ea, eb
+        # the stretches before each block and after the last: [ga, qa) in a, [gb, qb) in b; words of
+        # both sides differ where both are non-empty (words only one side has were added or left out)
+        # (np.concatenate, not np.r_: np.r_ parses its index each call and was a quarter of assess)
+        zero = np.zeros(1, np.int64)
+        ga, qa = np.concatenate((zero, ea)), np.concatenate((sa, [len(xa)]))
+        gb, qb = np.concatenate((zero, eb)), np.concatenate((sb, [len(xb)]))
+        na, nb = qa - ga, qb - gb
+        ca, cb = np.concatenate((zero, np.cumsum(num_a))), np.concatenate((zero, np.cumsum(num_b)))
+        ha, hb = ca[qa] > ca[ga], cb[qb] > cb[gb]  # the stretch holds a number
+        both = (na > 0) & (nb > 0)
+        for g in np.flatnonzero(both & ha & hb).tolist():  # a number replaced by another one (not merely written differently)
+            s0, s1, t0, t1 = int(ga[g]), int(qa[g]), int(gb[g]), int(qb[g])
+            nums_a = Counter(_digits(w) for w, n in zip(_words(a, a0 + s0, a0 + s1), num_a[s0:s1]) if n)
+            nums_b = Counter(_digits(w) for w, n in zip(_words(b, b0 + t0, b0 + t1), num_b[t0:t1]) if n)
+            changed_num += min(sum((nums_a - nums_b).values()), sum((nums_b - nums_a).values()))
+        slot_gaps = np.flatnonzero(both & ~ha & ~hb & (np.maximum(na, nb) <= SLOT_WORDS)).tolist()
+        if slot_gaps:
+            # a slot: a few words replaced by others that are rare (another name, place or title;
+            # not «أمس» for «اليوم») and no variant of them (spelling, clitics: «لملك» / «لجلالة ملك»)
+            wb = _doc_weights(b, rarity)[b0:b1 + 1]
+            for g in slot_gaps:
+                s0, s1, t0, t1 = int(ga[g]), int(qa[g]), int(gb[g]), int(qb[g])
+                if max(wa[s0:s1].max(), wb[t0:t1].max()) >= SLOT_WEIGHT and not any(
+                        _variants(x, y) for x in _words(a, a0 + s0, a0 + s1) for y in _words(b, b0 + t0, b0 + t1)):
+                    slots += 1
     if not len(eq):
         return Assessment(0.0, "reuse", 0.0)
     w = wa[eq]
@@ -211,7 +226,7 @@ def assess(a, b, a0: int, a1: int, b0: int, b1: int, rarity: Rarity | None, orde
             composed[starts[~com] + k] = True
         stock = covered_common & ~composed
     evidence = float(np.where(composed, np.maximum(w, COMPOSITION_WEIGHT), w)[~stock].sum())
-    stock_share = float(stock.mean())
+    stock_share = int(np.count_nonzero(stock)) / len(stock)  # = stock.mean(), without its float reduction
     numbers_changed = changed_num >= 2 and changed_num >= same_num
     slots_in_stock_frame = slots > 0 and stock_share >= 0.5
     kind = "template" if numbers_changed or slots_in_stock_frame else "reuse"
