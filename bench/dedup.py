@@ -464,9 +464,11 @@ def _summary_row(label: str, res: dict) -> dict:
             "db_clusters": tot.get("clusters"), "peak_nd_db_pss_mb": res["memory"].get("peak_newsdedup_plus_db_pss_mb")}
 
 
-def runs(data: Path, second: Path, workers: int | None, tmp: str | None) -> dict:
+def runs(data: Path, second: Path, workers: int | None, tmp: str | None, keep_home: bool = False) -> dict:
     out: dict = {}
-    with FreshHome(base=tmp) as home:
+    with FreshHome(base=tmp, keep=keep_home) as home:
+        if keep_home:
+            print(f"home kept for inspection: NEWSDEDUP_HOME={home.path} (database 'dedup')", flush=True)
         boot = home.start_servers()
         code = code_fingerprint()
         extra = ["--workers", str(workers)] if workers else []
@@ -512,6 +514,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--label", default=None)
     ap.add_argument("--tmp", default=None, help="parent folder for the temp data and home")
     ap.add_argument("--keep-export", default=None, metavar="DIR", help="also write the second export here")
+    ap.add_argument("--keep-home", action="store_true",
+                    help="--runs: keep the NEWSDEDUP_HOME (servers stopped) to inspect the database afterwards")
     args = ap.parse_args(argv)
     if not (args.measure or args.runs):
         args.measure = args.runs = True
@@ -550,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
             for day, recs in days.items():
                 (data / f"{day}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs),
                                                    encoding="utf-8")
-            result["runs"] = runs(data, second, args.workers, args.tmp)
+            result["runs"] = runs(data, second, args.workers, args.tmp, args.keep_home)
             print(json.dumps(result["runs"]["checks"], indent=2))
         result["ended"] = datetime.now(timezone.utc).isoformat()
         write_json(out_path, result)
