@@ -100,6 +100,9 @@ class ResidentServer:
         self.runs = 0
         self._changes: queue.Queue[list[str]] = queue.Queue()
         self._stop = threading.Event()
+        # set by Ctrl-C: a KeyboardInterrupt raised while the main thread waits inside Prefect's sync API
+        # bridge can be lost there (serve then kept serving after Ctrl-C), so the loop checks this too
+        self.interrupted = threading.Event()
         self._watcher: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -235,9 +238,11 @@ class ResidentServer:
             if self.opts.watch:
                 self._guarded(lambda: self.run_changed(client, None))  # catch up with what arrived meanwhile
             while True:
+                if self.interrupted.is_set():
+                    raise KeyboardInterrupt
                 changed = self._drain_changes(next_poll - time.monotonic()) if self.opts.watch else None
                 if changed is None and not self.opts.watch:
-                    time.sleep(max(0.0, next_poll - time.monotonic()))
+                    self.interrupted.wait(max(0.0, next_poll - time.monotonic()))
                 if changed:
                     self._guarded(lambda: self.run_changed(client, changed))
                 if time.monotonic() >= next_poll:
@@ -263,8 +268,13 @@ def serve_resident(opts: ServeOptions, out: TextIO | None = None) -> None:
     def terminated(signum, frame):  # noqa: ARG001 - signal handler signature
         raise SystemExit(128 + signal.SIGTERM)
 
-    previous = signal.signal(signal.SIGTERM, terminated) if threading.current_thread() is threading.main_thread() \
-        else None
+    def ctrl_c(signum, frame):  # noqa: ARG001 - signal handler signature
+        server.interrupted.set()
+        raise KeyboardInterrupt
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminated) if main else None
+    previous_int = signal.signal(signal.SIGINT, ctrl_c) if main else None
     try:
         server.register()
         resident.activate()
@@ -292,3 +302,5 @@ def serve_resident(opts: ServeOptions, out: TextIO | None = None) -> None:
         server.close(pause=True)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
