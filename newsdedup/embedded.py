@@ -373,10 +373,7 @@ START_TIMEOUT_ENV = "NEWSDEDUP_DB_START_TIMEOUT"
 def start_timeout() -> float:
     """Seconds to wait for a starting server to answer: 120 by default, because a 1.1 GB home (the whole
     of SaudiNewsNet) took over 30 s to open on a 2-core machine at load 20."""
-    try:
-        return max(0.1, float(os.environ.get(START_TIMEOUT_ENV) or 120.0))
-    except ValueError:
-        return 120.0
+    return processes.env_seconds(START_TIMEOUT_ENV, 120.0)
 
 
 def ensure_server(home: Path, *, timeout: float | None = None) -> str:

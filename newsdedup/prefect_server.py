@@ -82,10 +82,7 @@ START_TIMEOUT_ENV = "NEWSDEDUP_PREFECT_START_TIMEOUT"
 def start_timeout() -> float:
     """Seconds to wait for a starting server to answer: 180 by default, because on a busy 2-core
     machine (load 20) Prefect's server took over 90 s to answer its first health check."""
-    try:
-        return max(0.1, float(os.environ.get(START_TIMEOUT_ENV) or 180.0))
-    except ValueError:
-        return 180.0
+    return processes.env_seconds(START_TIMEOUT_ENV, 180.0)
 
 
 def ensure_prefect_server(home: Path, *, timeout: float | None = None, quiet: bool = False) -> str:

@@ -329,3 +329,12 @@ def write_port(path: Path, port: int) -> None:
 def remove_file(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         Path(path).unlink()
+
+
+def env_seconds(name: str, default: float, minimum: float = 0.1) -> float:
+    """A wait in seconds from the environment variable ``name``: ``default`` when it is unset, empty or
+    not a number, never below ``minimum``."""
+    try:
+        return max(minimum, float(os.environ.get(name) or default))
+    except ValueError:
+        return default
