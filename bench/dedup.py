@@ -318,6 +318,26 @@ def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, s
         row["orig"] = m["orig"]
         pos_rows.append(row)
 
+    # the same lookup as the second run makes it: against the documents the first run *kept* (in reading
+    # order, each looked up before it is kept, so a corpus article that repeats an earlier one is not kept
+    # and its copy must be recognised through what it repeats)
+    kept_index = DedupIndex()
+    first_dup: dict[int, str] = {}
+    for i in keep:
+        hit = kept_index.find(sigs_o[i], records[i].get("source"))
+        if hit is None:
+            kept_index.add(str(i), records[i].get("source"), sigs_o[i])
+        else:
+            first_dup[i] = hit.doc_id
+            if kept_index.adds_alias(hit, sigs_o[i]):  # as resolve() keeps it: an alias of its original
+                kept_index.add(str(i), records[i].get("source"), sigs_o[i], alias_of=hit.doc_id)
+    kept_index.commit()
+    missed_after_first = []
+    for m, s in zip(copies, sigs_c):
+        if kept_index.find(s, m.get("outlet")) is None:
+            missed_after_first.append({"orig": m["orig"], "kind": m["kind"], "orig_duplicate_of": first_dup.get(m["orig"]),
+                                       "n_new": s.n, "n_old": sigs_o[m["orig"]].n})
+
     # negatives: pairs of different corpus articles the lookup would compare (its candidates)
     pairs: set[tuple[int, int]] = set()
     for i in keep:
@@ -363,7 +383,9 @@ def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, s
                                       "corpus_pairs_accepted": acc_neg})
     _write_pairs(records, neg_rows, out_md)
     summary = _summarize(pos_rows, neg_rows)
-    summary.update({"signature_seconds": round(t_sig, 2), "articles": len(keep), "copies": len(copies),
+    summary.update({"first_run_duplicates": len(first_dup), "copies_missed_after_first_run": len(missed_after_first),
+                    "copies_missed_after_first_run_rows": missed_after_first[:50],
+                    "signature_seconds": round(t_sig, 2), "articles": len(keep), "copies": len(copies),
                     "sweep": sweep, "params": {k: getattr(PARAMS, k) for k in PARAMS.__dataclass_fields__}})
     return summary
 
@@ -594,6 +616,8 @@ def _report_measure(m: dict) -> None:
     print(fmt_table(rows, list(rows[0])) if rows else "no copies")
     print("corpus pairs:", json.dumps({k: v for k, v in m["corpus_pairs"].items() if k != "near_pairs"},
                                       ensure_ascii=False))
+    print(f"corpus articles repeating an earlier one (not kept by the first run): {m['first_run_duplicates']}; "
+          f"copies not recognised against what the first run kept: {m['copies_missed_after_first_run']}")
     p = m["params"]
     rows = [r for r in m["sweep"] if sum(r[k] != p[k] for k in ("edge", "min_share", "min_core", "max_kept", "few")) <= 1]
     print(fmt_table(rows, list(rows[0])))

@@ -107,7 +107,7 @@ def _read_stage(store: Store, plan: intake.InputPlan, ctx: ReadContext, manifest
     counts["documents_new"] = len(inserted)
     counts["input_files"] = len(input_files)
     derived_state.save_line_stats(store, line_stats, directory, changed=bool(inserted) or not from_file)
-    if inserted or not kept_current:
+    if inserted or counts["duplicates_new"] or not kept_current:  # duplicates: the aliases they add
         derived_state.save_dedup_index(store, kept, directory)
     per_file = intake.documents_per_file([f.path for f in input_files], first.source_paths)
     return {"stats": dict(counts), "inserted": inserted, "inserted_seqs": inserted_seqs,

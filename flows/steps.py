@@ -64,7 +64,7 @@ def outlet_statistics(store: Store, items: list, entries: list[InputEntry], ctx:
     upto = kept.committed
     read = read_inputs(entries, ctx, manifest=manifest, skipped=skipped, unused=every_input)
     first = intake.first_pass(chain(items, _files_counted(read, ctx)), store.existing_doc_ids, directory,
-                              copy_of=lambda d: kept.find_key(d.content_sha256, d.outlet, upto))
+                              copy_of=lambda d: kept.find_key(d.content_sha256, d.outlet, upto, d.title))
     progress.finish("scan")
     stored, from_file = derived_state.load_line_stats(store, directory, store.line_key_rows,
                                                       store.counts()["documents"])

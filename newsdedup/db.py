@@ -417,11 +417,15 @@ class Store:
                 yield d.get("outlet"), d.get("ingest_seq"), d.get("line_keys") or []
 
     def dedup_rows(self, after_seq: int | None = None) -> Iterator[dict]:
-        """The kept documents with what their deduplication signature is made of, in ingestion order:
-        all of them, or those stored with an ``ingest_seq`` above ``after_seq``."""
-        yield from self._kept_documents({} if after_seq is None else {"ingest_seq": {"$gt": int(after_seq)}},
-                                        {"doc_id": 1, "outlet": 1, "title": 1, "text": 1, "content_sha256": 1,
-                                         "segments": 1, "lang": 1, "lang_confidence": 1, "ingest_seq": 1})
+        """The kept documents and the ``near`` duplicates (aliases of their originals) with what their
+        deduplication signature is made of, in ingestion order: all of them, or those stored with an
+        ``ingest_seq`` above ``after_seq``."""
+        query = {} if after_seq is None else {"ingest_seq": {"$gt": int(after_seq)}}
+        fields = {"doc_id": 1, "outlet": 1, "title": 1, "text": 1, "content_sha256": 1, "segments": 1, "lang": 1,
+                  "lang_confidence": 1, "ingest_seq": 1, "duplicate_of": 1, "duplicate_body": 1}
+        for d in self.db.documents.find(query, fields, sort=[("ingest_seq", 1)], batch_size=500):
+            if not d.get("duplicate_of") or d.get("duplicate_body") is not None:
+                yield d
 
     def documents_after_seq(self, after_seq: int, projection: Mapping[str, int]) -> Iterator[dict]:
         """Stored kept documents (duplicates have nothing to index) with an ``ingest_seq`` above

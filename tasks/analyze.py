@@ -41,18 +41,19 @@ def analyze_document(doc: Mapping[str, Any], outlet_docs: int = 0,
 
     With ``dedup`` (the kept documents' index, looked up among its first ``upto``), a document found
     to repeat one of them stops once its body is known: the result is only ``doc_id``,
-    ``signature`` and ``duplicate`` (a :class:`~newsdedup.tasks.dedup.Hit`), its language and
-    everything after are never computed.
+    ``signature``, ``duplicate`` (a :class:`~newsdedup.tasks.dedup.Hit`) and ``body_spans``, its
+    language and everything after are never computed.
     """
     text: str = doc["text"]
     segs = [Segment(*s) for s in segments] if segments is not None else segment(text)
     flags = flag_boilerplate(text, segs, outlet_key_counts=outlet_key_counts, outlet_docs=outlet_docs,
                              title=doc.get("title"))
-    sig = signature(text, body_spans(segs, flags),
-                    doc.get("content_sha256") or hashlib.sha256(text.encode("utf-8")).hexdigest(), title=doc.get("title"))
+    body = body_spans(segs, flags)
+    sig = signature(text, body, doc.get("content_sha256") or hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                    title=doc.get("title"))
     hit = dedup.find(sig, doc.get("outlet"), upto) if dedup is not None else None
     if hit is not None:
-        return {"doc_id": doc["doc_id"], "signature": sig, "duplicate": hit}
+        return {"doc_id": doc["doc_id"], "signature": sig, "duplicate": hit, "body_spans": body}
     spans = [(s.start, s.end) for s in segs]
     (lang, conf), seg_langs = detect_document(text, spans, hint=doc.get("language"))
     dateline_date, _ = find_dateline(text, segs)

@@ -25,6 +25,14 @@ order of strength:
     that the flags did not catch), and the common run is at least :attr:`DedupParams.min_core`
     words and :attr:`DedupParams.min_share` of the longer body.
 
+A duplicate whose body or title is not its original's (a ``near`` one, or a page whose text is
+another's under another title) stays in the index too, as an *alias* of its original: the next copy
+of the same article may be near to it and not to the original (a caption-only page recorded as a
+copy of another page with the same caption, then exported again under its own title with a date
+line: a short text is only ever a copy under its own title), and it is still the same article. A
+hit on an alias names the original. For the same reason a copy byte for byte is taken without
+analysis (:meth:`DedupIndex.find_key`) only under the stored document's title.
+
 Anything that differs *inside* a body — one changed number in a market report, an added
 paragraph — makes another version, never a duplicate. A body with nothing left after its
 boilerplate is never a duplicate (empty bodies do not identify an article), nor is a short body
@@ -55,9 +63,9 @@ from .persist import load_pickle, save_pickle
 from .records import duplicate_record
 
 __all__ = ["DedupParams", "PARAMS", "Signature", "Verdict", "Hit", "DedupIndex", "body_spans", "body_words", "text_key",
-           "sha_key", "signature", "compare", "outlets_compatible", "resolve", "LEARNED_REASONS"]
+           "sha_key", "signature", "title_key", "compare", "outlets_compatible", "resolve", "LEARNED_REASONS"]
 
-_FORMAT = 2  # 2: titles and the short-body keys
+_FORMAT = 3  # 2: titles and the short-body keys; 3: aliases (near duplicates)
 
 # Boilerplate reasons that depend on the rest of the corpus (learned from an outlet's documents),
 # so they do not take words out of the body a duplicate is recognised by.
@@ -217,7 +225,7 @@ def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
               params: DedupParams = PARAMS, title: str | None = None) -> Signature:
     """The signature of a text whose body is made of ``spans`` (see :func:`body_spans`), with the
     input's ``title`` (it only counts for bodies too short to name an article: :meth:`DedupIndex.find`)."""
-    title_words = _fold_body(title, [(0, len(title))])[1] if title else []
+    title_words = _title_words(title)
     norm, words, lines = _fold_body(text, spans)
     ids = word_ids(words)
     n = len(ids)
@@ -229,8 +237,20 @@ def signature(text: str, spans: Iterable[tuple[int, int]], content_sha256: str,
         mid = _h64(ids[w:n - w].tobytes())
     sh = _smallest_unique(ngram_hashes(ids, params.shingle), params.sketch) if n >= params.min_body else np.zeros(0, np.int64)
     return Signature(sha_key(content_sha256), _h64(norm.encode("utf-8")), n, _h64(ids.tobytes()) if n else None,
-                     sh.astype(np.int64), ends, mid, _h64(word_ids(title_words).tobytes()) if title_words else None,
-                     ids, lines)
+                     sh.astype(np.int64), ends, mid, _title_hash(title_words), ids, lines)
+
+
+def _title_words(title: str | None) -> list[str]:
+    return _fold_body(title, [(0, len(title))])[1] if title else []
+
+
+def _title_hash(words: list[str]) -> int | None:
+    return _h64(word_ids(words).tobytes()) if words else None
+
+
+def title_key(title: str | None) -> int | None:
+    """The hash a signature keeps of a title (None: no title, or one without words)."""
+    return _title_hash(_title_words(title))
 
 
 def _short_key(title: int, ids: np.ndarray) -> int:
@@ -483,7 +503,9 @@ class DedupIndex:
 
     def __init__(self, params: DedupParams = PARAMS) -> None:
         self.params = params
-        self.doc_ids: list[str] = []
+        self.doc_ids: list[str] = []  # the document stored at each position (a kept one, or an alias)
+        self.targets: list[str] = []  # what a hit at each position names: the kept document itself, an alias's original
+        self.aliases = 0
         self.outlets: list[str | None] = []
         self.langs: list[str | None] = []
         self.confs: list[float | None] = []
@@ -503,7 +525,8 @@ class DedupIndex:
         self.max_seq = -1  # the largest ``ingest_seq`` of the documents added (what a saved index covers)
 
     def __len__(self) -> int:
-        return len(self.doc_ids)
+        """Kept documents (aliases are not counted: they are stored as duplicates)."""
+        return len(self.doc_ids) - self.aliases
 
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._doc_set
@@ -514,16 +537,21 @@ class DedupIndex:
         return self._committed
 
     def add(self, doc_id: str, outlet: str | None, sig: Signature, lang: str | None = None,
-            lang_confidence: float | None = None, seq: int | None = None) -> int:
+            lang_confidence: float | None = None, seq: int | None = None, alias_of: str | None = None) -> int:
         """Keep a document (one that is not a duplicate); returns its position (-1: already kept).
         A document with an empty body is kept only under its text keys: an identical copy is its
-        duplicate, nothing else is (an empty body identifies no article)."""
+        duplicate, nothing else is (an empty body identifies no article).
+
+        ``alias_of``: ``doc_id`` is a ``near`` duplicate of that kept document, looked up like it
+        (a hit names the original; see the module)."""
         if doc_id in self._doc_set:
             return -1
         if seq is not None:
             self.max_seq = max(self.max_seq, int(seq))
         pos = len(self.doc_ids)
         self.doc_ids.append(doc_id)
+        self.targets.append(alias_of or doc_id)
+        self.aliases += alias_of is not None
         self._doc_set.add(doc_id)
         self.outlets.append(outlet)
         self.langs.append(lang)
@@ -568,7 +596,7 @@ class DedupIndex:
         return Signature(0, 0, n, 0, np.zeros(0, np.int64), ends, mid, title or None)
 
     def _hit(self, pos: int, kind: str) -> Hit:
-        return Hit(self.doc_ids[pos], kind, pos, self.langs[pos], self.confs[pos])
+        return Hit(self.targets[pos], kind, pos, self.langs[pos], self.confs[pos])
 
     def find(self, sig: Signature, outlet: str | None, upto: int | None = None) -> Hit | None:
         """The kept document ``sig`` duplicates: the strongest kind first, then the first stored.
@@ -626,12 +654,23 @@ class DedupIndex:
     def _n_at(self, pos: int) -> int:
         return int(self._n[pos]) if pos < len(self._n) else self._pending[pos - len(self._n)][0]
 
-    def find_key(self, content_sha256: str, outlet: str | None, upto: int | None = None) -> Hit | None:
-        """The kept document with the same received text (a check that needs no analysis at all)."""
+    def _title_at(self, pos: int) -> int:
+        return int(self._title[pos]) if pos < len(self._title) else self._pending[pos - len(self._title)][3]
+
+    def adds_alias(self, hit: Hit, sig: Signature) -> bool:
+        """Whether a duplicate found by ``hit`` is kept as an alias: its body or its title is not the
+        stored one's (see the module)."""
+        return hit.kind == "near" or (sig.title or 0) != self._title_at(hit.position)
+
+    def find_key(self, content_sha256: str, outlet: str | None, upto: int | None = None,
+                 title: str | None = None) -> Hit | None:
+        """The stored document with the same received text under the same ``title`` (a check that needs
+        no analysis at all; under another title the copy is analysed, to be kept as an alias)."""
         if upto is not None:
             upto = min(upto, self._committed)
+        t = title_key(title) or 0
         ps = [p for p in self._by["sha"].get(sha_key(content_sha256), upto)
-              if outlets_compatible(outlet, self.outlets[p])]
+              if outlets_compatible(outlet, self.outlets[p]) and self._title_at(p) == t]
         return self._hit(min(ps), "identical") if ps else None
 
     # ------------------------------------------------------------ persistence
@@ -639,7 +678,7 @@ class DedupIndex:
         """Write the index (committed first) with ``token`` (see :mod:`~newsdedup.tasks.persist`)."""
         self.commit()
         save_pickle(path, {"format": _FORMAT, "token": token, "params": self.params, "doc_ids": self.doc_ids,
-                           "outlets": self.outlets, "langs": self.langs, "confs": self.confs, "n": self._n,
+                           "targets": self.targets, "outlets": self.outlets, "langs": self.langs, "confs": self.confs, "n": self._n,
                            "ends": self._ends, "mid": self._mid, "title": self._title, "max_seq": self.max_seq,
                            "keys": {k: v.state() for k, v in self._by.items()}})
 
@@ -653,6 +692,8 @@ class DedupIndex:
         ix.doc_ids, ix.outlets, ix.langs, ix.confs = (payload["doc_ids"], payload["outlets"], payload["langs"],
                                                       payload["confs"])
         ix._doc_set = set(ix.doc_ids)
+        ix.targets = payload["targets"]
+        ix.aliases = sum(1 for d, t in zip(ix.doc_ids, ix.targets) if d != t)
         ix._n, ix._ends, ix._mid, ix._title = payload["n"], payload["ends"], payload["mid"], payload["title"]
         ix.max_seq = int(payload["max_seq"])
         for k, (keys, pos) in payload["keys"].items():
@@ -662,15 +703,19 @@ class DedupIndex:
 
     def add_documents(self, docs: Iterable[Mapping[str, Any]]) -> int:
         """Add stored documents (``doc_id, outlet, title, text, content_sha256, segments, lang,
-        lang_confidence, ingest_seq``, in ingestion order; those with ``duplicate_of`` are skipped); returns how many."""
+        lang_confidence, ingest_seq``, in ingestion order; a duplicate with ``duplicate_of`` is added
+        as an alias when it was stored with the ``duplicate_body`` it was recognised by, else skipped);
+        returns how many kept documents were added."""
         n = 0
         for d in docs:
-            if d.get("duplicate_of"):
+            of = d.get("duplicate_of")
+            spans = d.get("duplicate_body") if of else body_spans(d.get("segments") or ())
+            if spans is None:
                 continue
-            sig = signature(d["text"], body_spans(d.get("segments") or ()), d["content_sha256"], self.params,
-                            d.get("title"))
-            n += self.add(d["doc_id"], d.get("outlet"), sig, d.get("lang"), d.get("lang_confidence"),
-                          d.get("ingest_seq")) >= 0
+            sig = signature(d["text"], [tuple(x) for x in spans], d["content_sha256"], self.params, d.get("title"))
+            added = self.add(d["doc_id"], d.get("outlet"), sig, d.get("lang"), d.get("lang_confidence"),
+                             d.get("ingest_seq"), alias_of=of)
+            n += added >= 0 and not of
         return n
 
     @classmethod
@@ -705,9 +750,11 @@ def resolve(index: DedupIndex, records: Sequence[dict], analysis: Mapping[str, d
     added to ``index``) and duplicate records (:func:`~newsdedup.tasks.records.duplicate_record`).
 
     ``analysis[doc_id]`` carries the document's ``signature`` and, when the analysis found the
-    original among the documents stored before the run, ``duplicate`` (a :class:`Hit`); the others
-    are looked up here against everything kept so far, this run's earlier documents included, so a
-    copy of a document read earlier in the same run is its duplicate."""
+    original among the documents stored before the run, ``duplicate`` (a :class:`Hit`) and
+    ``body_spans``; the others are looked up here against everything kept so far, this run's earlier
+    documents included, so a copy of a document read earlier in the same run is its duplicate. A
+    duplicate whose body or title is not its original's becomes an alias of it (see the module) and its record keeps the
+    body it was recognised by (``duplicate_body``), so that an index rebuilt from the database has it too."""
     kept: list[dict] = []
     dups: list[dict] = []
     for rec in records:
@@ -715,7 +762,12 @@ def resolve(index: DedupIndex, records: Sequence[dict], analysis: Mapping[str, d
         sig: Signature = a.pop("signature")
         hit: Hit | None = a.pop("duplicate", None) or index.find(sig, rec.get("outlet"))
         if hit is not None:
-            dups.append(duplicate_record(rec, hit.doc_id, hit.kind, hit.lang, hit.lang_confidence))
+            body = None
+            if index.adds_alias(hit, sig):
+                body = [list(x) for x in (a["body_spans"] if "body_spans" in a else body_spans(a["segments"]))]
+                index.add(rec["doc_id"], rec.get("outlet"), sig, hit.lang, hit.lang_confidence, rec.get("ingest_seq"),
+                          alias_of=hit.doc_id)
+            dups.append(duplicate_record(rec, hit.doc_id, hit.kind, hit.lang, hit.lang_confidence, body))
             continue
         merged = {**rec, **a}
         index.add(rec["doc_id"], rec.get("outlet"), sig, merged.get("lang"), merged.get("lang_confidence"),

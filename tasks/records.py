@@ -31,14 +31,18 @@ def document_record(doc: Document, run_id: str, ingest_seq: int, line_keys: Sequ
 
 
 def duplicate_record(record: Mapping[str, Any], duplicate_of: str, kind: str, lang: str | None,
-                     lang_confidence: float | None) -> dict:
+                     lang_confidence: float | None, body: list[list[int]] | None = None) -> dict:
     """A document that repeats a kept one (:mod:`~newsdedup.tasks.dedup`), from its record as read: its
     own provenance and text as received, the kept document's id and language, and no segments,
-    passages or line keys of its own (the kept document stands for it in every match and cluster)."""
+    passages or line keys of its own (the kept document stands for it in every match and cluster).
+    ``body``: for a ``near`` duplicate, the ``[start, end]`` spans of the body it was recognised by
+    (stored as ``duplicate_body``: the deduplication index looks it up too)."""
     out = {k: v for k, v in record.items() if k not in _ANALYSIS_FIELDS}
     out.update({"duplicate_of": duplicate_of, "duplicate_kind": kind, "lang": lang, "lang_confidence": lang_confidence,
                 "clean_text": None, "segments": [], "boilerplate_spans": [], "line_keys": [], "n_passages": 0,
                 "n_boilerplate": 0})
+    if body is not None:
+        out["duplicate_body"] = body
     return out
 
 

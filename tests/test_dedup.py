@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from newsdedup.tasks.boilerplate import flag_boilerplate
 from newsdedup.tasks.dedup import (PARAMS, DedupIndex, DedupParams, body_spans, compare, outlets_compatible,
-                                   signature, text_key)
+                                   resolve, signature, text_key)
 from newsdedup.tasks.segment import segment
 
 BODY = ("أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في مدينة الرياض بسعة ثلاثمائة سرير، وقال الوزير إن "
@@ -230,6 +230,56 @@ def test_rebuilt_from_stored_documents():
     ix = DedupIndex.from_documents(docs)
     assert len(ix) == 1 and ix.find(sig(BODY + "\nشارك"), "o1").doc_id == "a"
     assert body_spans(stored) == [(s.start, s.end) for s, (bp, _) in zip(segs, flags) if not bp]
+
+
+def _analysed(doc_id: str, text: str, title: str, seq: int) -> tuple[dict, dict]:
+    """A read record and what the analysis gives ``resolve`` for it."""
+    segs = segment(text)
+    flags = flag_boilerplate(text, segs, title=title)
+    rec = {"doc_id": doc_id, "_id": doc_id, "outlet": "o1", "title": title, "text": text, "ingest_seq": seq,
+           "content_sha256": hashlib.sha256(text.encode()).hexdigest()}
+    segments = [[s.start, s.end, s.line, s.sentence, "ar", 0.99, bp, r] for s, (bp, r) in zip(segs, flags)]
+    return rec, {"doc_id": doc_id, "signature": sig(text, title=title), "segments": segments, "lang": "ar",
+                 "lang_confidence": 0.99}
+
+
+def test_a_copy_of_a_duplicate_is_a_duplicate_of_its_original():
+    """Found on SaudiNewsNet ingested twice: two pages of one outlet whose scraped text is only the same
+    photo caption, under two titles, the second recorded as a copy of the first; then the second page
+    again from another export with a date line. A short text is only ever a copy under its own title,
+    and its title is not the first page's: it must be found through the page it copies (an alias),
+    and name the first page, also in an index rebuilt from the stored records."""
+    caption = " مرتضى منصور"
+    first, second = _analysed("k", caption, "مجلس الإدارة يتمسك برئيسه", 0), _analysed(
+        "d", caption, "الفريق يستغني عن عشرة لاعبين", 1)
+    ix = DedupIndex()
+    kept, dups = resolve(ix, [first[0], second[0]], {"k": first[1], "d": second[1]})
+    assert [r["doc_id"] for r in kept] == ["k"] and dups[0]["duplicate_of"] == "k"
+    assert dups[0]["duplicate_body"] and len(ix) == 1 and ix.aliases == 1
+    again = _analysed("d2", "جدة - مرتضى منصور", "الفريق يستغني عن عشرة لاعبين", 2)
+    hit = ix.find(again[1]["signature"], "o1")
+    assert hit is not None and hit.doc_id == "k"
+    # without the alias (the first page alone) the copy is another page: its title differs
+    alone = DedupIndex()
+    alone.add("k", "o1", first[1]["signature"])
+    assert alone.find(again[1]["signature"], "o1") is None
+    # rebuilt from what the database stores (the kept record with segments, the duplicate with its body)
+    stored = [{**kept[0]}, {**dups[0]}]
+    rebuilt = DedupIndex.from_documents(stored)
+    assert len(rebuilt) == 1 and rebuilt.find(again[1]["signature"], "o1").doc_id == "k"
+    # a byte-for-byte copy skips analysis only under the stored title (else it is analysed, to be an alias)
+    sha = hashlib.sha256(caption.encode()).hexdigest()
+    assert rebuilt.find_key(sha, "o1", title="مجلس الإدارة يتمسك برئيسه").doc_id == "k"
+    assert rebuilt.find_key(sha, "o1", title="الفريق يستغني عن عشرة لاعبين").doc_id == "k"  # the alias's title
+    assert rebuilt.find_key(sha, "o1", title="عنوان ثالث") is None
+
+
+def test_a_copy_under_its_originals_title_adds_no_alias():
+    rec, a = _analysed("k", BODY, "عنوان", 0)
+    rec2, a2 = _analysed("c", BODY + "\nشارك", "عنوان", 1)
+    ix = DedupIndex()
+    kept, dups = resolve(ix, [rec, rec2], {"k": a, "c": a2})
+    assert dups[0]["duplicate_kind"] == "same-body" and "duplicate_body" not in dups[0] and ix.aliases == 0
 
 
 # ---------------------------------------------------------------------------- the check itself
