@@ -66,7 +66,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (RESULTS, SAUDI, SAUDI_MAP, FreshHome, code_fingerprint, fmt_table, run_cli,  # noqa: E402
+from common import (RESULTS, SAUDI_MAP, FreshHome, code_fingerprint, fmt_table, run_cli,  # noqa: E402
                     saudinewsnet_records, write_json)
 
 MODS = [("unchanged", 0.55), ("typography", 0.10), ("byline", 0.08), ("trailing-link", 0.08), ("widget", 0.06),
@@ -274,7 +274,7 @@ def _shingle_set(sig) -> set[int]:
 def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, str], workers: int,
             out_md: Path) -> dict:
     """Positives (every copy against its original) and negatives (different articles sharing a sketch value)."""
-    from newsdedup.tasks.dedup import PARAMS, DedupIndex, DedupParams, compare, is_near, outlets_compatible
+    from newsdedup.tasks.dedup import PARAMS, DedupIndex, compare, is_near, outlets_compatible
 
     t0 = time.perf_counter()
     keep = [i for i, r in enumerate(records) if isinstance(r.get("content"), str) and r["content"].strip()]

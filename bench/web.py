@@ -22,7 +22,6 @@ nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import statistics

@@ -16,12 +16,10 @@ import json
 import os
 import pty
 import select
-import signal
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
