@@ -38,7 +38,7 @@ from rapidfuzz.distance import Indel
 from .evidence import Rarity, assess
 from .parallel import fork_map, shared
 from .normalize import normalize, normalize_text, token_spans
-from .rewrite import REWRITE, REWRITE_PARAMS, retold_sentences, shared_vocabulary
+from .rewrite import REWRITE, REWRITE_PARAMS, retold_sentences, shared_vocabulary, vocabulary
 
 __all__ = ["ReuseDoc", "Match", "Prepared", "AlignParams", "PARAMS", "prepare", "align_pair", "align_pairs"]
 
@@ -731,13 +731,32 @@ def _align_chunk(chunk: Sequence[tuple[int, int]]) -> list[Match]:
     return out
 
 
+def warm_tables(docs: Iterable[Prepared], params: AlignParams = PARAMS, rarity: Rarity | None = None) -> None:
+    """Build the per-document tables every pair reads (the seed and rare-word tables, the segment
+    offsets, the body vocabulary for ``rarity``) on the documents themselves, once.
+
+    Done before the pairs are forked out: a forked worker's tables die with it, so a document that
+    is a candidate in many batches was otherwise tabled again in each (on SaudiNewsNet 1/8, 318 CPU
+    µs a pair with tables built per batch of 2,000 pairs against 204 with them built once; building
+    them costs ~110 µs a document). Tables that only some pairs need (sentences, their vocabulary,
+    evidence weights) stay lazy; everything is the same function of the document either way."""
+    empty = np.zeros(0, dtype=np.int64)
+    for d in docs:
+        d.seed_table()
+        _rare_table(d, params)
+        _seg_coord(d, empty)
+        if rarity is not None:
+            vocabulary(d, rarity)
+
+
 def align_pairs(pairs: Iterable[tuple[Prepared, Prepared]], params: AlignParams = PARAMS,
                 common: np.ndarray | None = None, workers: int = 1, chunk_size: int = 2000,
                 rarity: Rarity | None = None) -> list[Match]:
     """Batch form of :func:`align_pair`; the result is sorted, so order of pairs does not matter.
 
     ``workers > 1`` forks that many processes (:func:`parallel.fork_map`: the prepared
-    documents are inherited, only pair numbers and matches cross); output is identical."""
+    documents are inherited, with their tables built first (:func:`warm_tables`), only pair numbers
+    and matches cross); output is identical."""
     docs: list[Prepared] = []
     num: dict[int, int] = {}
     work: list[tuple[int, int]] = []
@@ -747,6 +766,8 @@ def align_pairs(pairs: Iterable[tuple[Prepared, Prepared]], params: AlignParams 
                 num[id(d)] = len(docs)
                 docs.append(d)
         work.append((num[id(a)], num[id(b)]))
+    if workers > 1:
+        warm_tables(docs, params, rarity)
     parts = fork_map(_align_chunk, work, workers=workers, chunk_size=chunk_size,
                      state={"docs": docs, "params": params, "common": common, "rarity": rarity})
     out = [m for part in parts for m in part]

@@ -32,9 +32,9 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .normalize import normalize_text
+from .normalize import fold, normalize_text
 
-__all__ = ["find_attribution", "attributions", "vote_attribution", "MAX_WORDS"]
+__all__ = ["find_attribution", "attributions", "may_cite", "vote_attribution", "MAX_WORDS"]
 
 MAX_WORDS = 12  # a cited source is a noun phrase: a title, its body, a name («الناطق الإعلامي بقيادة حرس الحدود …»)
 UNBOUNDED_WORDS = 5  # ... of which this many are kept when no boundary ends it
@@ -154,6 +154,22 @@ _TITLE_PREPS = {(normalize_text(a), normalize_text(b)) for a, b in (
     ("المشرف", "على"), ("المشرفة", "على"), ("القائم", "على"), ("القائمون", "على"), ("المسؤول", "عن"),
     ("المسؤولة", "عن"), ("مسؤول", "عن"))}
 _NOUN_TOO = _n("كشف نقل نشر بث")  # verbs that are also common nouns («يضمن كشف نقاط الخلل»)
+
+
+# What a text must contain for any cue to fire: each condition is words that must all occur in it (as
+# substrings of the folded text: a token's normalized form is a piece of the folded text, since folding
+# goes character by character). A text that meets none cites no one, and is not tokenized at all: most
+# passages of a corpus quote nobody, and tokenizing every member of every cluster was most of the time
+# clusters took to build.
+_CUE_WORDS = _AR_VERBS | _AR_PREPS | _AR_PREP_L | _AR_TOLD | _EN_VERBS | _FR_AFTER | _FR_VERBS | _FR_PRESENT
+_CUE_RE = re.compile("|".join(re.escape(w) for w in sorted(_CUE_WORDS, key=lambda w: (-len(w), w))))
+_CUE_ALL = [tuple(c) for c in sorted(_AR_PAIRS | _EN_AFTER)] + [*_UR_BEFORE, _UR_TOLD]
+
+
+def may_cite(text: str) -> bool:
+    """False only when no reporting cue can fire in ``text`` (:func:`attributions` is then empty)."""
+    folded = fold(text)
+    return _CUE_RE.search(folded) is not None or any(all(w in folded for w in c) for c in _CUE_ALL)
 
 
 class _Tok:
@@ -459,7 +475,7 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
     """Every source cited with a reporting cue in one text, as ``(position, name)`` in text order;
     anonymous kinds only when nothing named is cited. ``outlet``: the document's own outlet, never
     its own source."""
-    if not text:
+    if not text or not may_cite(text):
         return []
     toks = [_Tok(m) for m in _TOKEN.finditer(text)]
     named: dict[int, str] = {}

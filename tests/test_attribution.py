@@ -91,3 +91,36 @@ def test_the_documents_own_outlet_is_never_its_source():
     assert find_attribution(["ويأتي هذا تأكيدا لما نشرته \"الاقتصادية\" أخيرا عن توصل"], ["aleqtisadiya"]) is None
     assert find_attribution(["Reuters reported on Monday that prices rose."], ["Reuters"]) is None
     assert find_attribution(["وقال أمير منطقة الرياض إن"], ["alriyadh"]) == "أمير منطقة الرياض"  # a word, not the name
+
+
+def _corpus_texts() -> list[str]:
+    """Real text in many languages: the seeds (every line), the 3,000 sentences of the language benchmark
+    (10 languages) and the first Urdu news documents of counter-dev, by paragraph."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    shared = root.parent / "shared" / "bench"
+    texts = [line for f in sorted((root / "seeds").glob("*.txt")) for line in f.read_text(encoding="utf-8").splitlines()]
+    langs = shared / "araplagdet-dev" / "languages.jsonl"
+    if langs.exists():
+        texts += [json.loads(x)["text"] for x in langs.read_text(encoding="utf-8").splitlines() if x.strip()]
+    counter = shared / "counter-dev" / "documents.jsonl"
+    if counter.exists():
+        for x in counter.read_text(encoding="utf-8").splitlines()[:80]:
+            texts += json.loads(x).get("text", "").split("\n")
+    return [t for t in texts if t.strip()]
+
+
+def test_the_cue_prefilter_drops_only_texts_that_cite_no_one(monkeypatch):
+    """``may_cite`` skips tokenizing a text in which no cue can fire; on real text in every language
+    the product reads, it must never change what is found (with the filter off, the same results)."""
+    from newsdedup.tasks import attribution
+
+    texts = _corpus_texts()
+    assert len(texts) > 3000
+    with_filter = [attribution.attributions(t) for t in texts]
+    skipped = sum(1 for t in texts if not attribution.may_cite(t))
+    monkeypatch.setattr(attribution, "may_cite", lambda text: True)
+    assert [attribution.attributions(t) for t in texts] == with_filter
+    assert skipped > 0 and sum(1 for x in with_filter if x) > 50
