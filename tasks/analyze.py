@@ -45,6 +45,7 @@ def analyze_document(doc: Mapping[str, Any], outlet_docs: int = 0,
     language and everything after are never computed.
     """
     text: str = doc["text"]
+    keys_known = segments is not None and doc.get("line_keys") is not None  # keyed by the read stage on these segments
     segs = [Segment(*s) for s in segments] if segments is not None else segment(text)
     flags = flag_boilerplate(text, segs, outlet_key_counts=outlet_key_counts, outlet_docs=outlet_docs,
                              title=doc.get("title"))
@@ -75,7 +76,7 @@ def analyze_document(doc: Mapping[str, Any], outlet_docs: int = 0,
         "boilerplate_spans": [[s[0], s[1]] for s in segments if s[6]],
         # the body: every character outside the boilerplate passages (what derivations' coverage is a share of)
         "body_chars": len(text) - sum(s[1] - s[0] for s in segments if s[6]),
-        "line_keys": sorted(document_line_keys(text, segs)),
+        "line_keys": list(doc["line_keys"]) if keys_known else sorted(document_line_keys(text, segs)),
         "n_passages": len(segments),
         "n_boilerplate": sum(1 for s in segments if s[6]),
         "signature": sig,

@@ -30,6 +30,7 @@ cites a source with a cue — the claim may still have one the patterns do not k
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Sequence
 
 from .normalize import fold, normalize_text
@@ -166,10 +167,20 @@ _CUE_RE = re.compile("|".join(re.escape(w) for w in sorted(_CUE_WORDS, key=lambd
 _CUE_ALL = [tuple(c) for c in sorted(_AR_PAIRS | _EN_AFTER)] + [*_UR_BEFORE, _UR_TOLD]
 
 
+# Tokens at which a cue can start (its normalized form, with «و»/«ف» where the cue allows them): every
+# other token is passed over at once.
+_CLITIC_CUES = _AR_VERBS | _AR_PREPS | _AR_PREP_L
+_TRIGGERS = frozenset(_CUE_WORDS | {c + w for w in _CLITIC_CUES for c in "وف"} | {c[0] for c in _CUE_ALL})
+_UR_FIRST = frozenset(c[0] for c in _UR_BEFORE)
+
+
 def may_cite(text: str) -> bool:
     """False only when no reporting cue can fire in ``text`` (:func:`attributions` is then empty)."""
     folded = fold(text)
     return _CUE_RE.search(folded) is not None or any(all(w in folded for w in c) for c in _CUE_ALL)
+
+
+_norm = lru_cache(maxsize=1 << 17)(normalize_text)  # tokens repeat: a word is normalized once
 
 
 class _Tok:
@@ -179,7 +190,7 @@ class _Tok:
         self.start, self.end, self.raw = m.start(), m.end(), m.group()
         core = self.raw.strip(_Q + "()[]" + _PUNCT_END)
         self.core = core
-        self.norm = normalize_text(core)
+        self.norm = _norm(core)
         tail = self.raw.rstrip(_Q + ")]")
         self.ends_clause = bool(tail) and tail[-1] in _PUNCT_END
         self.quoted = self.raw[:1] in _Q or self.raw[-1:] in _Q
@@ -488,7 +499,7 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
     n = len(toks)
     for i, t in enumerate(toks):
         w = t.norm
-        if not w:
+        if w not in _TRIGGERS:  # (no cue starts here: every branch below needs one)
             continue
         nxt = toks[i + 1].norm if i + 1 < n else ""
         # ---- Arabic
@@ -559,7 +570,7 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
                 named.setdefault(*listener)
             continue
         # ---- Urdu (postpositions after the source)
-        for cue in _UR_BEFORE:
+        for cue in _UR_BEFORE if w in _UR_FIRST else ():
             if tuple(x.norm for x in toks[i:i + len(cue)]) == cue:
                 add(t.start, _clean(_phrase_before(toks, i, _UR_STOP, _UR_CLAUSE), outlet))
                 break

@@ -112,9 +112,15 @@ def _corpus_texts() -> list[str]:
     return [t for t in texts if t.strip()]
 
 
-def test_the_cue_prefilter_drops_only_texts_that_cite_no_one(monkeypatch):
-    """``may_cite`` skips tokenizing a text in which no cue can fire; on real text in every language
-    the product reads, it must never change what is found (with the filter off, the same results)."""
+class _Everything:
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def test_the_cue_filters_drop_only_what_cites_no_one(monkeypatch):
+    """``may_cite`` skips tokenizing a text in which no cue can fire, and the token loop passes over
+    tokens at which no cue starts; on real text in every language the product reads, neither may
+    change what is found (with both filters off, the same results)."""
     from newsdedup.tasks import attribution
 
     texts = _corpus_texts()
@@ -122,5 +128,7 @@ def test_the_cue_prefilter_drops_only_texts_that_cite_no_one(monkeypatch):
     with_filter = [attribution.attributions(t) for t in texts]
     skipped = sum(1 for t in texts if not attribution.may_cite(t))
     monkeypatch.setattr(attribution, "may_cite", lambda text: True)
+    monkeypatch.setattr(attribution, "_TRIGGERS", _Everything())
+    monkeypatch.setattr(attribution, "_UR_FIRST", _Everything())
     assert [attribution.attributions(t) for t in texts] == with_filter
     assert skipped > 0 and sum(1 for x in with_filter if x) > 50
