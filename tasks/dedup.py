@@ -542,8 +542,8 @@ class DedupIndex:
         A document with an empty body is kept only under its text keys: an identical copy is its
         duplicate, nothing else is (an empty body identifies no article).
 
-        ``alias_of``: ``doc_id`` is a ``near`` duplicate of that kept document, looked up like it
-        (a hit names the original; see the module)."""
+        ``alias_of``: ``doc_id`` is a duplicate of that kept document whose body or title is not its
+        original's, looked up like a kept one (a hit names the original; see the module)."""
         if doc_id in self._doc_set:
             return -1
         if seq is not None:
