@@ -329,8 +329,7 @@ def measure(records: list[dict], manifest: list[dict], export_texts: dict[int, s
             kept_index.add(str(i), records[i].get("source"), sigs_o[i])
         else:
             first_dup[i] = hit.doc_id
-            if kept_index.adds_alias(hit, sigs_o[i]):  # as resolve() keeps it: an alias of its original
-                kept_index.add(str(i), records[i].get("source"), sigs_o[i], alias_of=hit.doc_id)
+            kept_index.add_duplicate(str(i), records[i].get("source"), sigs_o[i], hit)  # as resolve() does
     kept_index.commit()
     missed_after_first = []
     for m, s in zip(copies, sigs_c):

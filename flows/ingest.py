@@ -68,7 +68,7 @@ def _read_stage(store: Store, plan: intake.InputPlan, ctx: ReadContext, manifest
     duplicates (:mod:`~newsdedup.tasks.dedup`). The line counts and the kept documents' signatures,
     now with the inserted documents, are saved for the next run."""
     kept, kept_current = derived_state.load_dedup_index(store, directory, store.dedup_rows, store.counts()["documents"])
-    upto = kept.committed
+    upto = kept.committed  # also the positions it held when loaded: kept documents and aliases
     first, stats_all, line_stats, from_file, input_files = outlet_statistics(
         store, quote(manifest_rejects + plan.rejects), quote(plan.to_read), quote(ctx), manifest, quote(plan.skipped),
         every_input, directory, quote(kept), f"{len(plan.to_read)}-files")
@@ -107,7 +107,7 @@ def _read_stage(store: Store, plan: intake.InputPlan, ctx: ReadContext, manifest
     counts["documents_new"] = len(inserted)
     counts["input_files"] = len(input_files)
     derived_state.save_line_stats(store, line_stats, directory, changed=bool(inserted) or not from_file)
-    if inserted or counts["duplicates_new"] or not kept_current:  # duplicates: the aliases they add
+    if len(kept.doc_ids) > upto or not kept_current:  # kept documents or aliases added
         derived_state.save_dedup_index(store, kept, directory)
     per_file = intake.documents_per_file([f.path for f in input_files], first.source_paths)
     return {"stats": dict(counts), "inserted": inserted, "inserted_seqs": inserted_seqs,

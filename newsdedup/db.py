@@ -417,8 +417,8 @@ class Store:
                 yield d.get("outlet"), d.get("ingest_seq"), d.get("line_keys") or []
 
     def dedup_rows(self, after_seq: int | None = None) -> Iterator[dict]:
-        """The kept documents and the ``near`` duplicates (aliases of their originals) with what their
-        deduplication signature is made of, in ingestion order: all of them, or those stored with an
+        """The kept documents and the duplicates stored with a ``duplicate_body`` (aliases of their
+        originals) with what their deduplication signature is made of, in ingestion order: all of them, or those stored with an
         ``ingest_seq`` above ``after_seq``."""
         query = {} if after_seq is None else {"ingest_seq": {"$gt": int(after_seq)}}
         fields = {"doc_id": 1, "outlet": 1, "title": 1, "text": 1, "content_sha256": 1, "segments": 1, "lang": 1,

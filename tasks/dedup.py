@@ -65,7 +65,7 @@ from .records import duplicate_record
 __all__ = ["DedupParams", "PARAMS", "Signature", "Verdict", "Hit", "DedupIndex", "body_spans", "body_words", "text_key",
            "sha_key", "signature", "title_key", "compare", "outlets_compatible", "resolve", "LEARNED_REASONS"]
 
-_FORMAT = 3  # 2: titles and the short-body keys; 3: aliases (near duplicates)
+_FORMAT = 3  # 2: titles and the short-body keys; 3: aliases (duplicates whose body or title is not the original's)
 
 # Boilerplate reasons that depend on the rest of the corpus (learned from an outlet's documents),
 # so they do not take words out of the body a duplicate is recognised by.
@@ -657,10 +657,12 @@ class DedupIndex:
     def _title_at(self, pos: int) -> int:
         return int(self._title[pos]) if pos < len(self._title) else self._pending[pos - len(self._title)][3]
 
-    def adds_alias(self, hit: Hit, sig: Signature) -> bool:
-        """Whether a duplicate found by ``hit`` is kept as an alias: its body or its title is not the
-        stored one's (see the module)."""
-        return hit.kind == "near" or (sig.title or 0) != self._title_at(hit.position)
+    def add_duplicate(self, doc_id: str, outlet: str | None, sig: Signature, hit: Hit, seq: int | None = None) -> bool:
+        """Remember a duplicate that ``hit`` found: as an alias of its original when its body or its
+        title is not the stored one's (see the module); returns whether it was kept so."""
+        if hit.kind != "near" and (sig.title or 0) == self._title_at(hit.position):
+            return False
+        return self.add(doc_id, outlet, sig, hit.lang, hit.lang_confidence, seq, alias_of=hit.doc_id) >= 0
 
     def find_key(self, content_sha256: str, outlet: str | None, upto: int | None = None,
                  title: str | None = None) -> Hit | None:
@@ -763,10 +765,8 @@ def resolve(index: DedupIndex, records: Sequence[dict], analysis: Mapping[str, d
         hit: Hit | None = a.pop("duplicate", None) or index.find(sig, rec.get("outlet"))
         if hit is not None:
             body = None
-            if index.adds_alias(hit, sig):
+            if index.add_duplicate(rec["doc_id"], rec.get("outlet"), sig, hit, rec.get("ingest_seq")):
                 body = [list(x) for x in (a["body_spans"] if "body_spans" in a else body_spans(a["segments"]))]
-                index.add(rec["doc_id"], rec.get("outlet"), sig, hit.lang, hit.lang_confidence, rec.get("ingest_seq"),
-                          alias_of=hit.doc_id)
             dups.append(duplicate_record(rec, hit.doc_id, hit.kind, hit.lang, hit.lang_confidence, body))
             continue
         merged = {**rec, **a}
