@@ -37,12 +37,13 @@ from .normalize import fold, normalize_text
 
 __all__ = ["find_attribution", "attributions", "may_cite", "vote_attribution", "MAX_WORDS"]
 
-MAX_WORDS = 12  # a cited source is a noun phrase: a title, its body, a name («الناطق الإعلامي بقيادة حرس الحدود …»)
+MAX_WORDS = 16  # a cited source is a noun phrase: a title, its body, a name («الناطق الإعلامي بقيادة حرس الحدود …»)
 UNBOUNDED_WORDS = 5  # ... of which this many are kept when no boundary ends it
 
 _Q = "\"'«»“”„‘’‹›"
 _PUNCT_END = "،,:;.!?؟؛…" + "۔"
 _TOKEN = re.compile(r"\S+")
+_INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2066\u2067\u2068\u2069\ufeff"  # «البحرين.\u200f»: a period all the same
 
 
 def _n(words: str) -> set[str]:
@@ -59,6 +60,7 @@ _AR_VERBS = _n("""
 """)
 _AR_PREPS = _n("بحسب حسب")  # «بحسب X» («وفق» is mostly "in line with" a plan or a rule)
 _AR_NEEDS_AN = _n("نقل نقلت ينقل تنقل")
+_AR_SEES = _n("رأي راي يري تري")  # «يرى X أن …» cites a view; «دبل تري» (DoubleTree) or «ترى المدينة» does not
 _AR_ADDS = _n("اضاف اضافت يضيف تضيف")  # «أضاف» also adds X to Y: never whom something was said to  # «نقل» is also "moved": a citing «نقل» names whom it cites («عن»)
 _AR_PREP_L = _n("وفقا طبقا استنادا")  # «وفقا لـX», «طبقا للوكالة», «استنادا إلى X»
 _AR_PAIRS = {("نقلا", "عن"), ("نقلا", "عنه"), ("علي", "لسان")}  # «نقلا عن X», «على لسان X»
@@ -84,7 +86,7 @@ _AR_STOP = _n("""
 الليله لقد ولكن لكن انما فيها فيه فيهم له لها لهم عنه عنها عنهم منه منها عليه عليها اليه اليها به بها لدينا
 مجددا ايضا كذلك رسميا مؤخرا حاليا سابقا غدا الان عقب اثر وسط بشان بشكل بصوره بقوه بوضوح بشده قائلا قائله
 قائلين مضيفا مضيفه موضحا موضحه مشيرا مشيره مؤكدا مؤكده بعدها بعده قبلها قبله خلالها خلاله
-عندها عنده حينها وهو وهي وهم وهما مما ومما اخيرا حصريا بما
+عندها عنده حينها وهو وهي وهم وهما مما ومما اخيرا حصريا بما نقلا يعني
 """)
 _AR_CLAUSE = _n("و ف وكان وكانت كان كانت ثم لكن ولكن بينما فيما كما حيث اذ وقد فقد")  # a subject may follow these
 _UR_STOP = _n("اور کہ جبکہ میں سے پر کو نے کا کی کے بھی تو ہی یہ وہ جو جس ہے ہیں تھا تھی تھے گا گی گے")
@@ -111,8 +113,8 @@ _GENERIC = _n("""
 مصدره بيان تقرير الخبر خبر اخري اخر المذكور المذكوره السابق الجديد الجديده الاول القانون النظام اللائحه
 الماده القرار القرارات الاستطلاع الدراسه الاحصائيات الاحصاءات الارقام البيانات المعلومات الاتفاق الخطه التقارير
 الاختصاص الحاجه الاصول الطلب الظروف الجدول الترتيب التوقيت الشركه الهيئه الجمعيه الامانه البلديه الجامعه
-الاداره المديريه اللجنه المجلس الحكومه الشرطه السلطات البنك الاماره سموه معاليه سعادته فضيلته قوله قولها
-قولهم تعبيره تعبيرها الاتحاد النادي المستشفي مدير المدير رئيس وزير المكتب الاتصالات المعطيات المؤشرات النتائج التقديرات التوقعات الصحفيين الصحافيين الاعلاميين الحضور الجميع
+الاداره المديريه اللجنه المجلس المنظمه المحطه الحكومه الشرطه السلطات البنك الاماره سموه معاليه سعادته فضيلته قوله قولها
+قولهم تعبيره تعبيرها الله تعالي سبحانه صلي الاتحاد النادي المستشفي مدير المدير رئيس وزير المكتب الاتصالات المعطيات المؤشرات النتائج التقديرات التوقعات الصحفيين الصحافيين الاعلاميين الحضور الجميع
 تفصیلات اطلاعات اطلاع رپورٹ رپورٹس بیان خبر خبروں انہوں اس ان وہ آپ ہم میں ترجمان ابلاغ اخبار چینل
 the a an official officials spokesman spokeswoman spokesperson statement report reports media agency newspaper
 ministry government police minister president sources source
@@ -130,15 +132,17 @@ _NOT_SOURCES = _n("""
 الاتفاق قرار القرار اختصاص الاختصاص حاجه الحاجه اصول الاصول ظروف الظروف ترتيب الترتيب توقيت التوقيت تعليمات
 التعليمات توجيهات التوجيهات شروط الشروط معايير المعايير ضوابط الضوابط عملا طريق طلب رغبه الانظمه الانظمة القوانين
 اللوائح الاجراءات المهام الفصل الباب البند
-""")
+اهميه ضروره صحه عدم حرص استعداد عدد
+""")  # the last line: what «أكد / نفى» governs when its subject is a pronoun («وأكدت أهمية …», «نفت صحة …»), a count
 # documents: the source is whoever issued them («بيان صادر عن المقاومة» -> «المقاومة»), or nobody named
 _ISSUED = _n("صادر الصادر صادره الصادره")  # «بيان صادر عن X»
 _DOCUMENTS = _n("بيان البيان تقرير التقرير دراسه الدراسه استطلاع الاستطلاع احصائيه الاحصائيه نص شكوي الشكوي "
-                "الدعوي الوثيقه الرساله المذكره")
+                "الدعوي الوثيقه الرساله المذكره وثائق الوثائق وثيقه ورقه الورقه")
+_PUBLISHED = _n("نشرها نشرته نشرتها اصدرها اصدرته اصدرتها سربها سربته سربتها")  # «وثائق نشرها موقع ويكيليكس»
 # heads of a phrase that names a body or an office (general vocabulary, any corpus)
 _BODIES = _n("""
 وزاره الوزاره هيئه الهيئه منظمه المنظمه مركز المركز مرصد المرصد مجلس المجلس لجنه اللجنه جامعه الجامعه شركه الشركه
-مؤسسه المؤسسه اداره الاداره مديريه المديريه مكتب المكتب حكومه الحكومه الامم الامانه امانه بنك البنك صندوق الصندوق
+مؤسسه المؤسسه دار الدار اداره الاداره مديريه المديريه مكتب المكتب حكومه الحكومه الامم الامانه امانه بنك البنك صندوق الصندوق
 جمعيه الجمعيه اتحاد الاتحاد نادي النادي حزب الحزب جيش الجيش شرطه الشرطه قياده القياده محكمه المحكمه نيابه النيابه
 سفاره السفاره وزير الوزير رئيس الرئيس مدير المدير متحدث المتحدث ناطق الناطق سفير السفير خبير الخبير محلل المحلل
 محللون المحللون مسؤولون المسؤولون مسؤول المسؤول مصادر مصدر شهود ناشطون سكان اطباء علماء باحثون تقارير تقرير
@@ -153,7 +157,13 @@ _NAME_LINKS = _n("""بن بنت ابن ابو ام عبد ال آل الدكتو
 # «المشرف على البرنامج», «المسؤول عن …»: titles whose complement is introduced by a preposition
 _TITLE_PREPS = {(normalize_text(a), normalize_text(b)) for a, b in (
     ("المشرف", "على"), ("المشرفة", "على"), ("القائم", "على"), ("القائمون", "على"), ("المسؤول", "عن"),
-    ("المسؤولة", "عن"), ("مسؤول", "عن"))}
+    ("المسؤولة", "عن"), ("مسؤول", "عن"), ("قائمون", "على"), ("قائم", "على"), ("مشرف", "على"), ("مشرفة", "على"))}
+_GROUPS = _n("تنظيم التنظيم جماعه الجماعه حركه الحركه ميليشيا ميليشيات مليشيا مليشيات فصيل كتائب")
+_NAMED_BY_QUOTE = _MEDIA | _BODIES | _GROUPS  # «صحيفة «الغارديان»», «حزب "النور"», «تنظيم «داعش»»
+_PERIODS = _n("الاسبوع الشهر العام الاسبوعين الاشهر الاعوام السنه الموسم")
+_PERIOD_ADJ = _n("الماضي الماضيه المقبل المقبله الجاري الجاريه الحالي الحاليه الفائت المنصرم القادم")
+_GOVERNED = _n("اهميه ضروره صحه عدم حرص")  # «نفت وزارة الإعلام صحة …»: what the verb governs starts here
+_LEAD_INS = _n("بذلك بهذا بدوره بدورها")  # «وصرح بذلك الناطق الإعلامي …»: the speaker follows
 _NOUN_TOO = _n("كشف نقل نشر بث")  # verbs that are also common nouns («يضمن كشف نقاط الخلل»)
 
 
@@ -188,10 +198,10 @@ class _Tok:
 
     def __init__(self, m: re.Match) -> None:
         self.start, self.end, self.raw = m.start(), m.end(), m.group()
-        core = self.raw.strip(_Q + "()[]" + _PUNCT_END)
+        core = self.raw.strip(_Q + "()[]-–—" + _PUNCT_END + _INVISIBLE)
         self.core = core
         self.norm = _norm(core)
-        tail = self.raw.rstrip(_Q + ")]")
+        tail = self.raw.rstrip(_Q + ")]" + _INVISIBLE)
         self.ends_clause = bool(tail) and tail[-1] in _PUNCT_END
         self.quoted = self.raw[:1] in _Q or self.raw[-1:] in _Q
 
@@ -231,7 +241,9 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
     A phrase that meets no boundary within ``MAX_WORDS`` words runs on into what the source says
     («أعلنت جامعة أم القرى بدء التقديم …»): only its first ``UNBOUNDED_WORDS`` are kept."""
     # «وأوضح لـ«الوئام» المتحدث الرسمي …»: whom it was said to may come before the speaker
-    while i < len(toks) and (_listener_at(toks[i]) is not None or not toks[i].core):
+    while i < len(toks) and (_listener_at(toks[i]) is not None or not toks[i].core or toks[i].norm in _LEAD_INS):
+        if not toks[i].core and ":" in toks[i].raw:
+            return []  # «وقال : إنني …»: what follows the colon is what was said
         i += 1
     out: list[_Tok] = []
     for t in toks[i:i + MAX_WORDS]:
@@ -239,23 +251,67 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
                         or (t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] not in _Q)):
             # «أعلن ترشحه», «ويقدم كشف بالحوالات», «فقال "أعتقد أن …»: a pronoun subject, or what is said
             return []
-        if out and (out[-1].norm in _NAME_LINKS or (out[-1].norm, t.norm) in _TITLE_PREPS) and t.core:
+        k_t = toks.index(t, i)
+        if (len(out) == 1 and out[0].norm not in _BODIES and out[0].norm not in _NAME_LINKS and not _is_latin(t.core)
+                and t.core.startswith("ل") and len(t.core) >= 4 and not out[-1].ends_clause):
+            return out  # «وقال كيري لمجلس العلاقات الخارجية», «قال الجيش لصحفيين …»: whom a one-word speaker told
+        if t.norm == "اول" and k_t + 1 < len(toks) and toks[k_t + 1].norm == "من":
+            return out  # «… بلاتيني أول من أمس»: «the day before yesterday» ends the name
+        if out and t.norm in _PERIODS and k_t + 1 < len(toks) and toks[k_t + 1].norm in _PERIOD_ADJ:
+            return out  # «أعلنت الاستخبارات الأفغانية الأسبوع الماضي»
+        if out and ((out[-1].norm in _NAME_LINKS and (not _is_stop(t, stop) or t.core == "علي"))
+                    or (out[-1].norm, t.norm) in _TITLE_PREPS
+                    or (len(out) >= 2 and (out[-2].norm, t.norm) in _TITLE_PREPS)) and t.core:
             out.append(t)  # «محمد بن علي», «الدكتور علي …» («علي» is not «على» here), «المشرف على …»
             continue
+        if out and _inner_word(toks, toks.index(t, i), out, stop):
+            out.append(t)
+            continue
         if not t.core or _is_stop(t, stop) or (out and (_listener_at(t) is not None or _object_like(t, inner=True)
-                                                         or (t.raw[:1] in _Q and out[-1].norm not in _MEDIA)
+                                                         or t.norm in _GOVERNED
+                                                         or (t.raw[:1] in _Q and not (
+                                                             (out[-1].norm in _NAMED_BY_QUOTE or out[0].norm in _NAMED_BY_QUOTE)
+                                                             and _quoted_name(toks, toks.index(t, i))))
                                                          or _told_at(toks, toks.index(t, i)))):
             return out
         out.append(t)
         if t.ends_clause or (len(out) == 1 and t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] in _Q):
             return out  # «وأكد "اليامي" أهمية …»: a quoted name is the whole subject
     end = i + len(out)
-    if end >= len(toks) or _is_stop(toks[end], stop) or toks[end].raw[:1] in _Q:
-        return out  # the phrase ends where the text or a boundary does
+    if end >= len(toks):
+        # the text ends inside the phrase: a member passage cut by its alignment («وأوضح مدير المستشفى ضيف»)
+        # may have cut the name too; nothing tells, so this text names no one (another member may)
+        return out if out and out[-1].ends_clause else []
+    if _is_stop(toks[end], stop) or toks[end].raw[:1] in _Q:
+        return out  # the phrase ends where a boundary does
     k = UNBOUNDED_WORDS
     while k < len(out) and out[k - 1].norm in _NAME_LINKS:  # «الدكتور سمير بن عبدالرحمن»
         k += 1
     return out[:k]
+
+
+def _quoted_name(toks: list[_Tok], k: int) -> bool:
+    """Token ``k`` opens a quotation that closes within three words: a quoted name («تنظيم «داعش»», «دار النشر
+    «بيرسون»»), not the start of what is said («وقالت الإدارة "بناء على الصور …»)."""
+    for x in toks[k:k + 3]:
+        tail = x.raw.rstrip(_PUNCT_END + _INVISIBLE)
+        if len(tail) > 1 and tail[-1] in _Q and tail.strip(_Q):
+            return True
+    return False
+
+
+def _inner_word(toks: list[_Tok], k: int, out: list[_Tok], stop: set[str]) -> bool:
+    """Words that look like boundaries but go on a name: «علي» spelled with «ي» between two names
+    («نهاد علي أوزكان»; the preposition «على» is written with «ى», or is followed by a definite noun), and the
+    «في» that tells where an anonymous source sits («مصدر في الدفاع المدني», once)."""
+    t = toks[k]
+    nxt = toks[k + 1] if k + 1 < len(toks) else None
+    if nxt is None or not nxt.core or _is_stop(nxt, stop) or out[-1].ends_clause:
+        return False
+    if t.core == "علي" and not nxt.norm.startswith("ال") and (not out[-1].norm.startswith("ال") or nxt.norm in {"بن", "ابن"}):
+        return True
+    return (t.norm == "في" and out[0].norm in _ANON_HEADS and len(out) <= 2
+            and not any(w.norm == "في" for w in out))
 
 
 def _phrase_before(toks: list[_Tok], i: int, stop: set[str], clause: set[str]) -> list[_Tok]:
@@ -394,9 +450,42 @@ def _cites(toks: list[_Tok], i: int) -> bool:
     """«نقلت X عن Y», «نقلت X أن …»: the «عن» or «أن» of a citing «نقل», within its clause (not «عن طريق»)."""
     for k in range(i + 1, min(len(toks), i + 1 + MAX_WORDS)):
         x = toks[k]
-        if x.norm in {"عن", "عنه", "عنها", "ان", "بان"} and (k + 1 >= len(toks) or toks[k + 1].norm != "طريق"):
+        if (x.norm in {"عن", "عنه", "عنها", "ان", "بان"} and (k + 1 >= len(toks) or toks[k + 1].norm != "طريق")
+                and toks[k - 1].norm != "نيابه"):  # «نقل التعازي نيابة عن …» conveys, cites no one
             return True
         if x.ends_clause:
+            return False
+    return False
+
+
+_BEFORE_NAMES = _NAME_LINKS | _n("""الملك الرئيس السلطان الامام الوزير السفير النائب الامين السيد السيده الفنان الفنانه
+اللاعب المدرب الكاتب الاعلامي الزميل الطبيب البروفيسور المستشار القاضي الحاج الداعيه الشاعر الروائي""")  # «بجامعة الملك خالد»
+
+
+def _object_attached(t: _Tok) -> bool:
+    """«أوردته», «نشرتها», «ذكرته»: the verb carries its object as a pronoun."""
+    return len(t.norm) >= 5 and t.norm.endswith(("ته", "تها", "ها", "هم"))
+
+
+def _subject_only(words: list[_Tok]) -> list[_Tok]:
+    """A cue verb with no «أن», colon or quote after its phrase governs an object, which in verb–subject–object
+    order runs on after the subject («أعلنت وزارة الخدمة المدنية أسماء …», «وأعلن الجيش عزل مرسي»,
+    «أكد المالكي دعمه»): the subject ends at the first bare word (no article, no attached «و ب ل ف ك», not a number) after one with the article (a name
+    after a title keeps going: «المهندس مدني», «الأمير علي»)."""
+    for k in range(1, len(words)):
+        prev, cur = words[k - 1], words[k]
+        if (prev.norm.startswith("ال") and prev.norm not in _BEFORE_NAMES and not cur.norm.startswith("ال") and cur.norm[:1] not in "وبلفك"
+                and not _is_latin(cur.core) and not cur.quoted and not cur.norm[:1].isdigit()):
+            return words[:k]
+    return words
+
+
+def _says_that(toks: list[_Tok], i: int) -> bool:
+    """«أن / إن / بأن» or a colon within the clause after token ``i``: what follows is a view or a statement."""
+    for k in range(i + 1, min(len(toks), i + 2 + MAX_WORDS)):
+        if toks[k].norm in {"ان", "انه", "انها", "انهم", "بان", "بانه", "بانها"} or toks[k - 1].raw.rstrip()[-1:] == ":":
+            return True
+        if toks[k - 1].ends_clause:
             return False
     return False
 
@@ -506,6 +595,10 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
         verb = _strip_clitic(w, _AR_VERBS)
         if verb in _AR_NEEDS_AN and not _cites(toks, i):
             continue
+        if verb in _AR_SEES and not _says_that(toks, i):
+            continue
+        if t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] not in _Q:
+            continue  # «العرض المسرحي «قال الراوي»»: a cue opening a quotation or a title cites no one
         if (w in _NOUN_TOO and i > 0 and not toks[i - 1].ends_clause
                 and toks[i - 1].norm not in _AR_CLAUSE | {"قد", "وقد"}):
             continue  # the bare form inside a clause is the noun («يضمن كشف …», «ويقدم كشف …»)
@@ -533,8 +626,11 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
                 after = []  # «ويضيف المشروع قواعد جديدة»: adds something, says nothing
             if after and after[0].norm in _DOCUMENTS:  # «وقال بيان صادر عن المقاومة»: whoever issued it
                 k = next((k for k in range(i + 2, min(n, i + 2 + MAX_WORDS))
-                          if toks[k].norm == "عن" and toks[k - 1].norm in _ISSUED), None)
+                          if (toks[k].norm == "عن" and toks[k - 1].norm in _ISSUED) or toks[k].norm in _PUBLISHED), None)
                 after = _phrase_after(toks, k + 1, _AR_STOP) if k is not None else after
+            if (len(after) > 1 and after[0].norm not in _MEDIA and not _object_attached(t)
+                    and not _says_that(toks, toks.index(after[-1], i))):
+                after = _subject_only(after)  # («أوردته صحيفة الديلي ميل»: the object is the pronoun; a medium's name follows it)
             got = _clean(after, outlet)
             if got is not None:
                 add(toks[i + 1].start, got)

@@ -19,8 +19,10 @@ anchor order), so recomputing the groups a run touches gives what a rebuild give
 
 **Kinds.** ``template`` groups hold template matches only (:mod:`~newsdedup.tasks.evidence`);
 a reuse group is ``self`` when one outlet reuses its own text, ``formula`` when its text is
-a recurring block of many unrelated stories (members published over many days, none of the
-links carrying much information of its own), otherwise ``claim``. ``confidence`` in 0-1 is
+a recurring block of many unrelated stories (members published on many different days over
+weeks, none of the links carrying much information of its own), otherwise ``claim``. Days are
+calendar days: a story published at five different times of two days is news spreading, not a
+formula, and so is one retold over three or four days (an aid shipment, a festival). ``confidence`` in 0-1 is
 how strongly the claim's links say "copied": the evidence of its best links relative to
 what a match needs.
 """
@@ -28,6 +30,7 @@ what a match needs.
 from __future__ import annotations
 
 import math
+from datetime import date
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -91,6 +94,7 @@ def peel_claims(nodes: Iterable[Node], links: Iterable[tuple[Node, tuple[int, in
 
 
 FORMULA_DAYS = 4  # a formula recurs: its members were published on at least this many different days ...
+FORMULA_SPAN = 7  # ... spread over at least this many days (a claim spreads within days, a formula recurs for weeks) ...
 FORMULA_MEMBERS = 5  # ... it has at least this many members ...
 FORMULA_CHARS = 200  # ... they are short blocks (median length in characters at most this) ...
 FORMULA_RATIO = 2.0  # ... and no link shares more than this multiple of what a match needs
@@ -106,12 +110,24 @@ def cluster_kind(link_kind: str, members: Sequence[Mapping[str, Any]], best_rati
     outlets = [m.get("outlet") for m in members]
     if all(outlets) and len(set(outlets)) == 1:
         return "self"
-    days = {m.get("published") for m in members if m.get("published")}
+    days = _days(m.get("published") for m in members)
     lengths = sorted(int(m["end"]) - int(m["start"]) for m in members)
-    if (len(members) >= FORMULA_MEMBERS and len(days) >= FORMULA_DAYS
+    if (len(members) >= FORMULA_MEMBERS and len(days) >= FORMULA_DAYS and (days[-1] - days[0]).days >= FORMULA_SPAN
             and lengths[len(lengths) // 2] <= FORMULA_CHARS and best_ratio < FORMULA_RATIO):
         return "formula"
     return "claim"
+
+
+def _days(published: Iterable[Any]) -> list[date]:
+    """The distinct calendar days of ISO dates or date-times (two times of one day are one day), sorted;
+    what does not parse is left out."""
+    out = set()
+    for p in published:
+        try:
+            out.add(date.fromisoformat(str(p)[:10]))
+        except ValueError:
+            continue
+    return sorted(out)
 
 
 def cluster_confidence(best_ratio: float, n_outlets: int) -> float:

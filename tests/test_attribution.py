@@ -132,3 +132,106 @@ def test_the_cue_filters_drop_only_what_cites_no_one(monkeypatch):
     monkeypatch.setattr(attribution, "_UR_FIRST", _Everything())
     assert [attribution.attributions(t) for t in texts] == with_filter
     assert skipped > 0 and sum(1 for x in with_filter if x) > 50
+
+
+@pytest.mark.parametrize("text,name", [
+    # «علي» spelled with «ي» between two names is a name, not the preposition «على» (seen on SaudiNewsNet)
+    ("ويرى نهاد علي أوزكان من مركز الدراسات في أنقرة أن الاعتداء خطير.", "نهاد علي أوزكان"),
+    # an anonymous source keeps where it sits, up to the next boundary
+    ("وأكد مصدر في الدفاع المدني الأردني في بيان صحفي أن الزلزال كان على عمق كبير.", "مصدر في الدفاع المدني الأردني"),
+    # documents name whoever published them
+    ("كشفت وثائق نشرها موقع ويكيليكس الجمعة ان الولايات المتحدة تجسست على اليابان.", "ويكيليكس"),
+    # a dash before the name is punctuation
+    ("وأشارت - السيدة رفه من المدينة إلى أن الأمانة تسعى.", "السيدة رفه"),
+    # a long title ended by a colon is kept whole (more than twelve words)
+    ("وقال مدير عام فرع الهيئة العامة للسياحة والتراث الوطني بمنطقة القصيم المكلف إبراهيم بن علي المشيقح: إن هذا",
+     "مدير عام فرع الهيئة العامة للسياحة والتراث الوطني بمنطقة القصيم المكلف إبراهيم بن علي المشيقح"),
+    # the complement of a title after its adjective («المشرف العام على …») and a name with «علي بن»
+    ("وأوضح المشرف العام على العلاقات العامة بوزارة الحج علي بن محمد الغامدي قائلا: إن الوزارة كلفت",
+     "المشرف العام على العلاقات العامة بوزارة الحج علي بن محمد الغامدي"),
+    # a quoted name after a body noun belongs to it
+    ("أعلن تنظيم «داعش» مسؤوليته عن هجوم بسيارة ملغومة", "تنظيم داعش"),
+    # a period followed by an invisible direction mark still ends the name
+    ("بحسب التقرير الذي نقلته وكالة أنباء البحرين.\u200f ويشمل قطاع الخدمات الاجتماعية", "وكالة أنباء البحرين"),
+    # «نقلا عن» and «أول من أمس» end a name
+    ("ذكرت المنظمات الإنسانية نقلاً عن شهود أمس الجمعة أن 40 مهاجراً غرقوا", "المنظمات الإنسانية"),
+    ("وأعلن رئيس الاتحاد الأوروبي بلاتيني أول من أمس ترشحه رسميا", "رئيس الاتحاد الأوروبي بلاتيني"),
+    # a seeing verb cites a view only when the view follows
+    ("ويرى الخبير الاقتصادي فضل البوعينين أن الأسعار سترتفع", "الخبير الاقتصادي فضل البوعينين"),
+    # «صرح بذلك X»: the speaker follows «بذلك»; what «نفى / أكد» governs is not the name
+    ("وصرح بذلك الناطق الإعلامي بقيادة حرس الحدود بأن ذلك تم", "الناطق الإعلامي بقيادة حرس الحدود"),
+    ("ونفت وزارة الإعلام الكويتية صحة ما تداولته وسائل", "وزارة الإعلام الكويتية"),
+    ("أعلنت دار النشر البريطانية «بيرسون»، أمس، بيع مجموعة", "دار النشر البريطانية بيرسون"),
+    # a title that ends with its sentence is whole
+    ("وأوضح أمين منطقة تبوك رئيس اللجنة المحلية لانتخابات المجالس البلدية.",
+     "أمين منطقة تبوك رئيس اللجنة المحلية لانتخابات المجالس البلدية"),
+])
+def test_name_boundaries(text, name):
+    assert find_attribution([text]) == name
+
+
+def test_a_passage_cut_inside_the_name_names_no_one_but_another_member_can():
+    cut = "العمل يسير وفق الخطة. وأوضح مدير المستشفى ضيف"  # the member's passage ends inside the name
+    assert find_attribution([cut]) is None
+    assert find_attribution([cut, "وأوضح مدير المستشفى ضيف الله العتيبي أن العمل يسير وفق الخطة"]) == \
+        "مدير المستشفى ضيف الله العتيبي"
+    assert find_attribution(["وقال الوزير علي هامش المؤتمر إن الاتفاق قريب."]) is None  # «على» written «علي»
+
+
+@pytest.mark.parametrize("text", [
+    "فندق الهيلتون دبل تري ويمتاز الفندق بقربه من ملعب المباراة",  # «تري» of DoubleTree is no «ترى»
+    "العرض المسرحي الثاني «قال الراوي» من تأليف حامد الصيادي",  # a cue inside a quoted title
+    "فيما يلي نصه: قال الله تعالى: (( يا أيها الذين آمنوا كتب عليكم القصاص ))",  # scripture quoted
+    "قال صلى الله عليه وسلم (( ألا وإن من كان قبلكم ))",  # the Prophet's blessing formula
+    "وأشارت الورقة إلى أنه بالرغم من أهمية جمع البيانات",  # a paper is a document
+    "وأكدت أهمية تنظيف الفواكه والخضروات الجاهزة للأكل، وتجنب",  # a pronoun subject: «أهمية» is the object
+    "ونقل التعازي نيابة عن خادم الحرمين الشريفين لذوي أسر الشهداء",  # «نقل … نيابة عن» conveys
+    "كما أشار عدد من التقارير إلى توقعات بارتفاع عوائد القناة",  # a count is no source
+])
+def test_cues_that_cite_no_source(text):
+    assert find_attribution([text]) is None
+
+
+@pytest.mark.parametrize("text,name", [
+    # verb–subject–object: with no «أن» after it, the verb's object runs on after its subject
+    ("أعلنت وزارة الخدمة المدنية أسماء (4878) متقدمة على الوظائف", "وزارة الخدمة المدنية"),
+    ("وأعلن الجيش عزل مرسي بعد احتجاجات حاشدة", "الجيش"),
+    ("أكد المالكي دعمه للإصلاحات، في إشارة", "المالكي"),
+    # ... but names after titles, attached words and whatever precedes «أن» stay
+    ("وأشار المهندس مدني إلى أن مشروع طريق مكة", "المهندس مدني"),
+    ("وقال وزير النفط الإيراني بيجن زنغنه في تصريحات أذيعت اليوم الأحد إن بلاده", "وزير النفط الإيراني بيجن زنغنه"),
+    ("أعلنت عمادة القبول والتسجيل بجامعة الملك خالد، عن فتح باب التحويل", "عمادة القبول والتسجيل بجامعة الملك خالد"),
+])
+def test_the_subject_of_a_verb_with_an_object(text, name):
+    assert find_attribution([text]) == name
+
+
+@pytest.mark.parametrize("text,name", [
+    ("أفاد مصدر في وزارة الخارجية الروسية بأن وزير الخارجية سيزور موسكو", "مصدر في وزارة الخارجية الروسية"),
+    ("وأكد المهندس عبداللطيف آل الشيخ في تصريح عقب جولته على وجود", "المهندس عبداللطيف آل الشيخ"),
+    ("كما أعلنت الاستخبارات الأفغانية الأسبوع الماضي. وبرعاية", "الاستخبارات الأفغانية"),
+])
+def test_time_phrases_and_name_links_end_names(text, name):
+    assert find_attribution([text]) == name
+
+
+@pytest.mark.parametrize("text,name", [
+    ("حسبما أوردته صحيفة الديلي ميل البريطانية في عددها الصادر صباح اليوم", "الديلي ميل"),  # a medium's foreign name
+    ("وقال قائمون على البنوك: إنه قد يكون هناك قدر قليل", "قائمون على البنوك"),
+])
+def test_names_that_look_like_a_subject_and_its_object(text, name):
+    assert find_attribution([text]) == name
+
+
+def test_whom_a_one_word_speaker_told_is_not_part_of_the_name():
+    assert find_attribution(["وقال كيري لمجلس العلاقات الخارجية وهو مؤسسة بحثية في نيويورك: «يجب"]) == "كيري"
+    assert find_attribution(["وقال المتحدث الرسمي لأمانة الطائف إسماعيل إبراهيم أن"]) == \
+        "المتحدث الرسمي لأمانة الطائف إسماعيل إبراهيم"
+
+
+def test_a_colon_after_the_cue_starts_what_was_said():
+    assert find_attribution(["وقال : إنني دائما اتردد على هذه العين في كل الأوقات"]) is None
+
+
+def test_a_quotation_after_a_body_is_what_it_says_not_its_name():
+    assert find_attribution(['وقالت الادارة "بناء على الصور الفوتوغرافية وآثار الأقدام يرى خبراء']) is None

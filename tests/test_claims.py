@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from newsdedup.tasks.align import Match
-from newsdedup.tasks.claims import cluster_confidence, peel_claims
+from newsdedup.tasks.claims import cluster_confidence, cluster_kind, peel_claims
 from newsdedup.tasks.cluster import build_clusters
 
 TEXT = " ".join(f"كلمة{i}" for i in range(120))
@@ -73,3 +73,28 @@ def test_confidence_grows_with_evidence_and_outlets():
     assert cluster_confidence(2.0, 2) > cluster_confidence(1.5, 2) > 0.5
     assert cluster_confidence(2.0, 6) > cluster_confidence(2.0, 2)
     assert cluster_confidence(40.0, 10) <= 1.0
+
+
+def _kind_members(published: list[str], outlets: list[str] | None = None, length: int = 120) -> list[dict]:
+    outlets = outlets or [f"o{i}" for i in range(len(published))]
+    return [{"outlet": o, "published": p, "start": 0, "end": length} for o, p in zip(outlets, published)]
+
+
+def test_a_formula_recurs_on_many_days_over_weeks():
+    weeks = ["2015-07-01", "2015-07-06", "2015-07-12", "2015-07-19", "2015-07-25"]
+    assert cluster_kind("reuse", _kind_members(weeks), best_ratio=1.2) == "formula"
+    # evidence well above what a match needs, or long blocks, make it a claim whatever the days
+    assert cluster_kind("reuse", _kind_members(weeks), best_ratio=3.0) == "claim"
+    assert cluster_kind("reuse", _kind_members(weeks, length=600), best_ratio=1.2) == "claim"
+
+
+def test_a_claim_spreading_over_a_few_days_is_not_a_formula():
+    # five outlets at five different times of two days (date-times): one news cycle, not five days
+    times = ["2015-07-01T08:00:00", "2015-07-01T13:10:00", "2015-07-01T21:45:00", "2015-07-02T07:30:00",
+             "2015-07-02T11:00:00"]
+    assert cluster_kind("reuse", _kind_members(times), best_ratio=1.2) == "claim"
+    # retold on four different days within a week (an aid shipment, a festival)
+    days = ["2015-07-01", "2015-07-02", "2015-07-03", "2015-07-04", "2015-07-04"]
+    assert cluster_kind("reuse", _kind_members(days), best_ratio=1.2) == "claim"
+    # unknown or malformed dates never make a formula
+    assert cluster_kind("reuse", _kind_members(["", "x", "2015-07-01", "2015-09-01", "bad"]), best_ratio=1.2) == "claim"
