@@ -236,6 +236,14 @@ def _object_like(t: _Tok, inner: bool = False) -> bool:
     return not inner and len(raw) >= 4 and raw.endswith("ه")
 
 
+def _verbal_noun(t: _Tok) -> bool:
+    """«وأعلن اكتمال الاستعدادات», «أكد استمرار …», «أعلنت انطلاق …»: a verbal noun of the forms افتعال,
+    استفعال, انفعال right after the verb is its object (the subject is a pronoun), not a name."""
+    n = t.norm
+    return (len(n) >= 6 and n[0] == "ا" and n[-2] == "ا" and not _is_latin(n)
+            and (n[2] == "ت" or n.startswith(("است", "ان"))) and not t.quoted)
+
+
 def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
     """The noun phrase starting at token ``i``: up to a stop word (excluded) or the end of a clause.
     A phrase that meets no boundary within ``MAX_WORDS`` words runs on into what the source says
@@ -247,7 +255,7 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
         i += 1
     out: list[_Tok] = []
     for t in toks[i:i + MAX_WORDS]:
-        if not out and (_object_like(t) or (not _is_latin(t.norm) and t.norm.startswith(("بال", "كال", "لل")))
+        if not out and (_object_like(t) or _verbal_noun(t) or (not _is_latin(t.norm) and t.norm.startswith(("بال", "كال", "لل")))
                         or (t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] not in _Q)):
             # «أعلن ترشحه», «ويقدم كشف بالحوالات», «فقال "أعتقد أن …»: a pronoun subject, or what is said
             return []
@@ -263,6 +271,8 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
                     or (out[-1].norm, t.norm) in _TITLE_PREPS
                     or (len(out) >= 2 and (out[-2].norm, t.norm) in _TITLE_PREPS)) and t.core:
             out.append(t)  # «محمد بن علي», «الدكتور علي …» («علي» is not «على» here), «المشرف على …»
+            if t.ends_clause:
+                return out  # «أكد خادم الحرمين الشريفين الملك سلمان بن عبدالعزيز، عمق العلاقات …»
             continue
         if out and _inner_word(toks, toks.index(t, i), out, stop):
             out.append(t)
