@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from newsdedup import interrupts
 from newsdedup.config import load_settings, redact_uri
 from newsdedup.db import Store, resolve_uri
 from newsdedup.tasks import derived_state, resident
@@ -100,9 +101,6 @@ class ResidentServer:
         self.runs = 0
         self._changes: queue.Queue[list[str]] = queue.Queue()
         self._stop = threading.Event()
-        # set by Ctrl-C: a KeyboardInterrupt raised while the main thread waits inside Prefect's sync API
-        # bridge can be lost there (serve then kept serving after Ctrl-C), so the loop checks this too
-        self.interrupted = threading.Event()
         self._watcher: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -238,11 +236,11 @@ class ResidentServer:
             if self.opts.watch:
                 self._guarded(lambda: self.run_changed(client, None))  # catch up with what arrived meanwhile
             while True:
-                if self.interrupted.is_set():
-                    raise KeyboardInterrupt
+                # a KeyboardInterrupt lost inside Prefect's sync bridge: serving stops all the same
+                interrupts.checkpoint()
                 changed = self._drain_changes(next_poll - time.monotonic()) if self.opts.watch else None
                 if changed is None and not self.opts.watch:
-                    self.interrupted.wait(max(0.0, next_poll - time.monotonic()))
+                    interrupts.wait(next_poll - time.monotonic())
                 if changed:
                     self._guarded(lambda: self.run_changed(client, changed))
                 if time.monotonic() >= next_poll:
@@ -268,13 +266,9 @@ def serve_resident(opts: ServeOptions, out: TextIO | None = None) -> None:
     def terminated(signum, frame):  # noqa: ARG001 - signal handler signature
         raise SystemExit(128 + signal.SIGTERM)
 
-    def ctrl_c(signum, frame):  # noqa: ARG001 - signal handler signature
-        server.interrupted.set()
-        raise KeyboardInterrupt
-
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, terminated) if main else None
-    previous_int = signal.signal(signal.SIGINT, ctrl_c) if main else None
+    previous_int = interrupts.install()  # Ctrl-C raises and is recorded (newsdedup/interrupts.py)
     try:
         server.register()
         resident.activate()
@@ -302,5 +296,4 @@ def serve_resident(opts: ServeOptions, out: TextIO | None = None) -> None:
         server.close(pause=True)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-        if previous_int is not None:
-            signal.signal(signal.SIGINT, previous_int)
+        interrupts.restore(previous_int)

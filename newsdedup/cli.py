@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
+from . import __version__, interrupts
 from .config import load_settings
 from .preflight import (
     EXIT_FAILURE,
@@ -151,6 +151,7 @@ def _run_flow(args: argparse.Namespace) -> int:
         params["reprocess"] = True
     with progress_reporter(enabled=not args.quiet):
         summary = flow(**params)
+    late_ctrl_c = interrupts.pressed()  # it came after the run was recorded completed (Prefect dropped it)
     c = summary["counts"]
     if args.json:
         print(_dump(summary))
@@ -188,6 +189,8 @@ def _run_flow(args: argparse.Namespace) -> int:
         reasons = "; ".join(f"{r['count']} × {r['reason']}" for r in (summary.get("rejects_by_reason") or ())[:3])
         raise CommandError(f"nothing could be read from the inputs (all rejected: {reasons or 'see export rejects'})",
                            EXIT_FAILURE)
+    if late_ctrl_c:
+        raise KeyboardInterrupt
     return 0
 
 
@@ -561,13 +564,17 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_prefect()
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = interrupts.install()
     try:
         return int(args.func(args) or 0)
     except CommandError as exc:
         print(f"newsdedup: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
-        if getattr(args, "func", None) is _run_flow:
+        done = interrupts.completed_run()
+        if getattr(args, "func", None) is _run_flow and done:
+            print(interrupts.after_completion(), file=sys.stderr)
+        elif getattr(args, "func", None) is _run_flow:
             print("newsdedup: interrupted; the run is recorded as interrupted and the same command again "
                   "completes it", file=sys.stderr)
         else:
@@ -588,7 +595,16 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_UNAVAILABLE
         print(f"newsdedup: {type(exc).__name__}: {msg}", file=sys.stderr)
         return EXIT_FAILURE
+    finally:
+        interrupts.restore(previous)
+
+
+def entry() -> None:
+    """The console script: :func:`main`, then an exit that a late Ctrl-C cannot turn into a traceback."""
+    code = main()
+    interrupts.quiet_exit()
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

@@ -603,52 +603,97 @@ def test_incremental_runs_keep_clusters_equal_to_a_recompute_from_all_matches(pr
         client.close()
 
 
-def _interrupt_when(proc: subprocess.Popen, condition, timeout: float = 300) -> float | None:
-    """Ctrl-C once ``condition()`` holds: a real SIGINT to the run's whole process group, as a terminal sends
-    it (the forked workers get it too); seconds until it exited, None if it ended first."""
+def _interrupt_when(proc: subprocess.Popen, run_of, condition, still=None, timeout: float = 300) -> float | None:
+    """Ctrl-C once ``condition(run)`` holds for the run's record ``run_of()``, as at a terminal: the run's
+    whole process group is stopped first (Ctrl-Z), so that it cannot move on while ``still(run)`` confirms
+    that the point was not passed meanwhile (the poll's own read lags behind a busy run), then SIGINT to the
+    group (Ctrl-C; the forked workers get it too) and SIGCONT. Seconds from Ctrl-C until it exited; None if
+    the run ended, or passed the point, before it could be stopped there."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return None
-        if condition():
+        if condition(run_of() or {}):
+            try:
+                os.killpg(proc.pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                return None
+            time.sleep(0.3)  # what the run had sent to the database before it stopped lands
+            if proc.poll() is not None or (still is not None and not still(run_of() or {})):
+                os.killpg(proc.pid, signal.SIGCONT)
+                proc.wait(120)
+                return None
             os.killpg(proc.pid, signal.SIGINT)
+            os.killpg(proc.pid, signal.SIGCONT)
             t = time.monotonic()
             proc.wait(60)
             return time.monotonic() - t
-        time.sleep(0.02)
+        time.sleep(0.005)
     proc.kill()
     proc.wait(30)
     raise AssertionError("the run neither reached the interruption point nor ended")
 
 
-def test_ctrl_c_is_recorded_and_the_next_run_does_only_what_is_left(reference, corpus, mongo_uri, db_name):
-    """Issue #15, point 2: Ctrl-C during matching, then the same command again."""
-    args = [*map(str, corpus), "--map", MAP_ARG, "--db", db_name, "--batch-size", BATCH]
+def _ctrl_c_run(corpus, db, condition, still, attempts: int = 3) -> tuple[subprocess.Popen, float, str]:
+    """Start ``newsdedup run`` on the corpus in database ``db`` and Ctrl-C it at the point; a run that got
+    past the point first (on a busy machine) is dropped and started again in a fresh database, up to
+    ``attempts`` times. Returns the process, seconds until it exited, and its stderr."""
+    for attempt in range(attempts):
+        if attempt:
+            db.client.drop_database(db.name)
+        args = [*map(str, corpus), "--map", MAP_ARG, "--db", db.name, "--batch-size", BATCH]
+        proc = subprocess.Popen([sys.executable, "-m", "newsdedup.cli", "run", *args], cwd=str(ROOT),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        waited = _interrupt_when(proc, lambda: db.runs.find_one({"pid": proc.pid}), condition, still)
+        _out, err = proc.communicate(timeout=60)
+        if waited is not None:
+            return proc, waited, err
+    raise AssertionError(f"in {attempts} attempts the run got past the interruption point before it was stopped")
+
+
+def _running(run: dict) -> bool:
+    return run.get("status") == "running"
+
+
+def _aligned_not_clustered(run: dict) -> bool:
+    return _running(run) and run["progress"]["aligned_seq"] is not None and not run["progress"]["clusters_done"]
+
+
+def _clustered_not_done(run: dict) -> bool:
+    return _running(run) and bool(run["progress"]["clusters_done"])
+
+
+INTERRUPTED_LINE = "newsdedup: interrupted; the run is recorded as interrupted"
+
+
+@pytest.mark.parametrize("stage, condition, still", [
+    # in the reuse stage, once some batches' matches are stored: the next run does only what is left
+    ("matching", lambda r: (r.get("progress") or {}).get("aligned_seq") is not None, _aligned_not_clustered),
+    # after the clusters are stored: passages, the search index, the Prefect artifacts
+    ("after the clusters", lambda r: (r.get("progress") or {}).get("clusters_done"), _clustered_not_done),
+], ids=["matching", "late-stage"])
+def test_ctrl_c_is_recorded_and_the_next_run_does_only_what_is_left(reference, corpus, mongo_uri, db_name,
+                                                                     stage, condition, still):
+    """Issue #15, point 2: Ctrl-C during a run, then the same command again."""
     client = _client(mongo_uri)
     db = client[db_name]
     try:
-        first = subprocess.Popen([sys.executable, "-m", "newsdedup.cli", "run", *args], cwd=str(ROOT),
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        # interrupted in the reuse stage, once some batches' matches are stored
-        waited = _interrupt_when(first, lambda: (db.runs.find_one({"pid": first.pid}, {"progress": 1}) or {})
-                                 .get("progress", {}).get("aligned_seq") is not None)
-        assert waited is not None, "the run finished before it could be interrupted"
-        out, err = first.communicate(timeout=30)
+        first, waited, err = _ctrl_c_run(corpus, db, condition, still)
         assert first.returncode == 130, err
         assert waited < 30
-        assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("newsdedup: interrupted; the run "
-                                                                                 "is recorded as interrupted"), err
+        assert "Traceback" not in err and err.strip().splitlines()[-1].startswith(INTERRUPTED_LINE), err
         run = db.runs.find_one({"pid": first.pid})
         assert run["status"] == "interrupted" and run["progress"]["aligned_seq"] is not None
-        assert run["progress"]["clusters_done"] is False
+        assert run["progress"]["clusters_done"] is (stage != "matching")
         assert db.locks.count_documents({}) == 0  # let go on the way out
 
         # queries say that the results are incomplete (on stderr: --json output stays clean)
-        q = cli("query", "clusters", "--json", "--db", db_name)
+        q = cli("query", "clusters", "--json", "--db", db.name)
         assert "was interrupted" in q.stderr and run["_id"] in q.stderr
         assert all(json.loads(line) for line in q.stdout.splitlines())
 
         # the same command again: completes the interrupted run's documents without aligning its aligned ones
+        args = [*map(str, corpus), "--map", MAP_ARG, "--db", db.name, "--batch-size", BATCH]
         second = json.loads(cli("run", *args, "--json").stdout.strip().splitlines()[-1])
         assert second["status"] == "completed"
         assert second["counts"]["documents"] == 0 and second["counts"]["recovered_runs"] == 1
@@ -658,6 +703,30 @@ def test_ctrl_c_is_recorded_and_the_next_run_does_only_what_is_left(reference, c
         assert db.runs.find_one({"_id": run["_id"]})["recovered_by"] == second["run_id"]
         check_integrity(db)
         assert snapshot(db) == reference["snapshot"]
-        assert "interrupted" not in cli("query", "clusters", "--db", db_name).stderr
+        assert "interrupted" not in cli("query", "clusters", "--db", db.name).stderr
     finally:
+        client.drop_database(db.name)
+        client.close()
+
+
+def test_ctrl_c_after_the_run_is_recorded_completed_says_so(reference, corpus, mongo_uri, db_name):
+    """Ctrl-C while a completed run's process winds down (Prefect's teardown drops a KeyboardInterrupt
+    there): exit 130 with a line that says the results are complete, no traceback, the run left completed."""
+    client = _client(mongo_uri)
+    db = client[db_name]
+    try:
+        first, waited, err = _ctrl_c_run(corpus, db, lambda r: r.get("status") == "completed", None)
+        assert first.returncode == 130, err
+        assert waited < 30
+        run = db.runs.find_one({"pid": first.pid})
+        assert run["status"] == "completed"
+        assert "Traceback" not in err, err
+        assert err.strip().splitlines()[-1] == f"newsdedup: interrupted after run {run['_id']} had completed; " \
+                                               "its results are complete", err
+        assert db.locks.count_documents({}) == 0
+        assert "interrupted" not in cli("query", "clusters", "--db", db.name).stderr
+        check_integrity(db)
+        assert snapshot(db) == reference["snapshot"]
+    finally:
+        client.drop_database(db.name)
         client.close()
