@@ -88,7 +88,6 @@ def _read_stage(store: Store, plan: intake.InputPlan, ctx: ReadContext, manifest
             counts["duplicates_new"] += sum(1 for r in dups if r["_id"] in done)
             line_stats.add_all((r["outlet"], r["ingest_seq"], r["line_keys"]) for r in new if r["_id"] in done)
             progress.advance("analyze", len(docs))
-            interrupts.checkpoint()  # a Ctrl-C that Prefect's bridge lost stops the run here
 
     for kind, batch, segments in intake.batches(first, run_id, store.next_ingest_seq(), counts, batch_size):
         if kind == "rejects":
@@ -338,7 +337,6 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
                 seq = aligned_prefix_seq(k, batch_size, read["inserted_seqs"])
                 if seq is not None:
                     store.update_run(run_id, {"progress.aligned_seq": seq})
-                interrupts.checkpoint()
 
             reuse_out = _reuse_stage(store, directory, run_id, work, batch_size, workers, logger, redo.index_only,
                                      aligned)
@@ -347,7 +345,6 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
                 reuse_out["rows"] += [m for m in store.matches_of_docs(redo.index_only, MATCH_KEYS)
                                       if m["_id"] not in have]
             timings["reuse"] = round(time.monotonic() - t, 3)
-            interrupts.checkpoint()
             timings.update(reuse_out["timings"])
             t = time.monotonic()
             progress.stage("clusters", 1)
@@ -357,7 +354,6 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
                 for r in [run_id, *(o["_id"] for o in orphans)]:
                     store.update_run(r, {"progress.clusters_done": True})
             progress.finish("clusters")
-            interrupts.checkpoint()
             timings.update(cluster_times)
             timings["cluster"] = round(time.monotonic() - t, 3)
             t = time.monotonic()
@@ -367,7 +363,6 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
             spans = cluster_update.passage_spans(clusters, state, [*redo.passages_only, *redo.index_only])
             passages_new, boilerplate_new = _passage_stage(store, redo.passage_groups(read["inserted"]), spans)
             timings["passages"] = round(time.monotonic() - t, 3)
-            interrupts.checkpoint()
             if orphans:
                 store.mark_runs_recovered([o["_id"] for o in orphans], run_id)
         store.mark_inputs_done([{**f, "key": intake.input_key(f["sha256"], plan.options), "options": plan.options}
@@ -376,7 +371,6 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
         update_search_index(store, derived_state.search_dir(settings.home, redact_uri(uri), settings.db_name),
                             search_index.DOC_FIELDS)
         timings["search_index"] = round(time.monotonic() - t, 3)
-        interrupts.checkpoint()
 
         st = read["stats"]
         counts = {"documents": st.get("documents_new", 0), "duplicates": st.get("duplicates_new", 0),
@@ -399,10 +393,9 @@ def ingest(paths: list[str] | None = None, manifest: str | None = None, outlet: 
                    "database": settings.db_name, "resident_state": state_from}
         interrupts.checkpoint()  # the last point where Ctrl-C leaves the run interrupted
         with interrupts.deferred():  # recorded completed, and known to be: a Ctrl-C from here on came after
-            record_run_end(store, run_id, {"status": status, "ended_at": datetime.now(timezone.utc),
-                                           "counts": counts, "totals": totals, "timings": timings,
-                                           "rejects_by_reason": read["rejects_by_reason"],
-                                           "input_files": read["input_files"], "resident_state": state_from})
+            record_run_end(store, run_id, {"ended_at": datetime.now(timezone.utc), "input_files": read["input_files"],
+                                           **{k: v for k, v in summary.items() if k not in ("run_id", "nothing_read",
+                                                                                            "database")}})
             interrupts.note_completed(run_id)
         bar.done()
         logger.info("run %s %s: %s", run_id, status, counts)

@@ -68,8 +68,9 @@ def wait(timeout: float) -> bool:
 
 
 def checkpoint() -> None:
-    """Raise ``KeyboardInterrupt`` here if Ctrl-C was pressed and its exception got lost on the way."""
-    if _pressed.is_set():
+    """Raise ``KeyboardInterrupt`` here if Ctrl-C was pressed and its exception got lost on the way
+    (in the main thread only, where Python raises it too; never inside :func:`deferred`)."""
+    if _pressed.is_set() and not _deferring and threading.current_thread() is threading.main_thread():
         raise KeyboardInterrupt
 
 

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from . import interrupts
+
 # stage → (label, unit, share of a typical run's time)
 STAGES: dict[str, tuple[str, str, float]] = {
     "scan": ("scan inputs", "files", 0.08),
@@ -77,6 +79,7 @@ class Tracker:
         for fn in list(self.listeners):
             with contextlib.suppress(Exception):  # a display must never break a run
                 fn(self, st)
+        interrupts.checkpoint()  # every report is a point where a Ctrl-C that Prefect lost stops the run
 
     def stage(self, name: str, total: int | None) -> None:
         with self._lock:

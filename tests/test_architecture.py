@@ -43,7 +43,7 @@ def _layer(mod: str) -> str:
         return "wiring"
     if mod.startswith("newsdedup.web") or mod == "newsdedup.query":
         return "read side"
-    return {"newsdedup.config": "base", "newsdedup.processes": "base", "newsdedup.progress": "base",
+    return {"newsdedup.config": "base", "newsdedup.processes": "base", "newsdedup.progress": "base", "newsdedup.interrupts": "base",
             "newsdedup.embedded": "servers", "newsdedup.secantus_server": "servers",
             "newsdedup.prefect_server": "servers", "newsdedup.db": "store", "newsdedup.cli": "entry",
             "newsdedup.preflight": "entry", "newsdedup.__main__": "entry", "newsdedup": "base"}.get(mod, "unknown")
