@@ -244,6 +244,14 @@ def _verbal_noun(t: _Tok) -> bool:
             and (n[2] == "ت" or n.startswith(("است", "ان"))) and not t.quoted)
 
 
+def _oblique_plural(t: _Tok) -> bool:
+    """«وحذر المصابين بمرض الربو من …»: a definite sound plural or dual in «ين» right after the verb is its
+    object (a subject there is «ون»/«ان»: «وقال المسؤولون»); the stem test keeps «الأمين» and «البحرين»."""
+    n = t.norm
+    return (not _is_latin(n) and not t.quoted and n.startswith("ال") and n.endswith("ين")
+            and len(n) - 4 >= 4)
+
+
 def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
     """The noun phrase starting at token ``i``: up to a stop word (excluded) or the end of a clause.
     A phrase that meets no boundary within ``MAX_WORDS`` words runs on into what the source says
@@ -634,6 +642,8 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
                      else _phrase_after(toks, i + 1, _AR_STOP))
             if verb in _AR_ADDS and after and not _speech_follows(toks, toks.index(after[-1], i) + 1):
                 after = []  # «ويضيف المشروع قواعد جديدة»: adds something, says nothing
+            if after and _oblique_plural(after[0]):
+                after = []  # the verb's object: the speaker was named before
             if after and after[0].norm in _DOCUMENTS:  # «وقال بيان صادر عن المقاومة»: whoever issued it
                 k = next((k for k in range(i + 2, min(n, i + 2 + MAX_WORDS))
                           if (toks[k].norm == "عن" and toks[k - 1].norm in _ISSUED) or toks[k].norm in _PUBLISHED), None)
