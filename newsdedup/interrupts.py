@@ -54,6 +54,9 @@ def deferred() -> Iterator[None]:
 
 
 def restore(previous: Any) -> None:
+    """Put the previous handler back and forget the presses: code that runs flows in a process of its
+    own (a test session, a notebook) must not meet a press that belonged to a finished command."""
+    _pressed.clear()
     if previous is not None and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, previous)
 

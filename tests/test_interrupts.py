@@ -46,3 +46,5 @@ def test_inside_deferred_a_press_is_recorded_not_raised_and_completion_is_report
     finally:
         interrupts.restore(previous)
     assert signal.getsignal(signal.SIGINT) is previous
+    assert not interrupts.pressed()
+    interrupts.checkpoint()  # a later flow run in this process meets no press of this test
