@@ -261,6 +261,9 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
         if not toks[i].core and ":" in toks[i].raw:
             return []  # «وقال : إنني …»: what follows the colon is what was said
         i += 1
+    # «كما ذكر الأسبوع الماضي المدعي العام …»: when it was said may come before the speaker too
+    if i + 2 < len(toks) and toks[i].norm in _PERIODS and toks[i + 1].norm in _PERIOD_ADJ and not toks[i + 1].ends_clause:
+        i += 2
     out: list[_Tok] = []
     for t in toks[i:i + MAX_WORDS]:
         if not out and (_object_like(t) or _verbal_noun(t) or (not _is_latin(t.norm) and t.norm.startswith(("بال", "كال", "لل")))
@@ -275,7 +278,8 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
             return out  # «… بلاتيني أول من أمس»: «the day before yesterday» ends the name
         if out and t.norm in _PERIODS and k_t + 1 < len(toks) and toks[k_t + 1].norm in _PERIOD_ADJ:
             return out  # «أعلنت الاستخبارات الأفغانية الأسبوع الماضي»
-        if out and ((out[-1].norm in _NAME_LINKS and (not _is_stop(t, stop) or t.core == "علي"))
+        if out and ((out[-1].norm in _NAME_LINKS and (not _is_stop(t, stop) or t.core == "علي"
+                                                      or (out[-1].norm == "باسم" and t.norm in {"هذه", "هذا"})))
                     or (out[-1].norm, t.norm) in _TITLE_PREPS
                     or (len(out) >= 2 and (out[-2].norm, t.norm) in _TITLE_PREPS)) and t.core:
             out.append(t)  # «محمد بن علي», «الدكتور علي …» («علي» is not «على» here), «المشرف على …»
