@@ -58,7 +58,9 @@ class ClusterState:
         self._side: dict[str, tuple] = {}  # ``rewrite`` matches (never clustered): id -> values
         self._side_of_doc: dict[str, list[str]] = defaultdict(list)
         self._members: dict[str, list[tuple[str, int, int]]] = {}  # cluster id -> member spans
-        self._spans_of: dict[str, dict[tuple[int, int], str]] = defaultdict(dict)  # doc id -> member span -> cluster
+        # doc id -> (start, end, cluster id) of its member spans -> cluster id: two clusters (a template and a
+        # reuse one) may hold the same span of a document, and both count when its passages are assigned
+        self._spans_of: dict[str, dict[tuple[int, int, str], str]] = defaultdict(dict)
         self.sha: dict[str, str | None] = {}  # cluster id -> content hash as stored
         self._attrib: dict[tuple[str, int, int], tuple] = {}  # member span -> its attributions (non-empty only)
         self._attrib_known: set[str] = set()  # clusters whose members' attributions are all recorded
@@ -107,7 +109,7 @@ class ClusterState:
         self._members[cid] = [(d, int(s), int(e)) for d, s, e in members]
         self.sha[cid] = sha
         for d, s, e in self._members[cid]:
-            self._spans_of[d][(s, e)] = cid
+            self._spans_of[d][(s, e, cid)] = cid
         if attribs is not None:
             for key in self._members[cid]:
                 found = attribs.get(key)
@@ -118,8 +120,7 @@ class ClusterState:
     def drop_cluster(self, cid: str) -> None:
         for key in self._members.pop(cid, ()):
             spans = self._spans_of.get(key[0])
-            if spans is not None and spans.get(key[1:]) == cid:
-                del spans[key[1:]]
+            if spans is not None and spans.pop((*key[1:], cid), None) is not None:
                 if not spans:
                     del self._spans_of[key[0]]
             self._attrib.pop(key, None)
@@ -186,11 +187,11 @@ class ClusterState:
         for d in sorted(set(doc_ids)):
             got = self._spans_of.get(d)
             if got:
-                out[d] = [(s, e, cid) for cid, s, e in sorted((cid, s, e) for (s, e), cid in got.items())]
+                out[d] = [(s, e, cid) for cid, s, e in sorted((cid, s, e) for s, e, cid in got)]
         return out
 
-    def member_spans_of(self, doc_id: str) -> Mapping[tuple[int, int], str]:
-        """The document's ``(start, end)`` in stored clusters, with the cluster's id."""
+    def member_spans_of(self, doc_id: str) -> Mapping[tuple[int, int, str], str]:
+        """The document's ``(start, end, cluster id)`` in stored clusters, with the cluster's id."""
         return self._spans_of.get(doc_id, {})
 
     # ------------------------------------------------------------ persistence

@@ -26,6 +26,12 @@ def test_cluster_state_lookups_and_updates():
     assert st.cluster_spans_of(["d1", "d2"]) == {"d2": [(100, 150, "c2")]} and "c1" not in st.sha
     st.drop_cluster("never-stored")  # no error
     assert st.sha == {"c2": "sha2"} and st.n_clusters == 1
+    # a template cluster and a reuse cluster holding the same span of one document: both are kept (a run that
+    # completes an interrupted one's passages assigns them from these spans, as the uninterrupted run does)
+    st.set_cluster("c3-t", "sha3", [("d4", 0, 35), ("d5", 0, 40)])
+    assert st.cluster_spans_of(["d4"]) == {"d4": [(0, 35, "c2"), (0, 35, "c3-t")]}
+    st.drop_cluster("c3-t")
+    assert st.cluster_spans_of(["d4", "d5"]) == {"d4": [(0, 35, "c2")]}
 
 
 def test_cluster_state_is_trusted_only_with_its_token(tmp_path):
