@@ -26,7 +26,7 @@ between leaves a state that is not trusted, and the next run rebuilds it from th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +58,9 @@ class ClusterState:
         self._side: dict[str, tuple] = {}  # ``rewrite`` matches (never clustered): id -> values
         self._side_of_doc: dict[str, list[str]] = defaultdict(list)
         self._members: dict[str, list[tuple[str, int, int]]] = {}  # cluster id -> member spans
-        # doc id -> (start, end, cluster id) of its member spans -> cluster id: two clusters (a template and a
-        # reuse one) may hold the same span of a document, and both count when its passages are assigned
-        self._spans_of: dict[str, dict[tuple[int, int, str], str]] = defaultdict(dict)
+        # doc id -> (start, end, cluster id) of its member spans: two clusters (a template and a reuse one) may
+        # hold the same span of a document, and both count when its passages are assigned
+        self._spans_of: dict[str, set[tuple[int, int, str]]] = defaultdict(set)
         self.sha: dict[str, str | None] = {}  # cluster id -> content hash as stored
         self._attrib: dict[tuple[str, int, int], tuple] = {}  # member span -> its attributions (non-empty only)
         self._attrib_known: set[str] = set()  # clusters whose members' attributions are all recorded
@@ -109,7 +109,7 @@ class ClusterState:
         self._members[cid] = [(d, int(s), int(e)) for d, s, e in members]
         self.sha[cid] = sha
         for d, s, e in self._members[cid]:
-            self._spans_of[d][(s, e, cid)] = cid
+            self._spans_of[d].add((s, e, cid))
         if attribs is not None:
             for key in self._members[cid]:
                 found = attribs.get(key)
@@ -120,7 +120,8 @@ class ClusterState:
     def drop_cluster(self, cid: str) -> None:
         for key in self._members.pop(cid, ()):
             spans = self._spans_of.get(key[0])
-            if spans is not None and spans.pop((*key[1:], cid), None) is not None:
+            if spans is not None:
+                spans.discard((*key[1:], cid))
                 if not spans:
                     del self._spans_of[key[0]]
             self._attrib.pop(key, None)
@@ -190,9 +191,9 @@ class ClusterState:
                 out[d] = [(s, e, cid) for cid, s, e in sorted((cid, s, e) for s, e, cid in got)]
         return out
 
-    def member_spans_of(self, doc_id: str) -> Mapping[tuple[int, int, str], str]:
-        """The document's ``(start, end, cluster id)`` in stored clusters, with the cluster's id."""
-        return self._spans_of.get(doc_id, {})
+    def member_spans_of(self, doc_id: str) -> Collection[tuple[int, int, str]]:
+        """The document's ``(start, end, cluster id)`` in stored clusters."""
+        return self._spans_of.get(doc_id, ())
 
     # ------------------------------------------------------------ persistence
     def save(self, path: Path, token: str) -> None:
