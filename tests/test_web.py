@@ -164,7 +164,7 @@ def test_claims_search_filters_and_pagination_controls(web, page):
     page.goto(web.url + "/claims")
     page.fill("input[name=q]", "على مسافة 700 كم من أوروبا")
     page.click("button[type=submit]")
-    assert "q=" in page.url
+    page.wait_for_url(re.compile(r"/claims\?q="))  # until the results page has loaded, not only committed
     assert page.locator("tr.claim-row", has_text="ديبكا").count() == 1
     assert "1 claim" in page.locator("#count").inner_text()
     page.goto(web.url + "/claims?outlet=" + quote(SECOND))
@@ -183,7 +183,7 @@ def test_claim_timeline_marks_first_seen(web, page, corpus):
     page.goto(web.url + "/claims")
     page.locator("tr.claim-row", has_text="ديبكا").locator("td.rep a").click()
     c = _debka(corpus)
-    assert page.url.endswith("/claims/" + quote(c["_id"], safe=""))
+    page.wait_for_url("**/claims/" + quote(c["_id"], safe=""))  # loaded: lanes are counted, not awaited
     lanes = page.locator(".tl-lane")
     outlets = [lanes.nth(i).get_attribute("data-outlet") for i in range(lanes.count())]
     assert set(outlets) == {FIRST, SECOND}
