@@ -43,6 +43,9 @@ UNBOUNDED_WORDS = 5  # ... of which this many are kept when no boundary ends it
 _Q = "\"'«»“”„‘’‹›"
 _PUNCT_END = "،,:;.!?؟؛…" + "۔"
 _TOKEN = re.compile(r"\S+")
+# Quranic brackets: the Arabic convention for quoting scripture (a verse, also a hadith), whose verbs are no
+# reporting cues and whose words are no source's name; bounded, so that a bracket left open ends nothing
+_SCRIPTURE = re.compile(r"\(\(.{1,1500}?\)\)|﴿.{1,1500}?﴾", re.S)
 _INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2066\u2067\u2068\u2069\ufeff"  # «البحرين.\u200f»: a period all the same
 
 
@@ -114,7 +117,7 @@ _GENERIC = _n("""
 الماده القرار القرارات الاستطلاع الدراسه الاحصائيات الاحصاءات الارقام البيانات المعلومات الاتفاق الخطه التقارير
 الاختصاص الحاجه الاصول الطلب الظروف الجدول الترتيب التوقيت الشركه الهيئه الجمعيه الامانه البلديه الجامعه
 الاداره المديريه اللجنه المجلس المنظمه المحطه الحكومه الشرطه السلطات البنك الاماره سموه معاليه سعادته فضيلته قوله قولها
-قولهم تعبيره تعبيرها الله تعالي سبحانه صلي الاتحاد النادي المستشفي مدير المدير رئيس وزير المكتب الاتصالات المعطيات المؤشرات النتائج التقديرات التوقعات الصحفيين الصحافيين الاعلاميين الحضور الجميع
+قولهم تعبيره تعبيرها الله تعالي سبحانه صلي النبي نبي الرسول رسول الكريم الاتحاد النادي المستشفي مدير المدير رئيس وزير المكتب الاتصالات المعطيات المؤشرات النتائج التقديرات التوقعات الصحفيين الصحافيين الاعلاميين الحضور الجميع
 تفصیلات اطلاعات اطلاع رپورٹ رپورٹس بیان خبر خبروں انہوں اس ان وہ آپ ہم میں ترجمان ابلاغ اخبار چینل
 the a an official officials spokesman spokeswoman spokesperson statement report reports media agency newspaper
 ministry government police minister president sources source
@@ -194,9 +197,10 @@ _norm = lru_cache(maxsize=1 << 17)(normalize_text)  # tokens repeat: a word is n
 
 
 class _Tok:
-    __slots__ = ("start", "end", "raw", "core", "norm", "ends_clause", "quoted")
+    __slots__ = ("start", "end", "raw", "core", "norm", "ends_clause", "quoted", "scripture")
 
-    def __init__(self, m: re.Match) -> None:
+    def __init__(self, m: re.Match, scripture: bool = False) -> None:
+        self.scripture = scripture  # inside «(( … ))» or «﴿ … ﴾»: quoted scripture
         self.start, self.end, self.raw = m.start(), m.end(), m.group()
         core = self.raw.strip(_Q + "()[]-–—" + _PUNCT_END + _INVISIBLE)
         self.core = core
@@ -266,6 +270,8 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
         i += 2
     out: list[_Tok] = []
     for t in toks[i:i + MAX_WORDS]:
+        if t.scripture:
+            return out  # a verse is what is said, never part of a name
         if not out and (_object_like(t) or _verbal_noun(t) or (not _is_latin(t.norm) and t.norm.startswith(("بال", "كال", "لل")))
                         or (t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] not in _Q)):
             # «أعلن ترشحه», «ويقدم كشف بالحوالات», «فقال "أعتقد أن …»: a pronoun subject, or what is said
@@ -345,6 +351,8 @@ def _phrase_before(toks: list[_Tok], i: int, stop: set[str], clause: set[str]) -
     out: list[_Tok] = []
     while j >= 0 and len(out) < MAX_WORDS:
         t = toks[j]
+        if t.scripture:
+            return out[::-1]  # a quoted verse before the subject ends the clause before it
         if t.ends_clause and (out or t.raw.rstrip(_Q + ")]")[-1:] not in "،,"):
             # «… يوميا. وأشار»: the clause before has ended (a comma may stand between a subject and its verb)
             return out[::-1]
@@ -545,7 +553,7 @@ def _view(t: _Tok, core: str) -> _Tok:
     """A token with part of its text removed («لوكالة» -> «وكالة»), keeping its position."""
     v = _Tok.__new__(_Tok)
     v.start, v.end, v.raw, v.core, v.norm = t.start, t.end, core, core, normalize_text(core)
-    v.ends_clause, v.quoted = t.ends_clause, False
+    v.ends_clause, v.quoted, v.scripture = t.ends_clause, False, t.scripture
     return v
 
 
@@ -599,7 +607,8 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
     its own source."""
     if not text or not may_cite(text):
         return []
-    toks = [_Tok(m) for m in _TOKEN.finditer(text)]
+    holy = [m.span() for m in _SCRIPTURE.finditer(text)] if "((" in text or "﴿" in text else []
+    toks = [_Tok(m, any(a <= m.start() < b for a, b in holy)) for m in _TOKEN.finditer(text)]
     named: dict[int, str] = {}
     anon: dict[int, str] = {}
 
@@ -610,8 +619,8 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
     n = len(toks)
     for i, t in enumerate(toks):
         w = t.norm
-        if w not in _TRIGGERS:  # (no cue starts here: every branch below needs one)
-            continue
+        if w not in _TRIGGERS or t.scripture:  # (no cue starts here: every branch below needs one)
+            continue  # a verse quoted in «(( … ))» or «﴿ … ﴾» cites no one («… ومساجد يذكر فيها اسم الله …»)
         nxt = toks[i + 1].norm if i + 1 < n else ""
         # ---- Arabic
         verb = _strip_clitic(w, _AR_VERBS)
@@ -676,6 +685,7 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
                 core = ("ال" + core) if nt.norm.startswith("لل") else core
                 view.start, view.end, view.raw, view.core = nt.start, nt.end, core, core
                 view.norm, view.ends_clause, view.quoted = normalize_text(core), nt.ends_clause, False
+                view.scripture = nt.scripture
                 if _is_stop(view, _AR_STOP):
                     continue  # «وفقا لهذا التنظيم»
                 phrase = [view] + ([] if nt.ends_clause else _phrase_after(toks, i + 2, _AR_STOP))
@@ -759,6 +769,7 @@ def _latin_trim(words: list[_Tok]) -> list[_Tok]:
         view = _Tok.__new__(_Tok)
         view.start, view.end, view.raw, view.core = ws[0].start, ws[0].end, ws[0].core[2:], ws[0].core[2:]
         view.norm, view.ends_clause, view.quoted = normalize_text(view.core), ws[0].ends_clause, False
+        view.scripture = ws[0].scripture
         ws = [view] + ws[1:]
     if not ws:
         return []

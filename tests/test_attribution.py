@@ -235,3 +235,19 @@ def test_a_colon_after_the_cue_starts_what_was_said():
 
 def test_a_quotation_after_a_body_is_what_it_says_not_its_name():
     assert find_attribution(['وقالت الادارة "بناء على الصور الفوتوغرافية وآثار الأقدام يرى خبراء']) is None
+
+
+@pytest.mark.parametrize("texts,name", [
+    # a verse quoted in Quranic brackets cites no one: its verbs are no cues, its words no name
+    (["وشدد الخطيب على حرمة المساجد، ((ومن أظلم ممن منع مساجد الله أن يذكر فيها اسمه وسعى في خرابها)). "
+      "وأفاد أن هذه الأعمال لن تنال من وحدة الوطن"], None),
+    (["واستشهد بقوله تعالى ﴿وقالت اليهود يد الله مغلولة﴾ في خطبته"], None),
+    # ... but a cue outside the brackets still cites, before and after a verse
+    (["وأكد وزير الشؤون الإسلامية أن الحملة مستمرة ((ولا تزر وازرة وزر أخرى)) في كل المناطق"], "وزير الشؤون الإسلامية"),
+    (["واستشهد الخطيب بالحديث ((من جهز غازيا فقد غزا)) وقالت الجمعية الخيرية إن التبرعات تضاعفت"], "الجمعية الخيرية"),
+    # the Prophet quoted in a hadith is scripture's speaker, not a cited source (also outside brackets)
+    (['وقال رسول الله صلى الله عليه وسلم: "المسلم أخو المسلم"'], None),
+    (["قال النبي صلى الله عليه وسلم «من غشنا فليس منا»، وأكد الداعية أن الغش محرم"], "الداعية"),
+])
+def test_scripture_in_quranic_brackets_cites_no_one(texts, name):
+    assert find_attribution(texts) == name
