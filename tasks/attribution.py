@@ -117,7 +117,7 @@ _GENERIC = _n("""
 الماده القرار القرارات الاستطلاع الدراسه الاحصائيات الاحصاءات الارقام البيانات المعلومات الاتفاق الخطه التقارير
 الاختصاص الحاجه الاصول الطلب الظروف الجدول الترتيب التوقيت الشركه الهيئه الجمعيه الامانه البلديه الجامعه
 الاداره المديريه اللجنه المجلس المنظمه المحطه الحكومه الشرطه السلطات البنك الاماره سموه معاليه سعادته فضيلته قوله قولها
-قولهم تعبيره تعبيرها الله تعالي سبحانه صلي النبي نبي الرسول رسول الكريم الاتحاد النادي المستشفي مدير المدير رئيس وزير المكتب الاتصالات المعطيات المؤشرات النتائج التقديرات التوقعات الصحفيين الصحافيين الاعلاميين الحضور الجميع
+قولهم تعبيره تعبيرها الله تعالي سبحانه صلي النبي نبي الرسول الكريم الاتحاد النادي المستشفي مدير المدير رئيس وزير المكتب الاتصالات المعطيات المؤشرات النتائج التقديرات التوقعات الصحفيين الصحافيين الاعلاميين الحضور الجميع
 تفصیلات اطلاعات اطلاع رپورٹ رپورٹس بیان خبر خبروں انہوں اس ان وہ آپ ہم میں ترجمان ابلاغ اخبار چینل
 the a an official officials spokesman spokeswoman spokesperson statement report reports media agency newspaper
 ministry government police minister president sources source
@@ -395,6 +395,8 @@ def _clean(words: list[_Tok], outlet: str | None) -> tuple[str, bool] | None:
         parts, norms = parts[:4], norms[:4]
     if norms and (norms[0] in _NOT_SOURCES or norms[0][:1].isdigit()):
         return None  # a rule, a plan; a number («وقال 20 في المئة إنهم …»)
+    if ("رسول", "الله") in zip(norms, norms[1:]):
+        return None  # «قال رسول الله صلى الله عليه وسلم»: the Prophet quoted in a hadith
     if norms and norms[0] in _DOCUMENTS:
         return None  # «أفاد تقرير صدر حديثا»: a document names no one unless its issuer is given («صادر عن X»)
     if len(norms) == 1 and norms[0] in _MEDIA:
@@ -503,11 +505,42 @@ def _subject_only(words: list[_Tok]) -> list[_Tok]:
     «أكد المالكي دعمه»): the subject ends at the first bare word (no article, no attached «و ب ل ف ك», not a number) after one with the article (a name
     after a title keeps going: «المهندس مدني», «الأمير علي»)."""
     for k in range(1, len(words)):
-        prev, cur = words[k - 1], words[k]
-        if (prev.norm.startswith("ال") and prev.norm not in _BEFORE_NAMES and not cur.norm.startswith("ال") and cur.norm[:1] not in "وبلفك"
-                and not _is_latin(cur.core) and not cur.quoted and not cur.norm[:1].isdigit()):
+        if _new_constituent(words[k - 1], words[k]):
             return words[:k]
     return words
+
+
+def _new_constituent(prev: _Tok, cur: _Tok) -> bool:
+    """A bare word (no article, no attached «و ب ل ف ك», not a number, a Latin or a quoted name) after one with
+    the article that is no title before a name: in a noun phrase the words after a definite one are definite
+    too (its adjectives, «وزارة الخدمة المدنية»), so a bare one starts something else."""
+    return (prev.norm.startswith("ال") and prev.norm not in _BEFORE_NAMES and not cur.norm.startswith("ال")
+            and cur.norm[:1] not in "وبلفك" and not _is_latin(cur.core) and not cur.quoted
+            and not cur.norm[:1].isdigit())
+
+
+# titles of a person, after which (and after their complements and adjectives) a personal name follows
+# («الرئيس الأمريكي باراك أوباما», «المدرب الأوروغوياني خورخي داسيلفا», «وزير الخارجية الروسي سيرجي لافروف»)
+_PERSON_TITLES = (_BEFORE_NAMES - _n("بن بنت ابن ابو ام عبد ال آل باسم")) | _n("""
+وزير وزيره الوزيره رئيس رئيسه الرئيسه مدير مديره المديره متحدث متحدثه المتحدث المتحدثه ناطق ناطقه الناطق
+الناطقه سفير سفيره السفيره مستشار مستشاره المستشاره امين امينه الامينه نائب نائبه النائبه قائد القائد محافظ
+المحافظ مبعوث المبعوث ممثل الممثل الممثله مندوب المندوب مدرب لاعب لاعبه اللاعبه عضو العضو وكيل الوكيل مساعد
+المساعد المشرف مشرف الباحث باحث الخبير خبير المحلل محلل الكاتبه الاعلاميه الطبيبه الداعيه المدربه امير""")
+
+
+def _noun_phrase(words: list[_Tok]) -> bool:
+    """A subject before its verb is one noun phrase, not a clause: a bare word after a definite one starts another
+    constituent («يمثل مصنع كسوة الكعبة المشرفة صورة ناصعة … تؤكد عناية …»: the verb belongs to a clause
+    describing «صورة»), unless it is a person's name after their title («الرئيس الأمريكي باراك أوباما يرى …»)."""
+    for k in range(1, len(words)):
+        if _new_constituent(words[k - 1], words[k]):
+            # a name also follows a descriptive adjective in «ي» («الحارس الرائدي أحمد الكسار»), when it has two
+            # words at least (a lone bare word there is a predicate: «الشارع الإيراني هادئ، يرى …») and they are
+            # not all feminine in «ة» (a noun and its adjective: «المهرجان الصيفي فرصة كبيرة تؤكد …»)
+            rest = words[k:]
+            return words[0].norm in _PERSON_TITLES or (words[k - 1].norm.endswith("ي") and len(rest) >= 2
+                                                        and not all(w.core.endswith("ة") for w in rest))
+    return True
 
 
 def _says_that(toks: list[_Tok], i: int) -> bool:
@@ -670,7 +703,8 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
             elif imperfect or (i > 0 and toks[i - 1].norm in {"قد", "وقد"}):
                 # subject first: «موقع ديبكا الإسرائيلي، يرى», «وكان موقع ديبكا قد كشف» (a past verb
                 # without «قد» after a noun is mostly a relative clause: «اتفاق أعلن عنه»)
-                add(t.start, _clean(_phrase_before(toks, i, _AR_STOP, _AR_CLAUSE), outlet))
+                before = _phrase_before(toks, i, _AR_STOP, _AR_CLAUSE)
+                add(t.start, _clean(before, outlet) if _noun_phrase(before) else None)
             continue
         if _strip_clitic(w, _AR_PREPS) in _AR_PREPS and not t.ends_clause and nxt not in {"ما", "لما"}:
             add(t.start, _source_like(_clean(_phrase_after(toks, i + 1, _AR_STOP), outlet), toks[i + 1:i + 2]))

@@ -251,3 +251,17 @@ def test_a_quotation_after_a_body_is_what_it_says_not_its_name():
 ])
 def test_scripture_in_quranic_brackets_cites_no_one(texts, name):
     assert find_attribution(texts) == name
+
+
+@pytest.mark.parametrize("text,name", [
+    # a subject before its verb is one noun phrase: a clause with a verb of its own before the cue is none
+    # («يمثل» is no reporting verb; «تؤكد» describes the indefinite noun before it)
+    ("تمثل الحديقة الجديدة متنفسا جميلا يؤكد اهتمام الأمانة بالأحياء السكنية", None),
+    ("يعد المهرجان الصيفي مناسبة سنوية تؤكد قدرة المنطقة على جذب الزوار", None),
+    # ... but a person's name after a title or a descriptive adjective stays in the subject
+    ("الرئيس الأمريكي باراك أوباما يرى أن الاتفاق النووي جيد", "الرئيس الأمريكي باراك أوباما"),
+    ("وكان الحارس الدولي محمد العويس قد أكد أن الفريق جاهز", "الحارس الدولي محمد العويس"),
+    ("وكانت إدارة نادي الاتحاد قد أعلنت قبل أيام عن عزمها", "إدارة نادي الاتحاد"),
+])
+def test_a_subject_before_its_verb_is_a_noun_phrase(text, name):
+    assert find_attribution([text]) == name
