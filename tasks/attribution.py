@@ -89,7 +89,7 @@ _AR_STOP = _n("""
 الليله لقد ولكن لكن انما فيها فيه فيهم له لها لهم عنه عنها عنهم منه منها عليه عليها اليه اليها به بها لدينا
 مجددا ايضا كذلك رسميا مؤخرا حاليا سابقا غدا الان عقب اثر وسط بشان بشكل بصوره بقوه بوضوح بشده قائلا قائله
 قائلين مضيفا مضيفه موضحا موضحه مشيرا مشيره مؤكدا مؤكده بعدها بعده قبلها قبله خلالها خلاله
-عندها عنده حينها وهو وهي وهم وهما مما ومما اخيرا حصريا بما نقلا يعني
+عندها عنده حينها وهو وهي وهم وهما مما ومما اخيرا حصريا بما نقلا يعني سوف وسوف
 """)
 _AR_CLAUSE = _n("و ف وكان وكانت كان كانت ثم لكن ولكن بينما فيما كما حيث اذ وقد فقد")  # a subject may follow these
 _UR_STOP = _n("اور کہ جبکہ میں سے پر کو نے کا کی کے بھی تو ہی یہ وہ جو جس ہے ہیں تھا تھی تھے گا گی گے")
@@ -278,7 +278,7 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
             return []
         k_t = toks.index(t, i)
         if (len(out) == 1 and out[0].norm not in _BODIES and out[0].norm not in _NAME_LINKS and not _is_latin(t.core)
-                and t.core.startswith("ل") and len(t.core) >= 4 and not out[-1].ends_clause):
+                and _lam_word(t) and not out[-1].ends_clause):
             return out  # «وقال كيري لمجلس العلاقات الخارجية», «قال الجيش لصحفيين …»: whom a one-word speaker told
         if t.norm == "اول" and k_t + 1 < len(toks) and toks[k_t + 1].norm == "من":
             return out  # «… بلاتيني أول من أمس»: «the day before yesterday» ends the name
@@ -316,6 +316,17 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
     while k < len(out) and out[k - 1].norm in _NAME_LINKS:  # «الدكتور سمير بن عبدالرحمن»
         k += 1
     return out[:k]
+
+
+def _quote_closes(toks: list[_Tok], k: int, within: int) -> bool:
+    """The quotation token ``k`` opens closes within ``within`` words, before any punctuation but its own."""
+    for x in toks[k:k + within]:
+        tail = x.raw.rstrip(_PUNCT_END + _INVISIBLE)
+        if len(tail) > 1 and tail[-1] in _Q and tail.strip(_Q):
+            return True
+        if x.ends_clause:
+            return False
+    return False
 
 
 def _quoted_name(toks: list[_Tok], k: int) -> bool:
@@ -449,8 +460,10 @@ def _skeletons(name: str) -> set[str]:
     s = normalize_text(name).replace(" ", "")
     if not s:
         return set()
-    if _is_latin(s):
-        s = re.sub(r"^(?:al-?|el-?|the)", "", s)
+    if re.match(r"[0-9]*[A-Za-zÀ-ÿ]", s):
+        # Arabizi digits for letters with no Latin one («3alyoum» = عاليوم): «3» ع and «2» ء are dropped like
+        # the Arabic ones, «7» is ح
+        s = re.sub(r"^(?:al-?|el-?|the)", "", s.replace("3", "").replace("2", "").replace("7", "h"))
         for a, b in _LAT_DIGRAPHS:
             s = s.replace(a, b)
         s = re.sub(r"[^a-z]", "", s)
@@ -561,11 +574,21 @@ def _speech_follows(toks: list[_Tok], k: int) -> bool:
     return toks[k].norm in {"ان", "انه", "انها", "بان"} or toks[k].raw[:1] in _Q or prev[-1:] in ":" + _Q
 
 
+def _lam_word(t: _Tok) -> bool:
+    """An Arabic word with the preposition «ل» attached («لرويترز», «للصحفيين», «لمجلس …»). A word written «لا…»
+    with a bare alif is not one: «ل» before a hamza is written «لأ / لإ», so «لا» begins the word itself
+    («لافروف», «لاريجاني», «لاعب») or it is «ل» before a verbal noun of a derived form («لاستخدام»), never
+    before whom something was said to (but «لابنه»: «ابن» is a noun with a wasl alif)."""
+    core = t.core
+    return (core.startswith("ل") and len(core) >= 4 and not _is_latin(core)
+            and (not core.startswith("لا") or core.startswith("لابن")))
+
+
 def _told_at(toks: list[_Tok], k: int) -> bool:
     """«… لرويترز عبر الهاتف», «… للصحفيين إن»: a «ل» word right before a boundary is whom the words
     were said to, not part of the speaker's title («المتحدث الرسمي لشرطة منطقة الرياض»)."""
     t = toks[k]
-    if not t.core.startswith("ل") or len(t.core) < 4 or _is_latin(t.core):
+    if not _lam_word(t):
         return False
     if k + 1 >= len(toks):
         return False  # the passage ends here: nothing tells whom it was said to
@@ -615,9 +638,21 @@ def _named_listener(toks: list[_Tok], i: int, outlet: str | None) -> tuple[int, 
     if core is None:
         return None
     if quoted:
+        if t.core[1:].lstrip("ـ")[:1] in _Q and t.raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] not in _Q:
+            # «لـ"عين اليوم"»: a quoted name of several words, up to its closing quote
+            for x in toks[i + 1:i + 4]:
+                core += " " + x.core
+                if x.raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] in _Q or x.ends_clause:
+                    break
+            else:
+                core = _listener_at(t) or core
         core = core.strip(_Q)
         n = normalize_text(core)
-        bad = not n or _own(core, outlet) or n in _GENERIC or n in _AR_STOP or n in _NOT_SOURCES
+        # a quoted outlet is also the document's own when one of its words is the outlet's slug («لـ«الشرق
+        # الأوسط»» in aawsat's text, «لـ”عين اليوم”» in 3alyoum's)
+        own = _own(core, outlet) or (" " in core and any(_own(w, outlet) for w in core.split()
+                                                         if normalize_text(w) not in _GENERIC))
+        bad = not n or own or n in _GENERIC or n in _AR_STOP or n in _NOT_SOURCES
         return None if bad else (t.start, core)
     if _is_latin(core):
         words = [core]
@@ -669,13 +704,25 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
         if verb in _AR_VERBS:
             # the outlet the statement was given to is named rather than the speaker
             listener = None
+            in_quote = False
             for k in range(i + 1, min(n, i + 1 + MAX_WORDS)) if verb not in _AR_ADDS else ():  # in the speaker's phrase
+                x = toks[k]
+                opens = x.raw[:1] in _Q and x.raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] not in _Q
+                if in_quote or (opens and k > i + 1 and _quote_closes(toks, k, 6)):
+                    # a short quoted description inside the speaker's phrase («أم محمد «أرملة وأم لطفلين» أنها»):
+                    # its words are no one told
+                    in_quote = x.raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] not in _Q
+                    if x.ends_clause:
+                        break
+                    continue
                 # «وقال لافروف في …»: a «ل» name right after the verb is the speaker, unless it is a medium or quoted
-                if _listener_at(toks[k]) is not None or (k > i + 1 and _told_at(toks, k)):
+                if _listener_at(x) is not None or (k > i + 1 and _told_at(toks, k)):
                     listener = _named_listener(toks, k, outlet)
                     break
-                if _is_stop(toks[k], _AR_STOP) or _object_like(toks[k]) or toks[k].ends_clause:
-                    break
+                if x.norm == "في" and k <= i + 3 and toks[i + 1].norm in _ANON_HEADS and not toks[k - 1].ends_clause:
+                    continue  # «وقال مصدر في النادي لـ"…"»: where an anonymous source sits (as in :func:`_inner_word`)
+                if _is_stop(x, _AR_STOP) or _object_like(x) or x.ends_clause or opens:
+                    break  # (a quotation right after the verb is what is said: «وأوضحت "إنني سعيدة لأني …»)
             if listener:
                 named.setdefault(*listener)
                 continue

@@ -265,3 +265,32 @@ def test_scripture_in_quranic_brackets_cites_no_one(texts, name):
 ])
 def test_a_subject_before_its_verb_is_a_noun_phrase(text, name):
     assert find_attribution([text]) == name
+
+
+@pytest.mark.parametrize("text,name", [
+    # «لا…» with a bare alif begins the word itself (ل before a hamza is written «لأ / لإ»): a name, not «ل» + whom
+    # it was told («لافروف» was read as «ل» + «افروف» and the name cut after «سيرجي»)
+    ("وفي ختام القمة، قال سيرجي لافروف وزير الخارجية الروسي إن المجموعة تعكس نظاما جديدا",
+     "سيرجي لافروف وزير الخارجية الروسي"),
+    ("وقال لاريجاني إن التصويت سيجري الأسبوع المقبل", "لاريجاني"),
+    # ... while «ل» + a name or a medium stays whom it was told
+    ("وقال مصدر دبلوماسي لرويترز إن المحادثات توقفت", "رويترز"),
+    ("وقال متحدث باسم الشرطة لأسوشيتدبرس إن الهجوم وقع صباحا", "أسوشيتدبرس"),
+    # a quoted outlet of several words is whole, up to its closing quote
+    ("وقال مصدر أمني لـ«الشرق الأوسط» إن الحادث قيد التحقيق", "الشرق الأوسط"),
+    ('وأكد مصدر في النادي ل"دنيا الرياضة" أن الإدارة لم تتلق أي عرض', "دنيا الرياضة"),
+    # a short quoted description inside the speaker's phrase is no one told
+    ("وأوضحت أم خالد «موظفة وأم لثلاثة أطفال» أنها حضرت للاستفسار عن المعونة", "أم خالد"),
+    # a quotation right after the verb is what is said, its «ل» words too
+    ('وأوضحت "إنني سعيدة لأني سوف أكون في الأربعينيات"', None),
+])
+def test_lam_words_and_quotes_in_the_speakers_phrase(text, name):
+    assert find_attribution([text]) == name
+
+
+def test_a_quoted_outlet_of_several_words_is_the_documents_own_by_one_of_its_words():
+    # the outlet's slug names one word of its Arabic name (aawsat = «الأوسط»); Arabizi digits in a slug (3alyoum)
+    assert find_attribution(["وقال مصدر أمني لـ«الشرق الأوسط» إن الحادث قيد التحقيق"], ["aawsat"]) == "مصدر أمني"
+    assert find_attribution(["وقال مصدر أمني لـ«الشرق الأوسط» إن الحادث قيد التحقيق"], ["sabq"]) == "الشرق الأوسط"
+    assert find_attribution(["وأوضح الشبكشي لـ”عين اليوم” أن التصريحات لن تؤثر"], ["3alyoum"]) == "الشبكشي"
+    assert find_attribution(["وأوضح الشبكشي لـ”عين اليوم” أن التصريحات لن تؤثر"], ["okaz"]) == "عين اليوم"
