@@ -292,6 +292,9 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
             if t.ends_clause:
                 return out  # «أكد خادم الحرمين الشريفين الملك سلمان بن عبدالعزيز، عمق العلاقات …»
             continue
+        if (len(out) >= 2 and out[0].norm in _PERSON_TITLES and not out[-1].norm.startswith("ال")
+                and not out[-1].ends_clause and _lam_word(t) and _object_after_listener(toks, k_t)):
+            return out  # «أكد المدرب الأوروغوياني خورخي داسيلفا للجهاز الإداري عدم حاجته …»: the name is whole
         if out and _inner_word(toks, toks.index(t, i), out, stop):
             out.append(t)
             continue
@@ -556,14 +559,45 @@ def _noun_phrase(words: list[_Tok]) -> bool:
     return True
 
 
+def _object_after_listener(toks: list[_Tok], k: int) -> bool:
+    """Token ``k`` is a «ل» word (with the definite words after it) followed by what the verb governs: «أن»,
+    a colon or a quotation, a word that opens an object («عدم», «أهمية» …), a verbal noun or a noun with a
+    pronoun («حاجته»). In verb–subject–object order the «ل» phrase is then whom it was said to, and what
+    stands before it is the whole subject («… خورخي داسيلفا للجهاز الإداري عدم حاجته للاعب»)."""
+    if k >= len(toks) or not _lam_word(toks[k]) or toks[k].ends_clause:
+        return False
+    j = k + 1
+    while j < len(toks) and j <= k + 3 and toks[j].norm.startswith("ال") and not _is_stop(toks[j], _AR_STOP):
+        if toks[j].ends_clause:
+            return False
+        j += 1
+    if j >= len(toks):
+        return False
+    x = toks[j]
+    return (x.norm in {"ان", "انه", "انها", "انهم", "بان"} or x.norm in _GOVERNED or _verbal_noun(x)
+            or (_object_like(x) and not x.norm.startswith("ال")) or toks[j - 1].raw.rstrip()[-1:] == ":"
+            or (x.raw[:1] in _Q and x.raw.rstrip(_PUNCT_END)[-1:] not in _Q))
+
+
 def _says_that(toks: list[_Tok], i: int) -> bool:
     """«أن / إن / بأن» or a colon within the clause after token ``i``: what follows is a view or a statement."""
+    inserts = 0
     for k in range(i + 1, min(len(toks), i + 2 + MAX_WORDS)):
         if toks[k].norm in {"ان", "انه", "انها", "انهم", "بان", "بانه", "بانها"} or toks[k - 1].raw.rstrip()[-1:] == ":":
             return True
         if toks[k - 1].ends_clause:
+            # «أكد وزير الخارجية جون كيري، في مقابلة مع قناة «العربية»، أنه …»: an adverbial set off by commas
+            # (where, when, to whom) stands between the speaker and what is said
+            if (inserts < 2 and toks[k - 1].raw.rstrip(_Q + ")]" + _INVISIBLE)[-1:] in "،,"
+                    and (toks[k].norm in _INSERTS or _listener_at(toks[k]) is not None)):
+                inserts += 1
+                continue
             return False
     return False
+
+
+_INSERTS = _n("في خلال عبر مع امام لدي اثناء عقب بعد قبل امس اليوم مساء صباح الليله الاحد الاثنين الثلاثاء الاربعاء "
+              "الخميس الجمعه السبت")  # what may open an adverbial between commas
 
 
 def _speech_follows(toks: list[_Tok], k: int) -> bool:
@@ -742,7 +776,8 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
                           if (toks[k].norm == "عن" and toks[k - 1].norm in _ISSUED) or toks[k].norm in _PUBLISHED), None)
                 after = _phrase_after(toks, k + 1, _AR_STOP) if k is not None else after
             if (len(after) > 1 and after[0].norm not in _MEDIA and not _object_attached(t)
-                    and not _says_that(toks, toks.index(after[-1], i))):
+                    and not _says_that(toks, toks.index(after[-1], i))
+                    and not _object_after_listener(toks, toks.index(after[-1], i) + 1)):
                 after = _subject_only(after)  # («أوردته صحيفة الديلي ميل»: the object is the pronoun; a medium's name follows it)
             got = _clean(after, outlet)
             if got is not None:
