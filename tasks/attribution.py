@@ -584,7 +584,8 @@ def _says_that(toks: list[_Tok], i: int) -> bool:
     inserts = 0
     for k in range(i + 1, min(len(toks), i + 2 + MAX_WORDS)):
         if toks[k].norm in {"ان", "انه", "انها", "انهم", "بان", "بانه", "بانها"} or toks[k - 1].raw.rstrip()[-1:] == ":":
-            return True
+            if not inserts or toks[k - 1].norm not in _AN_GOVERNORS:  # (in the adverbial, «، في إشارة إلى أنه»: إلى's)
+                return True
         if toks[k - 1].ends_clause:
             # «أكد وزير الخارجية جون كيري، في مقابلة مع قناة «العربية»، أنه …»: an adverbial set off by commas
             # (where, when, to whom) stands between the speaker and what is said
@@ -596,6 +597,7 @@ def _says_that(toks: list[_Tok], i: int) -> bool:
     return False
 
 
+_AN_GOVERNORS = _n("الي علي من عن حول بشان في مع")  # prepositions that govern an «أن» of their own
 _INSERTS = _n("في خلال عبر مع امام لدي اثناء عقب بعد قبل امس اليوم مساء صباح الليله الاحد الاثنين الثلاثاء الاربعاء "
               "الخميس الجمعه السبت")  # what may open an adverbial between commas
 

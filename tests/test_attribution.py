@@ -320,3 +320,10 @@ def test_a_name_after_a_title_runs_to_the_clause_boundary(text, name):
 
 def test_a_generic_speaker_who_told_someone_names_no_one():
     assert find_attribution(["أكد الوزير للصحفيين أن الاتفاق قريب"]) is None  # «الوزير» alone names no one
+
+
+def test_an_an_inside_an_adverbial_is_not_the_verbs():
+    # «، في إشارة إلى أنه …»: the «أن» belongs to «إلى» inside the adverbial, so the verb governs «دعمه»
+    assert find_attribution(["وقال اللواء المتقاعد ناصر العولقي، في اتصال هاتفي مع \"الوطن\" إن الضربات اشتدت"]) == \
+        "اللواء المتقاعد ناصر العولقي"  # (no comma closes the adverbial)
+    assert find_attribution(["وأكد المالكي دعمه للإصلاحات، في إشارة إلى أنه قد يكون جزءا من الاتفاق"]) == "المالكي"
