@@ -162,7 +162,8 @@ _TITLE_PREPS = {(normalize_text(a), normalize_text(b)) for a, b in (
     ("المشرف", "على"), ("المشرفة", "على"), ("القائم", "على"), ("القائمون", "على"), ("المسؤول", "عن"),
     ("المسؤولة", "عن"), ("مسؤول", "عن"), ("قائمون", "على"), ("قائم", "على"), ("مشرف", "على"), ("مشرفة", "على"))}
 _GROUPS = _n("تنظيم التنظيم جماعه الجماعه حركه الحركه ميليشيا ميليشيات مليشيا مليشيات فصيل كتائب")
-_NAMED_BY_QUOTE = _MEDIA | _BODIES | _GROUPS  # «صحيفة «الغارديان»», «حزب "النور"», «تنظيم «داعش»»
+_STATIONS = _n("محطه")  # a broadcasting station when a quoted name follows («محطة "ان تي في"»), else any station
+_NAMED_BY_QUOTE = _MEDIA | _BODIES | _GROUPS | _STATIONS  # «صحيفة «الغارديان»», «حزب "النور"», «تنظيم «داعش»»
 _PERIODS = _n("الاسبوع الشهر العام الاسبوعين الاشهر الاعوام السنه الموسم")
 _PERIOD_ADJ = _n("الماضي الماضيه المقبل المقبله الجاري الجاريه الحالي الحاليه الفائت المنصرم القادم")
 _GOVERNED = _n("اهميه ضروره صحه عدم حرص")  # «نفت وزارة الإعلام صحة …»: what the verb governs starts here
@@ -269,9 +270,24 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
     if i + 2 < len(toks) and toks[i].norm in _PERIODS and toks[i + 1].norm in _PERIOD_ADJ and not toks[i + 1].ends_clause:
         i += 2
     out: list[_Tok] = []
+    upto = -1  # the end of a quoted name of several words taken whole
     for t in toks[i:i + MAX_WORDS]:
         if t.scripture:
             return out  # a verse is what is said, never part of a name
+        if toks.index(t, i) <= upto:
+            out.append(t)
+            if t.ends_clause:
+                return out
+            continue
+        if (out and t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] not in _Q
+                and (out[-1].norm in _NAMED_BY_QUOTE or out[0].norm in _NAMED_BY_QUOTE)
+                and _quoted_name(toks, toks.index(t, i))):
+            # «محطة "ان تي في"», «شركة "إيلي ليلي"»: a medium's or a body's quoted name is whole, whatever its
+            # words («ان», «في» are no boundaries inside it)
+            k_q = toks.index(t, i)
+            upto = next(k for k in range(k_q + 1, k_q + 3) if toks[k].raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] in _Q)
+            out.append(t)
+            continue
         if not out and (_object_like(t) or _verbal_noun(t) or (not _is_latin(t.norm) and t.norm.startswith(("بال", "كال", "لل")))
                         or (t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] not in _Q)):
             # «أعلن ترشحه», «ويقدم كشف بالحوالات», «فقال "أعتقد أن …»: a pronoun subject, or what is said
@@ -387,6 +403,7 @@ def _clean(words: list[_Tok], outlet: str | None) -> tuple[str, bool] | None:
         return None
     parts = [w.core for w in words]
     norms = [w.norm for w in words]
+    quoted_name = False
     # leading clitics of the first word («وموقع», «لوكالة»)
     for c in _CLITICS:
         if norms[0].startswith(c) and len(norms[0]) > len(c) + 2 and norms[0][len(c):] in _MEDIA | _ANON_HEADS:
@@ -395,7 +412,7 @@ def _clean(words: list[_Tok], outlet: str | None) -> tuple[str, bool] | None:
             break
     if _own(parts[0], outlet) and (words[0].quoted or norms[0] in _MEDIA):
         return None  # «نشرته "الاقتصادية" أخيرا» in aleqtisadiya's own article
-    if norms[0] in _MEDIA and len(parts) > 1:
+    if (norms[0] in _MEDIA or (norms[0] in _STATIONS and words[1:2] and words[1].quoted)) and len(parts) > 1:
         if _own(parts[1], outlet):
             return None
         if norms[1] in _AGENCY_DESC:  # the descriptive name is the name: keep it whole, with its acronym
@@ -403,8 +420,12 @@ def _clean(words: list[_Tok], outlet: str | None) -> tuple[str, bool] | None:
             m = re.match(r"\S+(?:\s+\S+){0,3}?\s+\(\S+?\)", raw)
             name = (m.group() if m else " ".join(parts)).strip(_Q + _PUNCT_END + " ")
             return (_tidy(name), False) if _own(name, outlet) is False else None
+        quoted_name = words[1].quoted  # «قناة «العربية»»: the medium's quoted name, even a common word
         parts, norms = parts[1:], norms[1:]
-        while len(parts) > 1 and norms[-1] in _GENERIC and norms[-1] not in _MEDIA_NOUNS:
+        if quoted_name:  # ... and only it («قناة "ان اتش كي" العامة», «قناة “إن تي في” الإخبارية التركية»)
+            end = next((k for k, w in enumerate(words[1:]) if w.raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] in _Q), 0)
+            parts, norms = parts[:end + 1], norms[:end + 1]
+        while len(parts) > 1 and norms[-1] in _GENERIC and norms[-1] not in _MEDIA_NOUNS and not quoted_name:
             parts, norms = parts[:-1], norms[:-1]
         parts, norms = parts[:4], norms[:4]
     if norms and (norms[0] in _NOT_SOURCES or norms[0][:1].isdigit()):
@@ -416,7 +437,7 @@ def _clean(words: list[_Tok], outlet: str | None) -> tuple[str, bool] | None:
     if len(norms) == 1 and norms[0] in _MEDIA:
         return None
     anonymous = bool(norms) and norms[0] in _ANON_HEADS
-    if not parts or (not anonymous and all(n in _GENERIC or not n for n in norms)):
+    if not parts or (not anonymous and not quoted_name and all(n in _GENERIC or not n for n in norms)):
         return None
     name = " ".join(p.strip(_Q) for p in parts if p.strip(_Q))
     if not name or (len(name) < 2) or _own(name, outlet):

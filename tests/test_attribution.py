@@ -327,3 +327,18 @@ def test_an_an_inside_an_adverbial_is_not_the_verbs():
     assert find_attribution(["وقال اللواء المتقاعد ناصر العولقي، في اتصال هاتفي مع \"الوطن\" إن الضربات اشتدت"]) == \
         "اللواء المتقاعد ناصر العولقي"  # (no comma closes the adverbial)
     assert find_attribution(["وأكد المالكي دعمه للإصلاحات، في إشارة إلى أنه قد يكون جزءا من الاتفاق"]) == "المالكي"
+
+
+@pytest.mark.parametrize("text,name", [
+    # a medium's quoted name is the source, whole (its words may be stop words: «ان», «في») and only it
+    ('وذكرت محطة "سي ان ان" أن المفاوضات ستستأنف غدا', "سي ان ان"),
+    ("ونقلت قناة «العربية» عن مصادر ميدانية أن القوات تقدمت", "العربية"),  # a common word, quoted: a name
+    ("بحسب ما أوردته قناة “إن تي في” الإخبارية التركية، قتل جندي", "إن تي في"),
+    ("وأعلن موقع «الدرر الشامية» الإخباري المعارض أن الطيران شن غارات", "الدرر الشامية"),
+    ("ونقلت وكالة «رويترز» قول وزير الدفاع إن القدرات محدودة", "رويترز"),
+    ('وذكرت شركة الأدوية الأمريكية "إيلي ليلي" أمس إن المرضى تحسنوا', "شركة الأدوية الأمريكية إيلي ليلي"),
+    # a station with no quoted name is not stripped to its complement
+    ("وأفادت محطة الأرصاد الجوية بأن الحرارة سترتفع", "محطة الأرصاد الجوية"),
+])
+def test_a_quoted_name_after_a_medium_word(text, name):
+    assert find_attribution([text]) == name
