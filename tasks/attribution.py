@@ -116,7 +116,7 @@ _GENERIC = _n("""
 مصدره بيان تقرير الخبر خبر اخري اخر المذكور المذكوره السابق الجديد الجديده الاول القانون النظام اللائحه
 الماده القرار القرارات الاستطلاع الدراسه الاحصائيات الاحصاءات الارقام البيانات المعلومات الاتفاق الخطه التقارير
 الاختصاص الحاجه الاصول الطلب الظروف الجدول الترتيب التوقيت الشركه الهيئه الجمعيه الامانه البلديه الجامعه
-الاداره المديريه اللجنه المجلس المنظمه المحطه الحكومه الشرطه السلطات البنك الاماره سموه معاليه سعادته فضيلته قوله قولها
+الاداره المديريه اللجنه المجلس المنظمه المؤسسه المحطه الحكومه الشرطه السلطات البنك الاماره سموه معاليه سعادته فضيلته قوله قولها
 قولهم تعبيره تعبيرها الله تعالي سبحانه صلي النبي نبي الرسول الكريم الاتحاد النادي المستشفي مدير المدير رئيس وزير المكتب الاتصالات المعطيات المؤشرات النتائج التقديرات التوقعات الصحفيين الصحافيين الاعلاميين الحضور الجميع
 تفصیلات اطلاعات اطلاع رپورٹ رپورٹس بیان خبر خبروں انہوں اس ان وہ آپ ہم میں ترجمان ابلاغ اخبار چینل
 the a an official officials spokesman spokeswoman spokesperson statement report reports media agency newspaper
@@ -140,6 +140,7 @@ _NOT_SOURCES = _n("""
 # documents: the source is whoever issued them («بيان صادر عن المقاومة» -> «المقاومة»), or nobody named
 _ISSUED = _n("صادر الصادر صادره الصادره")  # «بيان صادر عن X»
 _DOCUMENTS = _n("بيان البيان تقرير التقرير دراسه الدراسه استطلاع الاستطلاع احصائيه الاحصائيه نص شكوي الشكوي "
+                "بحث البحث ابحاث الابحاث "
                 "الدعوي الوثيقه الرساله المذكره وثائق الوثائق وثيقه ورقه الورقه")
 _PUBLISHED = _n("نشرها نشرته نشرتها اصدرها اصدرته اصدرتها سربها سربته سربتها")  # «وثائق نشرها موقع ويكيليكس»
 # heads of a phrase that names a body or an office (general vocabulary, any corpus)
@@ -580,6 +581,47 @@ def _noun_phrase(words: list[_Tok]) -> bool:
     return True
 
 
+def _document_author(toks: list[_Tok], d: int, outlet: str | None) -> tuple[int, tuple[str, bool]] | None:
+    """«بحث جديد لتشاتام هاوس», «دراسة حديثة لجامعة هارفارد», «تقرير للأمم المتحدة»: a document (token ``d``),
+    at most two adjectives, then «ل» + whose it is: the author, when it looks like a source (a body, a medium,
+    a quoted or Latin name, or a proper name without the article that is no plural: not «لباحثين أمريكيين»)."""
+    definite = toks[d].norm.startswith("ال")
+    for k in range(d + 1, min(len(toks), d + 5)):
+        x = toks[k]
+        if toks[k - 1].ends_clause or _is_stop(x, _AR_STOP):
+            return None
+        if not definite and x.norm.startswith("ال") and k == d + 1:
+            # «تقرير اللجنة الإعلامية لسوق عكاظ»: a definite word after an indefinite noun is its genitive (an
+            # adjective would agree in definiteness): whose the document is
+            view, rest = x, k
+        elif x.norm[:1].isdigit() or x.norm == "ال":
+            continue  # «التقرير الـ 51 لمؤسسة …»
+        elif not (x.core.startswith("ل") and len(x.core) >= 4 and not _is_latin(x.core)):
+            if x.norm.startswith("ال") != definite:
+                return None
+            continue  # an adjective, agreeing with the document («بحث جديد», «التقرير السنوي»)
+        else:
+            core = ("ال" + x.core[2:]) if x.norm.startswith("لل") else x.core[1:].lstrip("ـ")
+            view, rest = _view(x, core), k + 1
+        if rest == k:
+            phrase = _phrase_after(toks, k, _AR_STOP)
+        else:
+            phrase = [view] + ([] if x.ends_clause else _phrase_after(toks, rest, _AR_STOP))
+        cut = next((j for j, w in enumerate(phrase) if w.norm in _ISSUED or w.norm in _PUBLISHED), len(phrase))
+        phrase = phrase[:cut]  # «لمؤسسة النقد العربي السعودي الصادر مؤخرا»
+        if phrase and not _says_that(toks, toks.index(phrase[-1], k) if phrase[-1] in toks[k:] else k):
+            phrase = _subject_only(phrase)  # «إحصائية للأمم المتحدة مقتل 365 طفلا»: the verb's object follows
+        got = _clean(phrase, outlet)
+        if got is None:
+            return None
+        words = got[0].split()
+        proper = (not got[1] and all(not normalize_text(w).startswith("ال") for w in words)
+                  and not normalize_text(words[0]).endswith(("ين", "ون", "ات")))
+        got = _source_like(got, [view]) or (got if proper else None)
+        return (x.start, got) if got else None
+    return None
+
+
 def _object_after_listener(toks: list[_Tok], k: int) -> bool:
     """Token ``k`` is a «ل» word (with the definite words after it) followed by what the verb governs: «أن»,
     a colon or a quotation, a word that opens an object («عدم», «أهمية» …), a verbal noun or a noun with a
@@ -797,6 +839,11 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
             if after and after[0].norm in _DOCUMENTS:  # «وقال بيان صادر عن المقاومة»: whoever issued it
                 k = next((k for k in range(i + 2, min(n, i + 2 + MAX_WORDS))
                           if (toks[k].norm == "عن" and toks[k - 1].norm in _ISSUED) or toks[k].norm in _PUBLISHED), None)
+                if k is None:  # «أوضح بحث جديد لتشاتام هاوس أن»: the «ل» of whose it is names its author
+                    issuer = _document_author(toks, toks.index(after[0], i), outlet)
+                    if issuer:
+                        add(issuer[0], issuer[1])
+                        continue
                 after = _phrase_after(toks, k + 1, _AR_STOP) if k is not None else after
             if (len(after) > 1 and after[0].norm not in _MEDIA and not _object_attached(t)
                     and not _says_that(toks, toks.index(after[-1], i))

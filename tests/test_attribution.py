@@ -342,3 +342,22 @@ def test_an_an_inside_an_adverbial_is_not_the_verbs():
 ])
 def test_a_quoted_name_after_a_medium_word(text, name):
     assert find_attribution([text]) == name
+
+
+@pytest.mark.parametrize("text,name", [
+    # a document names whose it is: «ل» + its author after the document and its adjectives, or its genitive
+    ("وكما أوضح بحث جديد لمعهد بروكينغز فإن الاقتصاد سيتباطأ", "معهد بروكينغز"),
+    ("وكشفت دراسة حديثة لجامعة أكسفورد أن النوم المبكر مفيد", "جامعة أكسفورد"),
+    ("وذكر تقرير للأمم المتحدة أن المجاعة تتفاقم في الإقليم", "الأمم المتحدة"),
+    ("وقال بيان للجيش التركي اليوم إن جنديين قتلا", "الجيش التركي"),
+    ("وأوضح التقرير السنوي الـ 51 لمؤسسة النقد العربي السعودي الصادر مؤخرا أن التضخم تراجع",
+     "مؤسسة النقد العربي السعودي"),
+    ("وكشف تقرير اللجنة الإعلامية لمهرجان الجنادرية عن خطط جديدة", "اللجنة الإعلامية لمهرجان الجنادرية"),
+    ("كشفت إحصائية للأمم المتحدة مقتل مئات الأطفال منذ بدء الحرب", "الأمم المتحدة"),  # the object after it
+    # ... and nobody when whose it is names no source
+    ("وأظهرت دراسة لباحثين أمريكيين أن القهوة مفيدة للقلب", None),
+    ("وأظهر تقرير الربع الأول أن الأرباح ارتفعت", None),
+    ("وقال تقرير المؤسسة إن المؤشر تباطأ", None),
+])
+def test_a_document_names_its_author(text, name):
+    assert find_attribution([text]) == name
