@@ -369,8 +369,21 @@ def _inner_word(toks: list[_Tok], k: int, out: list[_Tok], stop: set[str]) -> bo
         return False
     if t.core == "علي" and not nxt.norm.startswith("ال") and (not out[-1].norm.startswith("ال") or nxt.norm in {"بن", "ابن"}):
         return True
-    return (t.norm == "في" and out[0].norm in _ANON_HEADS and len(out) <= 2
-            and not any(w.norm == "في" for w in out))
+    if t.norm == "في" and any(w.norm == "في" for w in out):
+        return False
+    if (t.norm == "في" and len(out) >= 2 and out[0].norm in _PERSON_TITLES and nxt.norm in _OFFICE_HEADS and not t.quoted
+            and not any(_new_constituent(a, b) for a, b in zip(out, out[1:]))):
+        return True  # «مدير عام المبيعات في شركة موبايلي», «رئيس الغرفة التجارية في المحافظة»: where the office is
+    return t.norm == "في" and out[0].norm in _ANON_HEADS and len(out) <= 2
+
+
+# what «في» after a person's title (before any name) introduces when it says where the office is: a body or
+# an administrative place («مدير المبيعات في شركة …», «قائد الشرطة في ولاية …»), not where it was said
+_OFFICE_HEADS = _n("""
+وزاره الوزاره هيئه الهيئه منظمه المنظمه مركز المركز مجلس المجلس لجنه اللجنه جامعه الجامعه شركه الشركه مؤسسه
+المؤسسه دار الدار اداره الاداره مديريه المديريه حكومه الحكومه امانه الامانه بنك البنك صندوق الصندوق جمعيه
+الجمعيه اتحاد الاتحاد نادي النادي حزب الحزب قياده القياده محكمه المحكمه سفاره السفاره فرع الفرع قسم القسم كليه
+الكليه معهد المعهد مستشفي المستشفي منطقه المنطقه محافظه المحافظه ولايه الولايه مدينه المدينه بلديه البلديه""")
 
 
 def _phrase_before(toks: list[_Tok], i: int, stop: set[str], clause: set[str]) -> list[_Tok]:

@@ -361,3 +361,18 @@ def test_a_quoted_name_after_a_medium_word(text, name):
 ])
 def test_a_document_names_its_author(text, name):
     assert find_attribution([text]) == name
+
+
+@pytest.mark.parametrize("text,name", [
+    # «في» + a body or an administrative place after a person's title (before any name) says where the office is
+    ("وقال مدير التسويق في شركة الاتصالات سالم العتيبي إن الطلب ارتفع", "مدير التسويق في شركة الاتصالات سالم العتيبي"),
+    ("وأوضح رئيس مجلس إدارة الغرفة التجارية في منطقة الباحة أن الاستثمارات تضاعفت",
+     "رئيس مجلس إدارة الغرفة التجارية في منطقة الباحة"),
+    ("وقال قائد شرطة السكك الحديدية في ولاية بافاريا إن القطار توقف", "قائد شرطة السكك الحديدية في ولاية بافاريا"),
+    # ... not after a name, not what is said or where it was said
+    ("قال وزير الخارجية جون كيري في مؤتمر صحفي إن المحادثات مستمرة", "وزير الخارجية جون كيري"),
+    ("وقال المتحدث الرسمي لشرطة منطقة الرياض في بيان إن الحادث قيد التحقيق", "المتحدث الرسمي لشرطة منطقة الرياض"),
+    ('وقال الخبير النفطي مدير المجموعة الاستشارية "في منطقة الخليج انه البلد الوحيد"', "الخبير النفطي مدير المجموعة الاستشارية"),
+])
+def test_where_an_office_is(text, name):
+    assert find_attribution([text]) == name
