@@ -19,8 +19,13 @@ with the medium stripped where it is only a medium («موقع ديبكا الإ
 الأنباء السعودية (واس)», «وكالة الصحافة الفرنسية»). A phrase of generic words only
 («الموقع المتخصص», «الوزارة», "he", «تفصیلات», «انہوں») names no one. Anonymous kinds
 («مصادر مطلعة», «مصدر عسكري», "a source", «ذرائع») are kept only when the text names
-nobody else. Never counted: a name with no cue («قناة السويس», «مركز الملك فهد»), and the
-document's own outlet (its footer «رابط الخبر بصحيفة الوئام» has no cue either).
+nobody else. A personal name after a title is the speaker's up to the clause boundary («قال وزير
+الخارجية الروسي سيرجي لافروف، في …، إن»), with where the office is («مدير المبيعات في شركة …»); a medium's
+quoted name is the source whole («محطة "ان تي في"» -> «ان تي في»); a document names its author («بحث جديد
+لتشاتام هاوس» -> «تشاتام هاوس», «بيان صادر عن X» -> X). Never counted: a name with no cue («قناة السويس»,
+«مركز الملك فهد»), scripture (a verse in «(( … ))» or «﴿ … ﴾», the Prophet of a hadith), a clause taken for a
+subject («يمثل مصنع … صورة ناصعة تؤكد …»), and the document's own outlet (its footer «رابط الخبر بصحيفة
+الوئام» has no cue either; «لـ«الشرق الأوسط»» in aawsat's own text).
 
 A cluster's attribution is the name most members cite (one vote per member text; ties: the
 earliest text, then the earliest position, then alphabetical); ``None`` means that no member
