@@ -277,28 +277,27 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
         i += 2
     out: list[_Tok] = []
     upto = -1  # the end of a quoted name of several words taken whole
-    for t in toks[i:i + MAX_WORDS]:
+    for k_t in range(i, min(len(toks), i + MAX_WORDS)):
+        t = toks[k_t]
         if t.scripture:
             return out  # a verse is what is said, never part of a name
-        if toks.index(t, i) <= upto:
+        if k_t <= upto:
             out.append(t)
             if t.ends_clause:
                 return out
             continue
         if (out and t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] not in _Q
                 and (out[-1].norm in _NAMED_BY_QUOTE or out[0].norm in _NAMED_BY_QUOTE)
-                and _quoted_name(toks, toks.index(t, i))):
+                and _quoted_name(toks, k_t)):
             # «محطة "ان تي في"», «شركة "إيلي ليلي"»: a medium's or a body's quoted name is whole, whatever its
             # words («ان», «في» are no boundaries inside it)
-            k_q = toks.index(t, i)
-            upto = next(k for k in range(k_q + 1, k_q + 3) if toks[k].raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] in _Q)
+            upto = next(k for k in range(k_t + 1, k_t + 3) if toks[k].raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] in _Q)
             out.append(t)
             continue
         if not out and (_object_like(t) or _verbal_noun(t) or (not _is_latin(t.norm) and t.norm.startswith(("بال", "كال", "لل")))
                         or (t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] not in _Q)):
             # «أعلن ترشحه», «ويقدم كشف بالحوالات», «فقال "أعتقد أن …»: a pronoun subject, or what is said
             return []
-        k_t = toks.index(t, i)
         if (len(out) == 1 and out[0].norm not in _BODIES and out[0].norm not in _NAME_LINKS and not _is_latin(t.core)
                 and _lam_word(t) and not out[-1].ends_clause):
             return out  # «وقال كيري لمجلس العلاقات الخارجية», «قال الجيش لصحفيين …»: whom a one-word speaker told
@@ -317,15 +316,15 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
         if (len(out) >= 2 and out[0].norm in _PERSON_TITLES and not out[-1].norm.startswith("ال")
                 and not out[-1].ends_clause and _lam_word(t) and _object_after_listener(toks, k_t)):
             return out  # «أكد المدرب الأوروغوياني خورخي داسيلفا للجهاز الإداري عدم حاجته …»: the name is whole
-        if out and _inner_word(toks, toks.index(t, i), out, stop):
+        if out and _inner_word(toks, k_t, out, stop):
             out.append(t)
             continue
         if not t.core or _is_stop(t, stop) or (out and (_listener_at(t) is not None or _object_like(t, inner=True)
                                                          or t.norm in _GOVERNED
                                                          or (t.raw[:1] in _Q and not (
                                                              (out[-1].norm in _NAMED_BY_QUOTE or out[0].norm in _NAMED_BY_QUOTE)
-                                                             and _quoted_name(toks, toks.index(t, i))))
-                                                         or _told_at(toks, toks.index(t, i)))):
+                                                             and _quoted_name(toks, k_t)))
+                                                         or _told_at(toks, k_t))):
             return out
         out.append(t)
         if t.ends_clause or (len(out) == 1 and t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] in _Q):
@@ -793,7 +792,9 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
     if not text or not may_cite(text):
         return []
     holy = [m.span() for m in _SCRIPTURE.finditer(text)] if "((" in text or "﴿" in text else []
-    toks = [_Tok(m, any(a <= m.start() < b for a, b in holy)) for m in _TOKEN.finditer(text)]
+    toks = [_Tok(m) for m in _TOKEN.finditer(text)]
+    for t in toks if holy else ():
+        t.scripture = any(a <= t.start < b for a, b in holy)
     named: dict[int, str] = {}
     anon: dict[int, str] = {}
 
