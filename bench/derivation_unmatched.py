@@ -32,7 +32,7 @@ COUNTER = SHARED / "bench" / "counter-dev"
 
 def main() -> int:
     docs = [json.loads(line) for line in open(COUNTER / "documents.jsonl", encoding="utf-8") if line.strip()]
-    prepared = [prepare(ReuseDoc(str(d["id"]), d["text"])) for d in docs]
+    prepared = [prepare(ReuseDoc(str(d["id"]), d["text"], published=d.get("published"))) for d in docs]
     by_id = {p.doc_id: p for p in prepared}
     index = CandidateIndex()
     index.add(prepared)

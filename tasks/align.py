@@ -48,6 +48,7 @@ class ReuseDoc:
     doc_id: str
     text: str  # as received
     excluded: tuple[tuple[int, int], ...] = ()  # received-text spans flagged boilerplate
+    published: str | None = None  # ISO date (tasks/dates.py): which of two documents could retell the other
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +165,7 @@ class Prepared:
     shingles: np.ndarray  # int64 hash of the n-gram starting at each token (len n - ngram + 1)
     shingle_ok: np.ndarray  # bool: usable as a seed (not excluded, has a content word)
     wlen: np.ndarray | None = None  # int32 characters per token
+    published: str | None = None  # ISO date or date-time, None when unknown (tasks/rewrite.py: the later side)
     _sorted: tuple | None = field(default=None, repr=False)
     _rare: tuple | None = field(default=None, repr=False)
     _sents: tuple | None = field(default=None, repr=False)
@@ -186,7 +188,8 @@ class Prepared:
             self.tok_start, self.tok_end, self.orig_start, self.orig_end, self.sent, wlen, self.sent_len)])
         i64 = np.concatenate([np.asarray(self.ids, dtype=np.int64), np.asarray(self.shingles, dtype=np.int64)])
         flags = np.concatenate([np.asarray(x, dtype=bool) for x in (self.content, self.excluded, self.shingle_ok)])
-        return (_unpack_prepared, (self.doc_id, self.norm_text, n, s, m, i32.tobytes(), i64.tobytes(), flags.tobytes()))
+        return (_unpack_prepared, (self.doc_id, self.norm_text, n, s, m, i32.tobytes(), i64.tobytes(), flags.tobytes(),
+                                   self.published))
 
     def seed_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(unique usable shingle hashes, first index, count, token positions sorted by hash), cached."""
@@ -197,13 +200,14 @@ class Prepared:
 
 
 def _unpack_prepared(doc_id: str, norm_text: str, n: int, s: int, m: int, i32: bytes, i64: bytes,
-                     flags: bytes) -> Prepared:
+                     flags: bytes, published: str | None = None) -> Prepared:
     """The inverse of :meth:`Prepared.__reduce__`: read-only views into the three buffers."""
     a = np.frombuffer(i32, dtype=np.int32)
     q = np.frombuffer(i64, dtype=np.int64)
     f = np.frombuffer(flags, dtype=bool)
     return Prepared(doc_id, norm_text, a[:n], a[n:2 * n], a[2 * n:3 * n], a[3 * n:4 * n], q[:n], f[:n],
-                    f[n:2 * n], a[4 * n:5 * n], a[6 * n:6 * n + s], q[n:n + m], f[2 * n:2 * n + m], a[5 * n:6 * n])
+                    f[n:2 * n], a[4 * n:5 * n], a[6 * n:6 * n + s], q[n:n + m], f[2 * n:2 * n + m], a[5 * n:6 * n],
+                    published)
 
 
 def _table(values: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -293,7 +297,8 @@ def prepare(doc: ReuseDoc, params: AlignParams = PARAMS) -> Prepared:
         shingle_ok = np.zeros(0, dtype=bool)
     wlen = (tok_end - tok_start).astype(np.int32)
     return Prepared(doc.doc_id, norm.text, tok_start, tok_end, orig_start.astype(np.int32),
-                    orig_end.astype(np.int32), ids, content, excluded, sent, sent_len, shingles, shingle_ok, wlen)
+                    orig_end.astype(np.int32), ids, content, excluded, sent, sent_len, shingles, shingle_ok, wlen,
+                    str(doc.published) if doc.published else None)
 
 
 # ---------------------------------------------------------------- seeds

@@ -40,7 +40,7 @@ import datetime as _dt
 import math
 import re
 
-__all__ = ["parse_date", "published_key"]
+__all__ = ["parse_date", "published_key", "later_side"]
 
 _MIN_YEAR, _MAX_YEAR = 1900, 2100
 
@@ -290,3 +290,16 @@ def published_key(published: str | None) -> tuple:
         return (1, "", 1, "")
     p = str(published)
     return (0, p[:10], 0 if len(p) > 10 else 1, p[11:19])
+
+
+def later_side(a_published: str | None, b_published: str | None) -> str | None:
+    """``"a"`` or ``"b"``: the side published later; None when the dates are equal or one is unknown.
+    Dates are ISO strings; a date without a time and a date-time of the same day are equal."""
+    if not a_published or not b_published:
+        return None
+    x, y = str(a_published), str(b_published)
+    if "T" not in x or "T" not in y:
+        x, y = x[:10], y[:10]
+    if x == y:
+        return None
+    return "b" if y > x else "a"

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .dates import later_side
 from .rewrite import REWRITE
 
 __all__ = ["DerivationParams", "DERIVATION_PARAMS", "body_spans", "coverage", "classify", "derivation_row",
@@ -114,19 +115,6 @@ def coverage(spans: Iterable[tuple[int, int]], body: Sequence[tuple[int, int]] |
             got += max(0, min(e, cov[k][1]) - max(s, cov[k][0]))
             k += 1
     return got / total
-
-
-def later_side(a_published: str | None, b_published: str | None) -> str | None:
-    """``"a"`` or ``"b"``: the side published later; None when the dates are equal or one is unknown.
-    Dates are ISO strings; a date without a time and a date-time of the same day are equal."""
-    if not a_published or not b_published:
-        return None
-    x, y = str(a_published), str(b_published)
-    if "T" not in x or "T" not in y:
-        x, y = x[:10], y[:10]
-    if x == y:
-        return None
-    return "b" if y > x else "a"
 
 
 def classify(strength: float, templates_only: bool = False, rare_words: int | None = None,

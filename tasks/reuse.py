@@ -23,12 +23,12 @@ from .parallel import fork_map, shared
 __all__ = ["reuse_doc", "prepare_docs", "match_rows", "match_from_row", "cluster_spans",
            "passage_cluster_changes", "PreparedStore", "PreparedCache", "DOC_FIELDS"]
 
-DOC_FIELDS = {"_id": 1, "doc_id": 1, "text": 1, "boilerplate_spans": 1}
+DOC_FIELDS = {"_id": 1, "doc_id": 1, "text": 1, "boilerplate_spans": 1, "published": 1}
 
 
 def reuse_doc(doc: Mapping[str, Any]) -> ReuseDoc:
     spans = tuple((int(s), int(e)) for s, e in (doc.get("boilerplate_spans") or ()))
-    return ReuseDoc(doc_id=doc["doc_id"], text=doc["text"], excluded=spans)
+    return ReuseDoc(doc_id=doc["doc_id"], text=doc["text"], excluded=spans, published=doc.get("published"))
 
 
 def _prepare_chunk(idx: Sequence[int]) -> list[Prepared]:
@@ -59,7 +59,7 @@ class PreparedStore:
     index token covers both), so the next run finds earlier documents here too. Bytes
     appended by a run that never saved (killed) are not in the table and are ignored."""
 
-    _FORMAT = 1
+    _FORMAT = 2  # 2: the document's published date (retold sentences are measured on the later side)
 
     def __init__(self, directory: Path) -> None:
         self._dir = Path(directory)

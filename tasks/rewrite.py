@@ -12,7 +12,9 @@ its names. How rare a shared word is in the whole corpus (its document frequency
 the candidate index: :meth:`~newsdedup.tasks.candidates.CandidateIndex.rarity`, weighed as
 :class:`~newsdedup.tasks.evidence.Rarity` says) measures
 how much it tells; and only when one document's rare vocabulary is largely found in the
-other (:func:`words_shared` ≥ ``gate``) are its sentences paired with the other's. A
+other (:func:`words_shared`, :func:`gate_open`: when the dates tell which document is later,
+the earlier one's vocabulary found in the later one, the source reused, counts from a lower
+share than the other way round) are its sentences paired with the other's. A
 sentence pair is *retold* when the rare words they share are a large part of the smaller one
 (``share``) and carry real weight on their own (``mass``, in units of a word seen in one
 document only). Each retold pair becomes a match of method ``rewrite``.
@@ -29,13 +31,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .dates import later_side
 from .evidence import Rarity
 
 if TYPE_CHECKING:  # no import cycle: align imports this module
     from .align import Prepared
 
 __all__ = ["REWRITE", "RewriteParams", "REWRITE_PARAMS", "vocabulary", "words_shared", "rare_shared",
-           "shared_vocabulary", "retold_sentences"]
+           "shared_vocabulary", "gate_open", "retold_sentences"]
 
 REWRITE = "rewrite"  # the method of a retold-sentence match
 
@@ -44,7 +47,11 @@ REWRITE = "rewrite"  # the method of a retold-sentence match
 class RewriteParams:
     """Thresholds of the retold-sentence rule (chosen on counter-dev, see bench/derivation.py)."""
 
-    gate: float = 0.3  # one document's rare vocabulary found in the other, at least this share
+    gate: float = 0.3  # one document's rare vocabulary found in the other, at least this share (dates unknown or equal)
+    # when the dates tell which document is later (see retold_sentences): the earlier one's vocabulary found in the
+    # later one at least this share (the source reused) ...
+    earlier_gate: float = 0.25
+    later_gate: float = 0.35  # ... or the later one's found in the earlier one at least this share
     share: float = 0.3  # a sentence pair shares at least this share of the smaller one's weight
     mass: float = 1.0  # ... and at least this weight (1.0 = one word found in a single document)
     rare: float = 0.7  # a word this rare or rarer is "story-specific" (weight; see Rarity)
@@ -108,6 +115,29 @@ def rare_shared(x: "Prepared", y: "Prepared", rarity: Rarity, rare: float = REWR
     return shared_vocabulary(x, y, rarity, rare)[2]
 
 
+def gate_open(a_share: float, b_share: float, n_rare: int, later: str | None,
+              params: RewriteParams = REWRITE_PARAMS) -> bool:
+    """Whether a pair's sentences are worth pairing: ``a_share``/``b_share`` are :func:`words_shared` of ``a`` in
+    ``b`` and of ``b`` in ``a``, ``n_rare`` their :func:`rare_shared`, ``later`` the side published later
+    (:func:`~newsdedup.tasks.dates.later_side`: ``"a"``, ``"b"`` or None).
+
+    The two shares say different things once the dates tell which document could retell the other. A rewrite
+    reuses its *source*: most of the earlier document's rare vocabulary is found in the later one, even when the
+    later one adds much of its own (a partial rewrite: its own share is then low); so the earlier side passes
+    from ``earlier_gate``. The later document's share alone is weaker evidence (a short item whose words are all
+    somewhere in a long earlier roundup): it passes from the higher ``later_gate``. Whether the later document
+    is derived, and how much, is decided afterwards from its own measures (:mod:`~newsdedup.tasks.derivation`).
+    With the dates unknown or equal, either document could be the source: either share from ``gate``. In every
+    case the documents share at least ``doc_rare`` story-specific words."""
+    p = params
+    if n_rare < p.doc_rare:
+        return False
+    if later is None:
+        return max(a_share, b_share) >= p.gate
+    s_later, s_earlier = (b_share, a_share) if later == "b" else (a_share, b_share)
+    return s_earlier >= p.earlier_gate or s_later >= p.later_gate
+
+
 def _sentence_vocab(p: "Prepared", rarity: Rarity) -> tuple:
     """The body vocabulary by sentence, cached: ``(u, first, count, sent, weight, total)`` where the
     unique (token id, sentence) pairs are sorted by id (``sent``/``weight`` per pair), ``u`` are their
@@ -138,13 +168,14 @@ def retold_sentences(a: "Prepared", b: "Prepared", rarity: Rarity, covered_a: np
     """Sentence pairs of ``a`` and ``b`` that retell each other: ``(a first token, a last token,
     b first token, b last token, score 0–100)``, in ``a`` order.
 
-    Only when one document's rare vocabulary is largely in the other (``gate``); sentences
+    Only when one document's rare vocabulary is largely in the other (:func:`gate_open`: which one, when the
+    documents' ``published`` dates tell which is later); sentences
     already explained by other matches (``covered_*``: more than half of their tokens) or
     touching boilerplate are left out (``shared``: the pair's :func:`shared_vocabulary`, if known); each sentence is paired at most once, the best pairs
     first (ties by position, so the result is deterministic)."""
     p = params
     sx, sy, n_rare = shared if shared is not None else shared_vocabulary(a, b, rarity, p.rare)
-    if max(sx, sy) < p.gate or n_rare < p.doc_rare:
+    if not gate_open(sx, sy, n_rare, later_side(a.published, b.published), p):
         return []
     ua, first_a, cnt_a, sa, wa, ta = _sentence_vocab(a, rarity)
     ub, first_b, cnt_b, sb, _, tb = _sentence_vocab(b, rarity)

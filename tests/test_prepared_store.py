@@ -32,6 +32,29 @@ def test_prepared_store_persists_saved_documents_only(tmp_path):
         assert len(st) == 0 and st.get("a") is None
 
 
+def test_a_prepared_document_keeps_its_published_date(tmp_path):
+    """The aligner reads which of two documents is later (retold sentences, tasks/rewrite.py) from the prepared
+    documents: the stored document's date reaches them and survives the prepared store (and the pickling
+    that carries documents to workers)."""
+    import pickle
+
+    from newsdedup.tasks.align import prepare
+    from newsdedup.tasks.reuse import DOC_FIELDS, PreparedStore, reuse_doc
+
+    assert "published" in DOC_FIELDS
+    dated = prepare(reuse_doc({"doc_id": "a", "text": "وأعلنت وزارة الدفاع الروسية عن مناورات جديدة",
+                               "published": "2014-12-01T08:02:00"}))
+    undated = prepare(reuse_doc({"doc_id": "b", "text": "قال المتحدث باسم الوزارة إن الاجتماع سيعقد غدا"}))
+    assert dated.published == "2014-12-01T08:02:00" and undated.published is None
+    assert pickle.loads(pickle.dumps(dated)).published == "2014-12-01T08:02:00"
+    with PreparedStore(tmp_path) as st:
+        st.put(dated)
+        st.put(undated)
+        st.save()
+    with PreparedStore(tmp_path) as st:
+        assert st.get("a").published == "2014-12-01T08:02:00" and st.get("b").published is None
+
+
 def test_an_index_save_cut_short_is_rebuilt_not_trusted(tmp_path, mongo_uri, db_name, monkeypatch):
     """A run killed while it rewrites the index files must not leave the old token naming a mix of
     old and new files: the next run rebuilds the index from the database instead."""

@@ -7,7 +7,7 @@ import numpy as np
 from newsdedup.tasks.align import ReuseDoc, align_pair, prepare
 from newsdedup.tasks.candidates import CandidateIndex
 from newsdedup.tasks.evidence import Rarity
-from newsdedup.tasks.rewrite import REWRITE, rare_shared, retold_sentences, words_shared
+from newsdedup.tasks.rewrite import REWRITE, RewriteParams, gate_open, rare_shared, retold_sentences, words_shared
 
 # An agency item and a newspaper rewrite of it: the facts (names, numbers) survive, no phrase does.
 SOURCE = ("Ankara reported on Sunday that Turkish coastguards rescued 250 Syrian migrants near Cyprus after "
@@ -91,3 +91,55 @@ def test_copied_passages_carry_the_pair_statistics_and_need_no_retelling():
     found = align_pair(src, copy, rarity=rarity)
     assert found and REWRITE not in {m.method for m in found}
     assert found[0].a_words is not None and found[0].b_words is not None
+
+
+# A partial rewrite: the newspaper retells the agency item and adds a story of its own, and the agency item
+# says more than the newspaper kept. Neither document's rare vocabulary is largely in the other (both shares
+# below the gate of undated pairs); what tells is the direction: most of the earlier item is in the later one.
+DROPPED = (" The Red Crescent in Adana sent blankets, and the governor of Hatay, Rahmi Dogan, thanked the "
+           "crew of the patrol ship Umut for a rescue lasting nine hours.")
+OWN = (" In Limassol the harbour master Andreas Christodoulides announced a new radar station at Paphos, "
+       "funded by a Brussels grant of 14 million euros. Fishermen from Larnaca and Ayia Napa welcomed the "
+       "plan, while the Nicosia opposition called the tender opaque and demanded an inquiry by parliament.")
+
+
+def _partial(source_published, rewrite_published):
+    texts = [SOURCE + DROPPED, REWRITE_TEXT + OWN, OTHER_STORY, *FILLER]
+    dates = [source_published, rewrite_published] + [None] * (len(texts) - 2)
+    docs = [prepare(ReuseDoc(f"d{i:03d}", t, published=d)) for i, (t, d) in enumerate(zip(texts, dates))]
+    index = CandidateIndex()
+    index.add(docs)
+    return docs[0], docs[1], index.rarity()
+
+
+def _retold(src, rew, rarity):
+    return retold_sentences(src, rew, rarity, np.zeros(len(src), bool), np.zeros(len(rew), bool))
+
+
+def test_a_partial_rewrite_is_retold_when_its_source_was_published_first():
+    src, rew, rarity = _partial("2014-12-01", "2014-12-02T09:30:00")
+    assert 0.25 < words_shared(src, rew, rarity) < 0.3  # the source's vocabulary found in the rewrite
+    assert words_shared(rew, src, rarity) < 0.25  # the rewrite's own story: its share is low
+    assert len(_retold(src, rew, rarity)) >= 2
+    found = align_pair(src, rew, rarity=rarity)
+    assert found and {m.method for m in found} == {REWRITE}
+
+
+def test_the_same_pair_is_not_retold_when_the_dates_are_unknown_equal_or_reversed():
+    for dates in ((None, None), ("2014-12-01", None), ("2014-12-02", "2014-12-02"), ("2014-12-03", "2014-12-02")):
+        src, rew, rarity = _partial(*dates)
+        assert _retold(src, rew, rarity) == [], dates
+
+
+def test_gate_open_weighs_the_source_reused_and_the_later_document_apart():
+    p = RewriteParams(gate=0.3, earlier_gate=0.25, later_gate=0.35, doc_rare=2)
+    # dates unknown or equal: either document's share, from the same gate
+    assert gate_open(0.31, 0.0, 2, None, p) and gate_open(0.0, 0.31, 2, None, p)
+    assert not gate_open(0.29, 0.29, 2, None, p)
+    # b published later: a's vocabulary found in b (the source reused) from earlier_gate ...
+    assert gate_open(0.27, 0.1, 2, "b", p) and not gate_open(0.24, 0.1, 2, "b", p)
+    # ... b's own vocabulary found in a only from later_gate
+    assert not gate_open(0.1, 0.33, 2, "b", p) and gate_open(0.1, 0.36, 2, "b", p)
+    assert gate_open(0.1, 0.27, 2, "a", p) and not gate_open(0.33, 0.1, 2, "a", p)  # a later: mirrored
+    # too few story-specific words shared: closed whatever the shares and the dates
+    assert not gate_open(0.9, 0.9, 1, "b", p) and not gate_open(0.9, 0.9, 1, None, p)
