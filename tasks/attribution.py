@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import compress
 from typing import Sequence
 
 from .normalize import fold, normalize_text
@@ -203,18 +204,62 @@ def may_cite(text: str) -> bool:
 _norm = lru_cache(maxsize=1 << 17)(normalize_text)  # tokens repeat: a word is normalized once
 
 
+_CORE_STRIP = _Q + "()[]-–—" + _PUNCT_END + _INVISIBLE  # around a token's word
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_norm(raw: str) -> str:
+    """A raw token's normalized word, as :class:`_Tok` makes it (``norm``)."""
+    return _norm(raw.strip(_CORE_STRIP))
+
+
 class _Tok:
     __slots__ = ("start", "end", "raw", "core", "norm", "ends_clause", "quoted", "scripture")
 
     def __init__(self, m: re.Match, scripture: bool = False) -> None:
         self.scripture = scripture  # inside «(( … ))» or «﴿ … ﴾»: quoted scripture
         self.start, self.end, self.raw = m.start(), m.end(), m.group()
-        core = self.raw.strip(_Q + "()[]-–—" + _PUNCT_END + _INVISIBLE)
+        core = self.raw.strip(_CORE_STRIP)
         self.core = core
         self.norm = _norm(core)
         tail = self.raw.rstrip(_Q + ")]" + _INVISIBLE)
         self.ends_clause = bool(tail) and tail[-1] in _PUNCT_END
         self.quoted = self.raw[:1] in _Q or self.raw[-1:] in _Q
+
+
+class _Toks:
+    """A text's tokens as a read-only list whose :class:`_Tok` is made when an index is read: the cue
+    scan reads only the words (:func:`_word_norm`), and the rules read a few tokens around each cue,
+    so most tokens of a text are never made (making all of them was half the cost of attribution)."""
+
+    __slots__ = ("_ms", "_made", "_holy")
+
+    def __init__(self, text: str, holy: Sequence[tuple[int, int]] = ()) -> None:
+        self._ms = list(_TOKEN.finditer(text))
+        self._made: list[_Tok | None] = [None] * len(self._ms)
+        self._holy = holy  # spans of quoted scripture
+
+    def __len__(self) -> int:
+        return len(self._ms)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self._ms)))]
+        t = self._made[k]
+        if t is None:
+            m = self._ms[k]
+            t = self._made[k] = _Tok(m, any(a <= m.start() < b for a, b in self._holy))
+        return t
+
+    def __iter__(self):
+        return (self[k] for k in range(len(self._ms)))
+
+    def index(self, tok: _Tok, start: int = 0) -> int:
+        """Where ``tok`` (a token of this list) is, from ``start`` on."""
+        for k in range(max(0, start), len(self._made)):
+            if self._made[k] is tok:
+                return k
+        raise ValueError("token not in this text")
 
 
 def _strip_clitic(norm: str, verbs: set[str]) -> str:
@@ -789,12 +834,14 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
     """Every source cited with a reporting cue in one text, as ``(position, name)`` in text order;
     anonymous kinds only when nothing named is cited. ``outlet``: the document's own outlet, never
     its own source."""
-    if not text or not may_cite(text):
+    if not text:
+        return []
+    norms = [_word_norm(w) for w in text.split()]  # the tokens' words (``split`` cuts where ``\S+`` does)
+    cues = list(compress(range(len(norms)), map(_TRIGGERS.__contains__, norms)))  # where a cue may start
+    if not cues:  # (cheaper than :func:`may_cite` on the whole text, and as sound: every cue starts at one)
         return []
     holy = [m.span() for m in _SCRIPTURE.finditer(text)] if "((" in text or "﴿" in text else []
-    toks = [_Tok(m) for m in _TOKEN.finditer(text)]
-    for t in toks if holy else ():
-        t.scripture = any(a <= t.start < b for a, b in holy)
+    toks = _Toks(text, holy)
     named: dict[int, str] = {}
     anon: dict[int, str] = {}
 
@@ -803,9 +850,9 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
             (anon if got[1] else named).setdefault(pos, got[0])
 
     n = len(toks)
-    for i, t in enumerate(toks):
-        w = t.norm
-        if w not in _TRIGGERS or t.scripture:  # (no cue starts here: every branch below needs one)
+    for i in cues:
+        w, t = norms[i], toks[i]
+        if t.scripture:  # (no cue starts here: every branch below needs one)
             continue  # a verse quoted in «(( … ))» or «﴿ … ﴾» cites no one («… ومساجد يذكر فيها اسم الله …»)
         nxt = toks[i + 1].norm if i + 1 < n else ""
         # ---- Arabic
