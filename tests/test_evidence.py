@@ -138,3 +138,16 @@ def test_index_document_frequencies_survive_save_and_load(tmp_path, indexed):
     r1, r2 = index.rarity(), back.rarity()
     assert r1.n_docs == r2.n_docs == 27 and np.array_equal(r1.word_df, r2.word_df)
     assert np.array_equal(r1.common, r2.common) and COMMON_DF == 20
+
+
+def test_sorted_search_is_searchsorted_in_any_order_of_queries():
+    """Looking a document's ids up in ascending order must give each id the position plain
+    ``np.searchsorted`` gives it (duplicates, ids below, between and above the keys, short and long)."""
+    from newsdedup.tasks.evidence import sorted_search
+
+    rng = np.random.default_rng(7)
+    keys = np.unique(rng.integers(-10**12, 10**12, 5000))
+    for n in (0, 1, 31, 32, 33, 700):
+        x = np.concatenate([rng.choice(keys, n), rng.integers(-2 * 10**12, 2 * 10**12, n)])[: max(n, 0) * 2]
+        rng.shuffle(x)
+        assert np.array_equal(sorted_search(keys, x), np.searchsorted(keys, x)), n
