@@ -715,7 +715,8 @@ def _says_that(toks: list[_Tok], i: int) -> bool:
             # «أكد وزير الخارجية جون كيري، في مقابلة مع قناة «العربية»، أنه …»: an adverbial set off by commas
             # (where, when, to whom) stands between the speaker and what is said
             if (inserts < 2 and toks[k - 1].raw.rstrip(_Q + ")]" + _INVISIBLE)[-1:] in "،,"
-                    and (toks[k].norm in _INSERTS or _listener_at(toks[k]) is not None)):
+                    and (toks[k].norm in _INSERTS or _listener_at(toks[k]) is not None
+                         or (_lam_word(toks[k]) and toks[k].norm not in _LAM_CONJ))):  # «، للصحافيين أمس، إن»
                 inserts += 1
                 continue
             return False
@@ -724,7 +725,8 @@ def _says_that(toks: list[_Tok], i: int) -> bool:
 
 _AN_GOVERNORS = _n("الي علي من عن حول بشان في مع")  # prepositions that govern an «أن» of their own
 _INSERTS = _n("في خلال عبر مع امام لدي اثناء عقب بعد قبل امس اليوم مساء صباح الليله الاحد الاثنين الثلاثاء الاربعاء "
-              "الخميس الجمعه السبت")  # what may open an adverbial between commas
+              "الخميس الجمعه السبت")  # what may open an adverbial between commas (as may whom it was told, «للصحفيين»)
+_LAM_CONJ = _n("لكن لكنه لكنها لكنهم لكننا لذلك لذا لهذا لان لانه لانها لانهم لكي")  # «ل» words opening a clause
 
 
 def _speech_follows(toks: list[_Tok], k: int) -> bool:
