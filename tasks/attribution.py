@@ -663,8 +663,7 @@ def _document_author(toks: list[_Tok], d: int, outlet: str | None) -> tuple[int,
                 return None
             continue  # an adjective, agreeing with the document («بحث جديد», «التقرير السنوي»)
         else:
-            core = ("ال" + x.core[2:]) if x.norm.startswith("لل") else x.core[1:].lstrip("ـ")
-            view, rest = _view(x, core), k + 1
+            view, rest = _view(x, _without_lam(x)), k + 1
         if rest == k:
             phrase = _phrase_after(toks, k, _AR_STOP)
         else:
@@ -766,6 +765,12 @@ def _names_listener(t: _Tok) -> bool:
     not «لل» + a common noun («موالية للشرعية», «للصحفيين»)."""
     core = t.core[1:].lstrip("ـ")
     return core[:1] in _Q or not t.core.startswith("لل")
+
+
+def _without_lam(t: _Tok) -> str:
+    """A «ل» word's word without its «ل»: «للجنة» -> «اللجنة» (the article's alif is dropped after «ل»),
+    «لـCNN» -> «CNN», «لتشاتام» -> «تشاتام»."""
+    return ("ال" + t.core[2:]) if t.norm.startswith("لل") else t.core[1:].lstrip("ـ")
 
 
 def _view(t: _Tok, core: str) -> _Tok:
@@ -934,12 +939,7 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
             if nt.norm in {"لما", "ل", "الي"}:
                 continue  # «وفقا لما ذكرته X»: the verb that follows is the cue
             if nt.norm.startswith("لل") or (nt.norm.startswith("ل") and len(nt.norm) > 3):
-                view = _Tok.__new__(_Tok)
-                core = nt.core[2:] if nt.norm.startswith("لل") else nt.core[1:].lstrip("ـ")
-                core = ("ال" + core) if nt.norm.startswith("لل") else core
-                view.start, view.end, view.raw, view.core = nt.start, nt.end, core, core
-                view.norm, view.ends_clause, view.quoted = normalize_text(core), nt.ends_clause, False
-                view.scripture = nt.scripture
+                view = _view(nt, _without_lam(nt))
                 if _is_stop(view, _AR_STOP):
                     continue  # «وفقا لهذا التنظيم»
                 phrase = [view] + ([] if nt.ends_clause else _phrase_after(toks, i + 2, _AR_STOP))
@@ -1020,11 +1020,7 @@ def _latin_trim(words: list[_Tok]) -> list[_Tok]:
     while ws and ws[0].norm in {"the", "le", "la", "les", "l'"}:
         ws = ws[1:]
     if ws and ws[0].core.lower().startswith("l'") and len(ws[0].core) > 2:
-        view = _Tok.__new__(_Tok)
-        view.start, view.end, view.raw, view.core = ws[0].start, ws[0].end, ws[0].core[2:], ws[0].core[2:]
-        view.norm, view.ends_clause, view.quoted = normalize_text(view.core), ws[0].ends_clause, False
-        view.scripture = ws[0].scripture
-        ws = [view] + ws[1:]
+        ws = [_view(ws[0], ws[0].core[2:])] + ws[1:]
     if not ws:
         return []
     if any(w.core[:1].isupper() for w in ws) or any(w.norm in _LATIN_BODIES for w in ws):
