@@ -35,7 +35,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
-from .evidence import Rarity, assess
+from .evidence import Rarity, assess, member
 from .parallel import fork_map, shared
 from .normalize import normalize, normalize_text, token_spans
 from .rewrite import REWRITE, REWRITE_PARAMS, retold_sentences, shared_vocabulary, vocabulary
@@ -237,13 +237,6 @@ def _common(ua: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hit = big[k] == small
     si, bi = np.flatnonzero(hit), k[hit]
     return (bi, si) if swap else (si, bi)
-
-
-def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    """``np.isin`` for a sorted lookup array, without re-sorting it on every call."""
-    k = np.searchsorted(sorted_values, x)
-    k[k == len(sorted_values)] = 0
-    return sorted_values[k] == x
 
 
 def _expand(ia, sa, ca, pa, ib, sb, cb, pb) -> tuple[np.ndarray, np.ndarray]:
@@ -469,7 +462,7 @@ def _phrase_piece(a: Prepared, phrases: list[tuple[int, int, int]], a0: int, a1:
     for pa_, pb_, ln in phrases:
         if common is not None and len(common):
             # only words inside n-grams that are not corpus-common count as evidence
-            rare = ~_member(a.shingles[pa_ : pa_ + ln - p.ngram + 1], common)
+            rare = ~member(a.shingles[pa_ : pa_ + ln - p.ngram + 1], common)
             mask = np.zeros(ln, dtype=bool)
             for k in range(p.ngram):
                 mask[k : k + len(rare)] |= rare

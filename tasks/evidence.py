@@ -40,7 +40,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
-__all__ = ["Rarity", "Assessment", "assess", "sorted_search", "PRIOR_DOCS", "COMMON_DF"]
+__all__ = ["Rarity", "Assessment", "assess", "member", "sorted_search", "PRIOR_DOCS", "COMMON_DF"]
 
 PRIOR_DOCS = 50  # pseudo-documents added to N (see the module docstring)
 COMMON_DF = 20  # an n-gram in at least this many documents is stock text (the index's notion, too)
@@ -60,6 +60,15 @@ def sorted_search(keys: np.ndarray, x: np.ndarray) -> np.ndarray:
     out = np.empty(len(x), dtype=np.intp)
     out[order] = np.searchsorted(keys, x[order])
     return out
+
+
+def member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """``np.isin(x, sorted_values)`` for a sorted lookup array, without sorting it again on every call."""
+    if not len(sorted_values) or not len(x):
+        return np.zeros(len(x), dtype=bool)
+    k = sorted_search(sorted_values, x)
+    k[k == len(sorted_values)] = 0
+    return sorted_values[k] == x
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +98,7 @@ class Rarity:
         return np.clip(1.0 - np.log(np.maximum(df, 1)) / self.log_n, 0.0, 1.0)
 
     def is_common(self, hashes: np.ndarray) -> np.ndarray:
-        if not len(self.common) or not len(hashes):
-            return np.zeros(len(hashes), dtype=bool)
-        k = sorted_search(self.common, hashes)
-        k[k == len(self.common)] = 0
-        return self.common[k] == hashes
+        return member(hashes, self.common)
 
 
 @dataclass(frozen=True, slots=True)
