@@ -83,8 +83,15 @@ def fork_map(fn: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: int
                 out = list(pool.imap(_run, [(fn, c) for c in parts]))
                 pool.close()  # workers finish and exit on their own: no signal to race their start
                 return out
+            except Exception:
+                # a chunk raised: the workers are sound, so they finish the queued chunks and exit. Terminating
+                # them instead could hang for good: a worker killed while it held the result queue's lock (it
+                # was putting a result) leaves the pool's task thread blocked on that lock, and terminate()
+                # joins that thread (under load, 2 runs in 8 of tests/test_parallel.py's half-born test hung)
+                pool.close()
+                raise
             except BaseException:
-                pool.terminate()
+                pool.terminate()  # Ctrl-C, SystemExit: stop now (the same lock can still hang this path)
                 raise
             finally:
                 pool.join()

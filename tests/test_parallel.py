@@ -67,7 +67,7 @@ def test_fork_map_never_hangs_on_a_child_stopped_while_it_starts(tmp_path):
     """A run hung for good when the pool was terminated while its second child was still being born:
     the SIGTERM ran the parent's raising handler inside the child's at-fork code, the exception was
     swallowed, and the child waited forever for work (and the parent for the child). Both the normal
-    end (close, no signal) and the error path (terminate) must finish, however slow the children are
+    end and the error path of a chunk that raises (both close the pool, no signal) must finish, however slow the children are
     to start."""
     import subprocess
     import sys
