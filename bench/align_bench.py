@@ -2,7 +2,7 @@
 """The pairwise stage alone: align the candidate pairs of a stored corpus, timed and hashed (issue #17/#19).
 
 usage: python bench/align_bench.py --home HOME [--db scale] [--cache FILE] [--repeat 1] [--profile OUT]
-                                   [--limit N] [--label NAME]
+                                   [--limit N | --sample N] [--label NAME]
 
 Reads every document of the database of ``HOME`` (an existing ``NEWSDEDUP_HOME``, e.g. one kept
 after ``newsdedup run`` on SaudiNewsNet 1/8), prepares them, indexes them in batches of 1,000 as a
@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default="/tmp/align_snapshot.pkl")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--limit", type=int, default=None, help="align only the first N pairs")
+    ap.add_argument("--sample", type=int, default=None, metavar="N",
+                    help="align N pairs drawn at random (seed 0, in snapshot order): the whole corpus's mix of pairs "
+                         "at a fraction of the time, where --limit takes the first batches' (small-index) pairs")
     ap.add_argument("--profile", default=None)
     ap.add_argument("--label", default=None)
     ap.add_argument("--workers", type=int, default=1, help="fork this many workers, as a run with --workers does")
@@ -109,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:  # code before match evidence (#17): the stock n-grams were all it had
         kwargs = {"common": stats["common"]}
     pairs = snap["pairs"][: args.limit]
+    if args.sample and args.sample < len(pairs):
+        import random
+
+        pick = sorted(random.Random(0).sample(range(len(pairs)), args.sample))
+        pairs = [pairs[k] for k in pick]
     work = [(docs[i], docs[j]) for i, j in pairs]
     runs = []
     for r in range(args.repeat):

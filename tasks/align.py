@@ -35,7 +35,8 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
-from .evidence import Rarity, assess, member
+from . import align_kernels
+from .evidence import Rarity, assess, stock_flags
 from .parallel import fork_map, shared
 from .normalize import normalize, normalize_text, token_spans
 from .rewrite import REWRITE, REWRITE_PARAMS, retold_sentences, shared_vocabulary, vocabulary
@@ -174,6 +175,7 @@ class Prepared:
     _numeric: np.ndarray | None = field(default=None, repr=False)  # tokens that are numbers (tasks/evidence.py)
     _weights: tuple | None = field(default=None, repr=False)  # (rarity, token weights) (tasks/evidence.py)
     _segs: tuple | None = field(default=None, repr=False)  # (segment offset per token or None,) (_seg_coord)
+    _stock: tuple | None = field(default=None, repr=False)  # (stock n-grams, corpus-common flag per n-gram) (tasks/evidence.py)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -225,31 +227,6 @@ def _table(values: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return v[start], start, cnt, pos
 
 
-def _common(ua: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (into ua, into ub) of the values present in both sorted unique arrays."""
-    if not len(ua) or not len(ub):
-        z = np.zeros(0, np.int64)
-        return z, z
-    swap = len(ua) > len(ub)
-    small, big = (ub, ua) if swap else (ua, ub)
-    k = np.searchsorted(big, small)
-    k[k == len(big)] = 0
-    hit = big[k] == small
-    si, bi = np.flatnonzero(hit), k[hit]
-    return (bi, si) if swap else (si, bi)
-
-
-def _expand(ia, sa, ca, pa, ib, sb, cb, pb) -> tuple[np.ndarray, np.ndarray]:
-    """All position pairs of the common values (cartesian product per value)."""
-    la, na, lb, nb = sa[ia], ca[ia], sb[ib], cb[ib]
-    if (na == 1).all() and (nb == 1).all():
-        return pa[la], pb[lb]
-    tot = na * nb
-    rep = np.repeat(np.arange(len(la)), tot)
-    t = np.arange(int(tot.sum())) - np.repeat(np.cumsum(tot) - tot, tot)
-    return pa[la[rep] + t // nb[rep]], pb[lb[rep] + t % nb[rep]]
-
-
 def prepare(doc: ReuseDoc, params: AlignParams = PARAMS) -> Prepared:
     """Normalize, tokenize, hash and mark one document (done once, reused for every pair)."""
     norm = normalize(doc.text)
@@ -299,11 +276,7 @@ def prepare(doc: ReuseDoc, params: AlignParams = PARAMS) -> Prepared:
 
 def _ordered_seeds(a: Prepared, b: Prepared, p: AlignParams) -> tuple[np.ndarray, np.ndarray]:
     """Token positions (i, j) of shared n-grams (start positions)."""
-    ua, sa, ca, pa = a.seed_table()
-    ub, sb, cb, pb = b.seed_table()
-    ia, ib = _common(ua, ub)
-    keep = (ca[ia] <= p.max_repeat) & (cb[ib] <= p.max_repeat)
-    return _expand(ia[keep], sa, ca, pa, ib[keep], sb, cb, pb)
+    return align_kernels.seed_pairs(*a.seed_table(), *b.seed_table(), p.max_repeat)
 
 
 def _rare_table(d: Prepared, p: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -324,10 +297,7 @@ def _rare_table(d: Prepared, p: AlignParams) -> tuple[np.ndarray, np.ndarray, np
 
 def _rare_seeds(a: Prepared, b: Prepared, p: AlignParams) -> tuple[np.ndarray, np.ndarray]:
     """Token positions (i, j) of shared locally rare content words (order-free)."""
-    ua, sa, ca, pa = _rare_table(a, p)
-    ub, sb, cb, pb = _rare_table(b, p)
-    ia, ib = _common(ua, ub)
-    return _expand(ia, sa, ca, pa, ib, sb, cb, pb)
+    return align_kernels.seed_pairs(*_rare_table(a, p), *_rare_table(b, p), np.iinfo(np.int64).max)
 
 
 # ---------------------------------------------------------------- clustering
@@ -337,69 +307,20 @@ def gap_clusters(ai: np.ndarray, bj: np.ndarray, gap: int, min_size: int = 1) ->
     """Split seed points into groups: cut wherever neighbours (sorted on A, then on B,
     alternately, until stable) are more than ``gap`` apart; groups smaller than
     ``min_size`` are dropped as soon as they appear. Returns index arrays, sorted by
-    their smallest A position. (Plain Python lists: the groups are small and numpy's
-    per-call overhead dominated.)"""
-    n = len(ai)
-    if n < max(1, min_size):
-        return []
-    coords = (ai.tolist(), bj.tolist())
-    out: list[list[int]] = []
-    work: list[tuple[list[int], int, bool]] = [(list(range(n)), 0, False)]
-    while work:
-        idx, dim, stable = work.pop()
-        c = coords[dim]
-        idx.sort(key=c.__getitem__)
-        parts: list[list[int]] = []
-        cur = [idx[0]]
-        last = c[idx[0]]
-        for k in idx[1:]:
-            v = c[k]
-            if v - last > gap:
-                parts.append(cur)
-                cur = [k]
-            else:
-                cur.append(k)
-            last = v
-        parts.append(cur)
-        if len(parts) == 1:
-            if stable:
-                out.append(idx)
-            else:
-                work.append((idx, 1 - dim, True))
-        else:
-            for part in parts:
-                if len(part) >= min_size:
-                    work.append((part, 1 - dim, False))
-    if len(out) == 1:
-        return [np.asarray(sorted(out[0]), dtype=np.int64)]
-    a, b = coords
-    out.sort(key=lambda g: (min(map(a.__getitem__, g)), min(map(b.__getitem__, g))))
-    return [np.asarray(sorted(g), dtype=np.int64) for g in out]
+    their smallest A position (:func:`~newsdedup.tasks.align_kernels.gap_groups`, compiled)."""
+    members, bounds = align_kernels.gap_groups(np.ascontiguousarray(ai, dtype=np.int64),
+                                               np.ascontiguousarray(bj, dtype=np.int64), gap, min_size)
+    b = bounds.tolist()
+    return [members[b[k]:b[k + 1]] for k in range(len(b) - 1)]
 
 
 def trim_edges(ai: np.ndarray, bj: np.ndarray, gap: int) -> np.ndarray:
     """Indices of the points left after peeling, from both ends of both projections,
     points more than ``gap`` away from their inner neighbour (chance matches that a
-    wide clustering gap chained onto a dense passage)."""
-    keep = np.arange(len(ai))
-    changed = True
-    while changed and len(keep) > 1:
-        changed = False
-        for coord in (ai, bj):
-            c = coord[keep]
-            order = np.argsort(c, kind="stable")
-            cs = c[order]
-            d = np.diff(cs)
-            lo = 0
-            while lo < len(d) and d[lo] > gap:
-                lo += 1
-            hi = len(cs) - 1
-            while hi > lo and d[hi - 1] > gap:
-                hi -= 1
-            if lo > 0 or hi < len(cs) - 1:
-                keep = np.sort(keep[order[lo : hi + 1]])
-                changed = True
-    return keep
+    wide clustering gap chained onto a dense passage; compiled:
+    :func:`~newsdedup.tasks.align_kernels.trim_edges`)."""
+    return align_kernels.trim_edges(np.ascontiguousarray(ai, dtype=np.int64),
+                                    np.ascontiguousarray(bj, dtype=np.int64), gap)
 
 
 # ---------------------------------------------------------------- verification
@@ -441,15 +362,11 @@ def _phrases(ai: np.ndarray, bj: np.ndarray, a: Prepared, n: int) -> list[tuple[
     """Maximal diagonal runs of n-gram seeds: (a_start, b_start, length in tokens)."""
     if not len(ai):
         return []
-    order = np.lexsort((ai, ai - bj))
-    ai, bj = ai[order], bj[order]
-    runs = []
-    s = 0
-    for k in range(1, len(ai) + 1):
-        if k == len(ai) or ai[k] - bj[k] != ai[s] - bj[s] or ai[k] > ai[k - 1] + 1:
-            runs.append((int(ai[s]), int(bj[s]), int(ai[k - 1] - ai[s]) + n))
-            s = k
-    return runs
+    ra, rb, rl = align_kernels.phrase_runs(ai, bj, n)
+    return list(zip(ra.tolist(), rb.tolist(), rl.tolist()))
+
+
+_NO_STOCK = np.zeros(0, dtype=bool)
 
 
 def _phrase_piece(a: Prepared, phrases: list[tuple[int, int, int]], a0: int, a1: int, b0: int, b1: int,
@@ -458,19 +375,13 @@ def _phrase_piece(a: Prepared, phrases: list[tuple[int, int, int]], a0: int, a1:
     shared phrases, each with >= ``phrase_each`` content words, >= ``phrase_content`` in all,
     within ``phrase_window`` tokens in both docs. Phrases made only of corpus-common
     n-grams (``common``: the index's stop list) do not count."""
-    cand = []
-    for pa_, pb_, ln in phrases:
-        if common is not None and len(common):
-            # only words inside n-grams that are not corpus-common count as evidence
-            rare = ~member(a.shingles[pa_ : pa_ + ln - p.ngram + 1], common)
-            mask = np.zeros(ln, dtype=bool)
-            for k in range(p.ngram):
-                mask[k : k + len(rare)] |= rare
-            c = int((a.content[pa_ : pa_ + ln] & mask).sum())
-        else:
-            c = int(a.content[pa_ : pa_ + ln].sum())
-        if c >= p.phrase_each:
-            cand.append((ln, c, pa_, pb_))
+    # only words inside n-grams that are not corpus-common count as evidence
+    use_stock = common is not None and len(common) > 0
+    stock = stock_flags(a, common) if use_stock else _NO_STOCK
+    starts = np.array([ph[0] for ph in phrases], dtype=np.int64)
+    lens = np.array([ph[2] for ph in phrases], dtype=np.int64)
+    counts = align_kernels.phrase_content(a.content, stock, starts, lens, p.ngram, use_stock).tolist()
+    cand = [(ln, c, pa_, pb_) for (pa_, pb_, ln), c in zip(phrases, counts) if c >= p.phrase_each]
     cand.sort(key=lambda x: (-x[0], x[2], x[3]))
     good: list[tuple[int, int, int, int]] = []
     for ln, c, pa_, pb_ in cand:
@@ -528,21 +439,14 @@ def _sentences(d: Prepared) -> tuple[list[int], list[int], list[str], np.ndarray
 def _sentence_pieces(a: Prepared, b: Prepared, si: np.ndarray, sj: np.ndarray, covered_a: np.ndarray,
                      covered_b: np.ndarray, pieces: list, p: AlignParams) -> None:
     """Whole-sentence fuzz.ratio for sentence pairs that share a seed and are not explained yet."""
-    ok = ~(covered_a[si] & covered_b[sj])
-    if not ok.any():
-        return
-    nb = len(b.sent_len) + 1
-    codes = np.unique(a.sent[si[ok]].astype(np.int64) * nb + b.sent[sj[ok]])
     fa, la_, ta, xa, na = _sentences(a)
     fb, lb_, tb, xb, nb_ = _sentences(b)
     lo_ratio = p.sentence_ratio / (200.0 - p.sentence_ratio)  # ratio >= r needs len_min/len_max >= r/(200-r)
     # sentence pairs that cannot reach the ratio (excluded, too short, lengths too far apart) are
     # dropped at once; fuzz.ratio runs on the rest, in order
-    xs, ys = codes // nb, codes % nb
-    la, lb = na[xs], nb_[ys]
-    lo, hi = np.minimum(la, lb), np.maximum(la, lb)
-    keep = ~xa[xs] & ~xb[ys] & (lo >= p.sentence_min_chars) & (lo >= lo_ratio * hi)
-    for x, y in zip(xs[keep].tolist(), ys[keep].tolist()):
+    xs, ys = align_kernels.sentence_candidates(a.sent, b.sent, si, sj, covered_a, covered_b, xa, xb, na, nb_,
+                                               p.sentence_min_chars, lo_ratio)
+    for x, y in zip(xs.tolist(), ys.tolist()):
         sa, sb = ta[x], tb[y]
         r = fuzz.ratio(sa, sb, score_cutoff=p.sentence_ratio)
         if r:
@@ -745,6 +649,7 @@ def warm_tables(docs: Iterable[Prepared], params: AlignParams = PARAMS, rarity: 
         _seg_coord(d, empty)
         if rarity is not None:
             vocabulary(d, rarity)
+            stock_flags(d, rarity.common)
 
 
 def align_pairs(pairs: Iterable[tuple[Prepared, Prepared]], params: AlignParams = PARAMS,

@@ -40,7 +40,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
-__all__ = ["Rarity", "Assessment", "assess", "member", "sorted_search", "PRIOR_DOCS", "COMMON_DF"]
+__all__ = ["Rarity", "Assessment", "assess", "member", "stock_flags", "sorted_search", "PRIOR_DOCS", "COMMON_DF"]
 
 PRIOR_DOCS = 50  # pseudo-documents added to N (see the module docstring)
 COMMON_DF = 20  # an n-gram in at least this many documents is stock text (the index's notion, too)
@@ -69,6 +69,17 @@ def member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
     k = sorted_search(sorted_values, x)
     k[k == len(sorted_values)] = 0
     return sorted_values[k] == x
+
+
+def stock_flags(d, common: np.ndarray) -> np.ndarray:
+    """Per n-gram of a prepared document (``d.shingles``): is it corpus-common, i.e. in the sorted
+    ``common`` hashes? Cached on the document for that array: the aligner asks for a few n-grams at a
+    time in every pair the document is in, and one lookup of all of them once is cheaper."""
+    got = d._stock
+    if got is None or got[0] is not common:
+        got = (common, member(d.shingles, common))
+        d._stock = got
+    return got[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +246,8 @@ def assess(a, b, a0: int, a1: int, b0: int, b1: int, rarity: Rarity | None, orde
     composed = np.zeros(len(eq), dtype=bool)
     starts = np.flatnonzero(starts_flag)
     if len(starts):
-        hashes = a.shingles[np.minimum(a0 + eq[starts], len(a.shingles) - 1)]
-        com = rarity.is_common(hashes) if rarity is not None else np.zeros(len(starts), dtype=bool)
+        at = np.minimum(a0 + eq[starts], len(a.shingles) - 1)
+        com = stock_flags(a, rarity.common)[at] if rarity is not None else np.zeros(len(starts), dtype=bool)
         covered_common = np.zeros(len(eq), dtype=bool)
         for k in range(ngram):
             covered_common[starts[com] + k] = True
