@@ -22,7 +22,10 @@ with the medium stripped where it is only a medium («موقع ديبكا الإ
 nobody else. A personal name after a title is the speaker's up to the clause boundary («قال وزير
 الخارجية الروسي سيرجي لافروف، في …، إن»), with where the office is («مدير المبيعات في شركة …»); a medium's
 quoted name is the source whole («محطة "ان تي في"» -> «ان تي في»); a document names its author («بحث جديد
-لتشاتام هاوس» -> «تشاتام هاوس», «بيان صادر عن X» -> X). Never counted: a name with no cue («قناة السويس»,
+لتشاتام هاوس» -> «تشاتام هاوس», «أحدث تقرير عقاري لمصرف …» -> the bank, «بيان صادر عن X» -> X); a title keeps the
+body it serves and its region («المحلل في مركز بروكينغز», «المقاومة الشعبية في إقليم تهامة», «المسؤول في هيئة …»)
+and a quoted body after a spokesman's title («المتحدث الرسمي لـ"صحة حائل"»); a chain of titles runs to «أن»;
+what the verb governs after its subject is cut off («… للسيارات ارتفاع صافي …», «مصدر أمني بمقتل شخص»). Never counted: a name with no cue («قناة السويس»,
 «مركز الملك فهد»), scripture (a verse in «(( … ))» or «﴿ … ﴾», the Prophet of a hadith), a clause taken for a
 subject («يمثل مصنع … صورة ناصعة تؤكد …»), and the document's own outlet (its footer «رابط الخبر بصحيفة
 الوئام» has no cue either; «لـ«الشرق الأوسط»» in aawsat's own text).
@@ -45,6 +48,7 @@ __all__ = ["find_attribution", "attributions", "may_cite", "vote_attribution", "
 
 MAX_WORDS = 16  # a cited source is a noun phrase: a title, its body, a name («الناطق الإعلامي بقيادة حرس الحدود …»)
 UNBOUNDED_WORDS = 5  # ... of which this many are kept when no boundary ends it
+LONG_WORDS = 32  # ... or all, up to this many, when «أن» or a colon ends them (a chain of titles)
 
 _Q = "\"'«»“”„‘’‹›"
 _PUNCT_END = "،,:;.!?؟؛…" + "۔"
@@ -152,7 +156,8 @@ _PUBLISHED = _n("نشرها نشرته نشرتها اصدرها اصدرته ا
 # heads of a phrase that names a body or an office (general vocabulary, any corpus)
 _BODIES = _n("""
 وزاره الوزاره هيئه الهيئه منظمه المنظمه مركز المركز مرصد المرصد مجلس المجلس لجنه اللجنه جامعه الجامعه شركه الشركه
-مؤسسه المؤسسه دار الدار اداره الاداره مديريه المديريه مكتب المكتب حكومه الحكومه الامم الامانه امانه بنك البنك صندوق الصندوق
+مؤسسه المؤسسه دار الدار اداره الاداره مديريه المديريه مكتب المكتب حكومه الحكومه الامم الامانه امانه بنك البنك مصرف المصرف
+صندوق الصندوق
 جمعيه الجمعيه اتحاد الاتحاد نادي النادي حزب الحزب جيش الجيش شرطه الشرطه قياده القياده محكمه المحكمه نيابه النيابه
 سفاره السفاره وزير الوزير رئيس الرئيس مدير المدير متحدث المتحدث ناطق الناطق سفير السفير خبير الخبير محلل المحلل
 محللون المحللون مسؤولون المسؤولون مسؤول المسؤول مصادر مصدر شهود ناشطون سكان اطباء علماء باحثون تقارير تقرير
@@ -277,7 +282,13 @@ def _is_latin(s: str) -> bool:
 
 def _is_stop(t: _Tok, stop: set[str]) -> bool:
     n = t.norm
+    if t.core.lstrip("وف").startswith(_HAMZA_NOUNS):
+        return False  # «إمام وخطيب المسجد»: the noun «إمام», which normalizes to the preposition «أمام»
     return n in stop or (len(n) > 2 and n[0] in "وف" and n[1:] in stop)  # «ففي», «وعلى»
+
+
+# nouns spelled with a hamza under the alif that normalize to a stop word spelled with it above («أمام»)
+_HAMZA_NOUNS = ("إمام",)
 
 
 def _object_like(t: _Tok, inner: bool = False) -> bool:
@@ -308,10 +319,13 @@ def _oblique_plural(t: _Tok) -> bool:
             and len(n) - 4 >= 4)
 
 
-def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
+def _phrase_after(toks: list[_Tok], i: int, stop: set[str], limit: int = MAX_WORDS) -> list[_Tok]:
     """The noun phrase starting at token ``i``: up to a stop word (excluded) or the end of a clause.
     A phrase that meets no boundary within ``MAX_WORDS`` words runs on into what the source says
-    («أعلنت جامعة أم القرى بدء التقديم …»): only its first ``UNBOUNDED_WORDS`` are kept."""
+    («أعلنت جامعة أم القرى بدء التقديم …»): only its first ``UNBOUNDED_WORDS`` are kept, unless it is a chain
+    of titles that «أن» or a colon ends within ``LONG_WORDS`` words («المشرف على كرسي … لأبحاث النحل بجامعة
+    الملك سعود رئيس اللجنة المنظمة … الدكتور أحمد بن عبدالله الخازم أن»): what is said starts there, so the
+    words before it are all the speaker's."""
     # «وأوضح لـ«الوئام» المتحدث الرسمي …»: whom it was said to may come before the speaker
     while i < len(toks) and (_listener_at(toks[i]) is not None or not toks[i].core or toks[i].norm in _LEAD_INS):
         if not toks[i].core and ":" in toks[i].raw:
@@ -322,7 +336,7 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
         i += 2
     out: list[_Tok] = []
     upto = -1  # the end of a quoted name of several words taken whole
-    for k_t in range(i, min(len(toks), i + MAX_WORDS)):
+    for k_t in range(i, min(len(toks), i + limit)):
         t = toks[k_t]
         if t.scripture:
             return out  # a verse is what is said, never part of a name
@@ -332,7 +346,7 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
                 return out
             continue
         if (out and t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] not in _Q
-                and (out[-1].norm in _NAMED_BY_QUOTE or out[0].norm in _NAMED_BY_QUOTE)
+                and (out[-1].norm in _NAMED_BY_QUOTE or out[0].norm in _NAMED_BY_QUOTE or _complement_named(out))
                 and _quoted_name(toks, k_t)):
             # «محطة "ان تي في"», «شركة "إيلي ليلي"»: a medium's or a body's quoted name is whole, whatever its
             # words («ان», «في» are no boundaries inside it)
@@ -350,6 +364,10 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
             return out  # «… بلاتيني أول من أمس»: «the day before yesterday» ends the name
         if out and t.norm in _PERIODS and k_t + 1 < len(toks) and toks[k_t + 1].norm in _PERIOD_ADJ:
             return out  # «أعلنت الاستخبارات الأفغانية الأسبوع الماضي»
+        if (out and t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] in _Q and len(t.core) > 1
+                and _complement_named(out)):
+            out.append(t)  # «المشرف العام على "مهارة" أن»: a one-word quoted name
+            continue
         if out and ((out[-1].norm in _NAME_LINKS and (not _is_stop(t, stop) or t.core == "علي"
                                                       or (out[-1].norm == "باسم" and t.norm in {"هذه", "هذا"})))
                     or (out[-1].norm, t.norm) in _TITLE_PREPS
@@ -361,6 +379,15 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
         if (len(out) >= 2 and out[0].norm in _PERSON_TITLES and not out[-1].norm.startswith("ال")
                 and not out[-1].ends_clause and _lam_word(t) and _object_after_listener(toks, k_t)):
             return out  # «أكد المدرب الأوروغوياني خورخي داسيلفا للجهاز الإداري عدم حاجته …»: the name is whole
+        if out and _title_body(out[-1], t) and not out[-1].ends_clause:
+            # «الناطق الإعلامي لـ"شرطة عسير" الرائد زيد القحطاني»: whose spokesman, not whom it was told
+            out.append(t)
+            if t.raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] not in _Q:
+                upto = next((k for k in range(k_t + 1, min(len(toks), k_t + 4))
+                             if toks[k].raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] in _Q), k_t)
+            if t.ends_clause:
+                return out
+            continue
         if out and _inner_word(toks, k_t, out, stop):
             out.append(t)
             continue
@@ -381,10 +408,47 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str]) -> list[_Tok]:
         return out if out and out[-1].ends_clause else []
     if _is_stop(toks[end], stop) or toks[end].raw[:1] in _Q:
         return out  # the phrase ends where a boundary does
+    if limit < LONG_WORDS:
+        longer = _phrase_after(toks, i, stop, LONG_WORDS)
+        if len(longer) > len(out) and longer[-1] is toks[i + len(longer) - 1] and (
+                longer[-1].raw.rstrip()[-1:] == ":" or _speech_follows(toks, i + len(longer))):
+            return longer  # a long title chain that «أن» or a colon ends
+    elif limit == LONG_WORDS:
+        return []
     k = UNBOUNDED_WORDS
-    while k < len(out) and out[k - 1].norm in _NAME_LINKS:  # «الدكتور سمير بن عبدالرحمن»
-        k += 1
+    while k < len(out) and (out[k - 1].norm in _NAME_LINKS or _is_stop(out[k - 1], stop)):
+        k += 1  # «الدكتور سمير بن عبدالرحمن», «المشرف على العلاقات»: a link word does not end what is kept
     return out[:k]
+
+
+# a spokesman's title, after which «لـ» + a quoted name is whose spokesman (the body), not whom it was told
+_SPOKES = _n("المتحدث المتحدثه الناطق الناطقه متحدث متحدثه ناطق ناطقه الرسمي الرسميه الاعلامي الاعلاميه")
+
+
+def _title_body(prev: _Tok, t: _Tok) -> bool:
+    """«المتحدث الرسمي لـ"نزاهة"», «الناطق الإعلامي لـ"صحة عسير"»: a spokesman's title is incomplete without its
+    body, so «لـ» + a quoted name right after it is the body (whom the statement was given to follows the whole
+    title and name: «… لـ"صحة الشرقية" لـ"الرياض" إن»); a quoted medium («لـ"صحيفة …"») stays whom it was told."""
+    if prev.norm not in _SPOKES or not t.core.startswith("ل") or _is_latin(t.core):
+        return False
+    rest = t.core[1:].lstrip("ـ")
+    if rest[:1] not in _Q or len(rest) < 3:
+        return False
+    first = normalize_text(rest.strip(_Q))
+    # a body's head word («لـ«الهيئة»»), or a name of several words whose first has no article, in construct
+    # («لـ"صحة عسير"», «لـ"شرطة عسير"»); a one-word name (most outlets: «لـ"الرياض"», «لـ«عكاظ»») stays whom
+    # it was told
+    several = t.raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] not in _Q
+    return first not in _MEDIA and (first in _BODIES or first in _OFFICE_HEADS or (several and not first.startswith("ال")))
+
+
+def _complement_named(out: list[_Tok]) -> bool:
+    """The title's complement is a quoted name: right after its preposition («المشرف العام على "اصنع مهارة"»)
+    or after a bare noun in construct with it («المشرف على مبادرة «نرسم بسمتهم»»)."""
+    if len(out) >= 2 and out[-1].norm in _LINK_PREPS and out[-1].core != "علي":
+        return True
+    return (len(out) >= 3 and out[-2].norm in _LINK_PREPS and out[-2].core != "علي" and not out[-1].norm.startswith("ال")
+            and not out[-1].ends_clause and not _is_latin(out[-1].core))
 
 
 def _quote_closes(toks: list[_Tok], k: int, within: int) -> bool:
@@ -418,12 +482,47 @@ def _inner_word(toks: list[_Tok], k: int, out: list[_Tok], stop: set[str]) -> bo
         return False
     if t.core == "علي" and not nxt.norm.startswith("ال") and (not out[-1].norm.startswith("ال") or nxt.norm in {"بن", "ابن"}):
         return True
+    if t.core == "علي" and _ali_is_name(toks, k, out):
+        return True
     if t.norm == "في" and any(w.norm == "في" for w in out):
         return False
-    if (t.norm == "في" and len(out) >= 2 and out[0].norm in _PERSON_TITLES and nxt.norm in _OFFICE_HEADS and not t.quoted
-            and not any(_new_constituent(a, b) for a, b in zip(out, out[1:]))):
-        return True  # «مدير عام المبيعات في شركة موبايلي», «رئيس الغرفة التجارية في المحافظة»: where the office is
-    return t.norm == "في" and out[0].norm in _ANON_HEADS and len(out) <= 2
+    head = _OFFICE_HEADS_RE.match(nxt.norm)  # («في مركز«بروكينغز»»: the head before a quoted name in one token)
+    head = head.group(1) if head else nxt.norm
+    if t.norm != "في" or t.quoted or head not in _OFFICE_HEADS:
+        return t.norm == "في" and out[0].norm in _ANON_HEADS and len(out) <= 2
+    if (out[0].norm in _PERSON_TITLES and not any(_new_constituent(a, b) for a, b in zip(out, out[1:]))
+            and (len(out) >= 2 or (not nxt.norm.startswith("ال") and head not in _REGIONS))):
+        # «مدير عام المبيعات في شركة موبايلي», «رئيس الغرفة التجارية في المحافظة»: where the office is; after a
+        # one-word title only a body named after it («المحلل في مركز بروكينغز», not «الوزير في المجلس», «الرئيس
+        # في مدينة جدة»: where it was said)
+        return True
+    if out[-1].norm in _PERSON_TITLES | _OFFICIALS and len(out) >= 2:
+        return True  # «محمد حسن زاده المسؤول في هيئة الضمان الاجتماعي»: the title after a name, with its office
+    # «المقاومة الشعبية في إقليم تهامة»: a body (no person, no name) and the region it belongs to
+    return ((head in _REGIONS and out[0].norm.startswith("ال") and out[0].norm not in _PERSON_TITLES | _OFFICIALS
+             and all(w.norm.startswith("ال") for w in out))
+            or (out[0].norm in _ANON_HEADS and len(out) <= 2))
+
+
+_OFFICIALS = _n("المسؤول المسؤوله مسؤول مسؤوله")  # a title as an appositive after a name
+# administrative regions: after a body, «في» + one of them says which body it is (not where it spoke)
+_REGIONS = _n("منطقه المنطقه محافظه المحافظه ولايه الولايه اقليم الاقليم مقاطعه المقاطعه مدينه المدينه")
+# «علي» after «على»'s usual complements («على هامش المؤتمر», «على الرغم من»): the preposition spelled with «ي»
+_ALA_NOUNS = _n("""هامش طريق راس لسان ضوء صعيد خلفيه مستوي حد سبيل اساس مدار امتداد مدي قدم وجه ذمه عاتق نحو
+الرغم الفور الاقل الاطلاق التوالي الارض النحو الصعيد المستوي الهامش الاطلاق الاكثر الاغلب الارجح السواء
+عدد كل بعض جميع مدي""")
+
+
+def _ali_is_name(toks: list[_Tok], k: int, out: list[_Tok]) -> bool:
+    """«علي» spelled with «ي» after a definite word of a title is the first name «علي» («مدير الفرع علي الحربي
+    بأن», «البائع علي العامري أن»), unless what follows is one of the preposition's usual complements
+    («الوزير علي هامش المؤتمر»: «على» written with «ي»), what a verb governs («أهمية»), a verbal noun, or no
+    name at all (a word and then a boundary other than the end of the name)."""
+    nxt = toks[k + 1]
+    if (nxt.norm in _ALA_NOUNS or nxt.norm in _GOVERNED or _verbal_noun(nxt) or nxt.quoted or _is_latin(nxt.core)
+            or _object_like(nxt) or nxt.norm[:1].isdigit()):
+        return False
+    return any(w.norm in _PERSON_TITLES or w.norm in _BEFORE_NAMES for w in out) or out[-1].norm.startswith("ال")
 
 
 # what «في» after a person's title (before any name) introduces when it says where the office is: a body or
@@ -431,8 +530,10 @@ def _inner_word(toks: list[_Tok], k: int, out: list[_Tok], stop: set[str]) -> bo
 _OFFICE_HEADS = _n("""
 وزاره الوزاره هيئه الهيئه منظمه المنظمه مركز المركز مجلس المجلس لجنه اللجنه جامعه الجامعه شركه الشركه مؤسسه
 المؤسسه دار الدار اداره الاداره مديريه المديريه حكومه الحكومه امانه الامانه بنك البنك صندوق الصندوق جمعيه
-الجمعيه اتحاد الاتحاد نادي النادي حزب الحزب قياده القياده محكمه المحكمه سفاره السفاره فرع الفرع قسم القسم كليه
-الكليه معهد المعهد مستشفي المستشفي منطقه المنطقه محافظه المحافظه ولايه الولايه مدينه المدينه بلديه البلديه""")
+الجمعيه اتحاد الاتحاد نادي النادي حزب الحزب قياده القياده محكمه المحكمه سفاره السفاره فرع الفرع قسم القسم مصرف المصرف كليه
+الكليه معهد المعهد مستشفي المستشفي منطقه المنطقه محافظه المحافظه ولايه الولايه مدينه المدينه بلديه البلديه اقليم الاقليم مقاطعه
+المقاطعه""")
+_OFFICE_HEADS_RE = re.compile(r"^(\w+)[\"'«»“”]")
 
 
 def _phrase_before(toks: list[_Tok], i: int, stop: set[str], clause: set[str]) -> list[_Tok]:
@@ -490,22 +591,60 @@ def _clean(words: list[_Tok], outlet: str | None) -> tuple[str, bool] | None:
             parts, norms = parts[:end + 1], norms[:end + 1]
         while len(parts) > 1 and norms[-1] in _GENERIC and norms[-1] not in _MEDIA_NOUNS and not quoted_name:
             parts, norms = parts[:-1], norms[:-1]
-        parts, norms = parts[:4], norms[:4]
+        parts, norms = parts[:_medium_cap(norms, quoted_name)], norms[:_medium_cap(norms, quoted_name)]
     if norms and (norms[0] in _NOT_SOURCES or norms[0][:1].isdigit()):
         return None  # a rule, a plan; a number («وقال 20 في المئة إنهم …»)
     if ("رسول", "الله") in zip(norms, norms[1:]):
         return None  # «قال رسول الله صلى الله عليه وسلم»: the Prophet quoted in a hadith
-    if norms and norms[0] in _DOCUMENTS:
+    if norms and (norms[0] in _DOCUMENTS or (len(words) > 1 and _elative(words[0]) and norms[1] in _DOCUMENTS)):
         return None  # «أفاد تقرير صدر حديثا»: a document names no one unless its issuer is given («صادر عن X»)
     if len(norms) == 1 and norms[0] in _MEDIA:
         return None
     anonymous = bool(norms) and norms[0] in _ANON_HEADS
+    while len(parts) > 1 and norms[-1] in _LINK_PREPS and parts[-1] != "علي" and not quoted_name and not words[-1].quoted:
+        parts, norms = parts[:-1], norms[:-1]  # «عضو في «…»» whose complement was not taken: no dangling preposition
     if not parts or (not anonymous and not quoted_name and all(n in _GENERIC or not n for n in norms)):
         return None
-    name = " ".join(p.strip(_Q) for p in parts if p.strip(_Q))
+    # quotation marks inside an Arabic word are the name's own («مركز«بروكينغز»», «لـ"نزاهة"»): dropped
+    name = " ".join(p.strip(_Q) if _is_latin(p) else _unquote(p.strip(_Q)) for p in parts if p.strip(_Q))
     if not name or (len(name) < 2) or _own(name, outlet):
         return None
     return _tidy(name), anonymous
+
+
+def _medium_cap(norms: list[str], quoted: bool) -> int:
+    """How many words after a medium are its name: four, or more when the fourth is inside a name of bare words
+    that follows the medium's description («وكالة التصنيف الائتماني ستاندارد اند بورز», «هيئة الإذاعة البريطانية
+    بي بي سي»): a run of words without the article after a definite one, none of them a number, a verbal noun or
+    an accusative in «ا» (what the verb governs: «… البريطانية مقالا للكاتب …»)."""
+    cap = 4
+    if quoted or len(norms) <= cap:
+        return cap
+    start = cap - 1
+    while start > 0 and not norms[start].startswith("ال"):
+        start -= 1
+    run = norms[start + 1:cap + 1]  # the bare words the cap would cut: the fourth and the fifth at least
+    if not norms[start].startswith("ال") or start >= cap - 1 or any(
+            w.startswith(("ال", "لل", "و", "ف")) or w[:1].isdigit() or w in _GENERIC or (len(w) > 2 and w.endswith("ا"))
+            or (len(w) >= 6 and w[0] == "ا" and w[-2] == "ا") for w in run):
+        return cap
+    while cap < len(norms) and not norms[cap].startswith("ال") and norms[cap] not in _GENERIC and cap < 8:
+        cap += 1
+    return cap
+
+
+_LINK_PREPS = _n("في علي عن")
+_AR_CLITIC_Q = re.compile("^([لبوفك]ـ?)[\"«»“”„]")  # «لـ"نزاهة»: a clitic before a quoted name
+_AR_INNER_Q = re.compile("[\"«»“”„]+")
+
+
+def _unquote(word: str) -> str:
+    """Quotation marks inside an Arabic word: dropped after a clitic («بـ"صحة» -> «بصحة»), a space between two
+    words written together («مركز«بروكينغز» -> «مركز بروكينغز»)."""
+    word = _AR_CLITIC_Q.sub(lambda m: m.group(1).rstrip("ـ"), word)
+    if word.startswith("لال"):
+        word = "لل" + word[3:]  # «ل» before the article drops its alif: «لـ«الهيئة»» -> «للهيئة»
+    return re.sub(r"\s+", " ", _AR_INNER_Q.sub(" ", word)).strip()
 
 
 def _source_like(got: tuple[str, bool] | None, head: Sequence[_Tok]) -> tuple[str, bool] | None:
@@ -605,24 +744,59 @@ def _subject_only(words: list[_Tok]) -> list[_Tok]:
     «أكد المالكي دعمه»): the subject ends at the first bare word (no article, no attached «و ب ل ف ك», not a number) after one with the article (a name
     after a title keeps going: «المهندس مدني», «الأمير علي»)."""
     for k in range(1, len(words)):
-        if _new_constituent(words[k - 1], words[k]):
+        if _is_stop(words[k], _AR_STOP):
+            continue  # a link :func:`_phrase_after` took in on purpose («المشرف على …», «مدير … في شركة …»)
+        if (_new_constituent(words[k - 1], words[k], lam=words[0].norm not in _PERSON_TITLES)
+                or _ba_object(words[k], words[k + 1] if k + 1 < len(words) else None)):
             return words[:k]
     return words
 
 
-def _new_constituent(prev: _Tok, cur: _Tok) -> bool:
+def _definite(t: _Tok, lam: bool = False) -> bool:
+    """The article; with ``lam`` also behind the preposition «ل» («للسيارات» is «ل» + «السيارات»)."""
+    return t.norm.startswith("ال") or (lam and t.norm.startswith("لل") and len(t.norm) >= 5 and not _is_latin(t.core))
+
+
+def _new_constituent(prev: _Tok, cur: _Tok, lam: bool = False) -> bool:
     """A bare word (no article, no attached «و ب ل ف ك», not a number, a Latin or a quoted name) after one with
     the article that is no title before a name: in a noun phrase the words after a definite one are definite
-    too (its adjectives, «وزارة الخدمة المدنية»), so a bare one starts something else."""
-    return (prev.norm.startswith("ال") and prev.norm not in _BEFORE_NAMES and not cur.norm.startswith("ال")
+    too (its adjectives, «وزارة الخدمة المدنية»), so a bare one starts something else. With ``lam`` a genitive
+    behind «لل» counts as definite too («شركة هوندا موتور اليابانية للسيارات ارتفاع صافي أرباحها»: the verb's
+    object), which the caller asks for when no person's title heads the phrase (after one, the bare word is
+    mostly the person's name: «المدير العام للمنظمة روبرتو أزيفيدو»). «غير» + a definite adjective is one
+    adjective («للكيماويات غير العضوية»)."""
+    return (_definite(prev, lam) and prev.norm not in _BEFORE_NAMES and not cur.norm.startswith("ال")
             and cur.norm[:1] not in "وبلفك" and not _is_latin(cur.core) and not cur.quoted
-            and not cur.norm[:1].isdigit())
+            and not cur.norm[:1].isdigit() and cur.norm != "غير")
+
+
+def _ba_object(t: _Tok, nxt: _Tok | None) -> bool:
+    """«أفاد مصدر أمني عراقي بمقتل شخص»: «ب» + a verbal noun after the subject is what was reported (the «ب» that
+    «أفاد / صرح / أقر» govern), not where the speaker sits («المتحدث بوزارة الصحة», «مدير التعليم بعنيزة»). The
+    verbal noun is told by its form — افتعال / انفعال / استفعال («بارتفاع», «بانفجار»), مَفعَل («بمقتل», «بمصرع»),
+    مُفاعَلة («بمواصلة»), تفعيل («بتسجيل») — and an indefinite word or a number after it (its own genitive or
+    object: a place or a body is followed by its definite name or by the next title), never a body's head."""
+    core = t.core
+    if (t.quoted or _is_latin(core) or not core.startswith("ب") or core.startswith("بال") or len(core) < 5
+            or t.norm in _NAME_LINKS or "الله" in core):
+        return False
+    stem = t.norm[1:]
+    if stem in _OFFICE_HEADS or stem in _BODIES or stem in _MEDIA or stem in _NAME_LINKS:
+        return False
+    form = ((len(stem) >= 6 and stem[0] == "ا" and stem[-2] == "ا" and (stem[2] == "ت" or stem.startswith(("است", "ان"))))
+            or (len(stem) == 4 and stem[0] == "م")
+            or (len(stem) == 6 and stem[0] == "م" and stem[2] == "ا" and stem[-1] == "ه")
+            or (len(stem) == 5 and stem[0] == "ت" and stem[3] == "ي"))
+    if not form or nxt is None:
+        return False
+    return nxt.norm[:1].isdigit() or (not nxt.norm.startswith("ال") and nxt.norm not in _NAME_LINKS and not _is_latin(nxt.core)
+                                      and not nxt.quoted)
 
 
 # titles of a person, after which (and after their complements and adjectives) a personal name follows
 # («الرئيس الأمريكي باراك أوباما», «المدرب الأوروغوياني خورخي داسيلفا», «وزير الخارجية الروسي سيرجي لافروف»)
 _PERSON_TITLES = (_BEFORE_NAMES - _n("بن بنت ابن ابو ام عبد ال آل باسم")) | _n("""
-وزير وزيره الوزيره رئيس رئيسه الرئيسه مدير مديره المديره متحدث متحدثه المتحدث المتحدثه ناطق ناطقه الناطق
+وزير وزيره الوزيره رئيس رئيسه الرئيسه مدير مديره المدير المديره متحدث متحدثه المتحدث المتحدثه ناطق ناطقه الناطق
 الناطقه سفير سفيره السفيره مستشار مستشاره المستشاره امين امينه الامينه نائب نائبه النائبه قائد القائد محافظ
 المحافظ مبعوث المبعوث ممثل الممثل الممثله مندوب المندوب مدرب لاعب لاعبه اللاعبه عضو العضو وكيل الوكيل مساعد
 المساعد المشرف مشرف الباحث باحث الخبير خبير المحلل محلل الكاتبه الاعلاميه الطبيبه الداعيه المدربه امير""")
@@ -681,6 +855,17 @@ def _document_author(toks: list[_Tok], d: int, outlet: str | None) -> tuple[int,
         got = _source_like(got, [view]) or (got if proper else None)
         return (x.start, got) if got else None
     return None
+
+
+_ELATIVES = _n("اخر اول")  # «آخر تقرير», «أول دراسة» (hollow and doubled roots: not of the form أفعل)
+
+
+def _elative(t: _Tok) -> bool:
+    """An elative before the noun it qualifies («أحدث تقرير», «أبرز دراسة», «آخر بيان»): the form أفعل of four
+    letters without the article, or «آخر / أول»."""
+    n = t.norm
+    return not t.quoted and not _is_latin(n) and (n in _ELATIVES or (len(n) == 4 and n[0] == "ا" and n[1] != "ل"
+                                                                 and "ا" not in n[1:] and "و" not in n[1:3]))
 
 
 def _object_after_listener(toks: list[_Tok], k: int) -> bool:
@@ -757,6 +942,9 @@ def _told_at(toks: list[_Tok], k: int) -> bool:
     if t.ends_clause:
         return True
     nxt = toks[k + 1]
+    if nxt.core == "علي" and k + 2 < len(toks) and not toks[k + 1].ends_clause and toks[k + 2].norm not in _ALA_NOUNS \
+            and not _is_stop(toks[k + 2], _AR_STOP) and toks[k + 2].norm not in _GOVERNED and not _verbal_noun(toks[k + 2]):
+        return False  # «المتحدث الرسمي للإمارة علي بن موسى»: the name «علي», not «على»
     return nxt.raw[:1] in _Q or nxt.norm in _AR_STOP
 
 
@@ -888,6 +1076,8 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
                         break
                     continue
                 # «وقال لافروف في …»: a «ل» name right after the verb is the speaker, unless it is a medium or quoted
+                if k > i + 1 and _title_body(toks[k - 1], x) and not toks[k - 1].ends_clause:
+                    continue  # «المتحدث الرسمي لـ"نزاهة"»: the spokesman's body, quoted (see :func:`_title_body`)
                 if _listener_at(x) is not None or (k > i + 1 and _told_at(toks, k)):
                     listener = _named_listener(toks, k, outlet)
                     break
@@ -909,11 +1099,12 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
                 after = []  # «ويضيف المشروع قواعد جديدة»: adds something, says nothing
             if after and _oblique_plural(after[0]):
                 after = []  # the verb's object: the speaker was named before
-            if after and after[0].norm in _DOCUMENTS:  # «وقال بيان صادر عن المقاومة»: whoever issued it
+            doc = 1 if len(after) > 1 and _elative(after[0]) and after[1].norm in _DOCUMENTS else 0
+            if after and after[doc].norm in _DOCUMENTS:  # «وقال بيان صادر عن المقاومة»: whoever issued it
                 k = next((k for k in range(i + 2, min(n, i + 2 + MAX_WORDS))
                           if (toks[k].norm == "عن" and toks[k - 1].norm in _ISSUED) or toks[k].norm in _PUBLISHED), None)
-                if k is None:  # «أوضح بحث جديد لتشاتام هاوس أن»: the «ل» of whose it is names its author
-                    issuer = _document_author(toks, toks.index(after[0], i), outlet)
+                if k is None:  # «أوضح بحث جديد لتشاتام هاوس أن», «أفاد أحدث تقرير عقاري لمصرف …»: whose it is
+                    issuer = _document_author(toks, toks.index(after[doc], i), outlet)
                     if issuer:
                         add(issuer[0], issuer[1])
                         continue
