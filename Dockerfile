@@ -17,6 +17,9 @@ RUN pip install . \
 
 USER newsdedup
 WORKDIR /home/newsdedup
+# The aligner's compiled kernels (tasks/align_kernels.py), compiled once here into this user's cache
+# (~/.cache/numba: site-packages is not theirs to write) rather than by the first run of every container.
+RUN python -m newsdedup.tasks.align_kernels
 # Only used when MONGODB_URI is unset (embedded SecantusDB): keep its state in the home.
 ENV NEWSDEDUP_HOME=/home/newsdedup/.newsdedup \
     NEWSDEDUP_SEEDS=/src/seeds

@@ -314,6 +314,18 @@ def gap_clusters(ai: np.ndarray, bj: np.ndarray, gap: int, min_size: int = 1) ->
     return [members[b[k]:b[k + 1]] for k in range(len(b) - 1)]
 
 
+def _seed_groups(a: Prepared, b: Prepared, si: np.ndarray, sj: np.ndarray, gap: int, min_size: int
+                 ) -> list[tuple[np.ndarray, int, int, int, int]]:
+    """:func:`gap_clusters` of seed points ``(si, sj)`` (never across an excluded span), each group with
+    the token range its points span in ``a`` and in ``b``: ``(indices, a_min, a_max, b_min, b_max)``."""
+    members, bounds = align_kernels.gap_groups(_seg_coord(a, si), _seg_coord(b, sj), gap, min_size)
+    if len(bounds) < 2:
+        return []
+    spans = align_kernels.group_spans(members, bounds, si, sj)
+    b_ = bounds.tolist()
+    return [(members[b_[k]:b_[k + 1]], *x) for k, x in enumerate(zip(*(s.tolist() for s in spans)))]
+
+
 def trim_edges(ai: np.ndarray, bj: np.ndarray, gap: int) -> np.ndarray:
     """Indices of the points left after peeling, from both ends of both projections,
     points more than ``gap`` away from their inner neighbour (chance matches that a
@@ -547,10 +559,8 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
     si, sj = _ordered_seeds(a, b, p)
     if len(si):
         used = np.zeros(len(si), dtype=bool)
-        for g in gap_clusters(_seg_coord(a, si), _seg_coord(b, sj), p.gap, min_size=2):
-            gi, gj = si[g], sj[g]
-            a0, a1 = int(gi.min()), int(gi.max()) + p.ngram - 1
-            b0, b1 = int(gj.min()), int(gj.max()) + p.ngram - 1
+        for g, a0, a1, b0, b1 in _seed_groups(a, b, si, sj, p.gap, 2):
+            a1, b1 = a1 + p.ngram - 1, b1 + p.ngram - 1
             pc = _verify(a, b, a0, a1, b0, b1, p)
             if pc is not None:
                 pieces.append(pc)
@@ -561,13 +571,11 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
         rest = np.flatnonzero(~used)
         if len(rest) >= 2:
             ri_, rj_ = si[rest], sj[rest]
-            for g in gap_clusters(_seg_coord(a, ri_), _seg_coord(b, rj_), p.phrase_gap, min_size=2):
-                gi, gj = ri_[g], rj_[g]
-                ph = _phrases(gi, gj, a, p.ngram)
+            for g, a0, a1, b0, b1 in _seed_groups(a, b, ri_, rj_, p.phrase_gap, 2):
+                ph = _phrases(ri_[g], rj_[g], a, p.ngram)
                 if len(ph) < p.phrase_min:
                     continue
-                a0, a1 = int(gi.min()), int(gi.max()) + p.ngram - 1
-                b0, b1 = int(gj.min()), int(gj.max()) + p.ngram - 1
+                a1, b1 = a1 + p.ngram - 1, b1 + p.ngram - 1
                 osim = Indel.normalized_similarity(a.ids[a0 : a1 + 1].tolist(), b.ids[b0 : b1 + 1].tolist())
                 pc = _phrase_piece(a, ph, a0, a1, b0, b1, osim, p, common)
                 if pc is not None:

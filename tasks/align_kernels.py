@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["seed_pairs", "gap_groups", "trim_edges"]
+__all__ = ["seed_pairs", "gap_groups", "group_spans", "trim_edges", "phrase_runs", "phrase_content",
+           "sentence_candidates", "warm"]
 
 
 @njit(cache=True, nogil=True)
@@ -255,3 +256,53 @@ def phrase_content(content, stock, starts, lens, n, use_stock):
                     break
         out[q] = c
     return out
+
+
+@njit(cache=True, nogil=True)
+def group_spans(members, bounds, ai, bj):
+    """Per group of :func:`gap_groups` (``members``, ``bounds``): the smallest and largest ``ai`` and
+    ``bj`` of its points, i.e. the token ranges the group spans in both documents."""
+    ng = len(bounds) - 1
+    lo_a = np.empty(ng, dtype=np.int64)
+    hi_a = np.empty(ng, dtype=np.int64)
+    lo_b = np.empty(ng, dtype=np.int64)
+    hi_b = np.empty(ng, dtype=np.int64)
+    for g in range(ng):
+        x = members[bounds[g]]
+        la, ha, lb, hb = ai[x], ai[x], bj[x], bj[x]
+        for k in range(bounds[g] + 1, bounds[g + 1]):
+            x = members[k]
+            la, ha = min(la, ai[x]), max(ha, ai[x])
+            lb, hb = min(lb, bj[x]), max(hb, bj[x])
+        lo_a[g], hi_a[g], lo_b[g], hi_b[g] = la, ha, lb, hb
+    return lo_a, hi_a, lo_b, hi_b
+
+
+def warm() -> None:
+    """Compile (or load from the cache) every kernel for the argument types the aligner passes: a
+    document's own arrays (``sent``, ``content``) are writable when it was just prepared and read-only
+    views when it was read back from the prepared store; everything else is made per pair. The container
+    image runs this at build time (``python -m newsdedup.tasks.align_kernels``), so no run pays the compile."""
+    def doc(values, dtype, frozen):
+        x = np.array(values, dtype=dtype)
+        x.flags.writeable = not frozen
+        return x
+
+    i64 = lambda v: np.array(v, dtype=np.int64)  # noqa: E731
+    i32 = lambda v: np.array(v, dtype=np.int32)  # noqa: E731
+    table = (i64([1, 2]), i64([0, 1]), i64([1, 1]), i32([0, 1]))
+    seed_pairs(*table, *table, 4)
+    members, bounds = gap_groups(i64([0, 1]), i64([0, 1]), 12, 2)
+    group_spans(members, bounds, i32([0, 1]), i32([0, 1]))
+    trim_edges(i64([0, 1]), i64([0, 1]), 8)
+    phrase_runs(i32([0, 1]), i32([0, 1]), 3)
+    no = np.zeros(2, dtype=bool)
+    for fa in (False, True):
+        phrase_content(doc([True] * 4, bool, fa), no, i64([0]), i64([4]), 3, True)
+        for fb in (False, True):
+            sentence_candidates(doc([0, 0], np.int32, fa), doc([0, 0], np.int32, fb), i32([0]), i32([0]), no, no,
+                                no[:1], no[:1], i64([40]), i64([40]), 35, 0.66)
+
+
+if __name__ == "__main__":
+    warm()
