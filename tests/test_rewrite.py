@@ -184,11 +184,19 @@ def test_a_changed_number_or_a_short_word_is_no_variant():
     assert variant_shares(n1, prepare(ReuseDoc("empty", "")), rarity) == (0.0, 0.0)
 
 
-def test_matches_carry_the_variant_shares_and_the_gate_keeps_the_exact_ones():
+def test_matches_carry_the_variant_shares_and_the_gate_keeps_the_exact_ones(monkeypatch):
+    import newsdedup.tasks.align as align
+
     docs, rarity = _variant_corpus(VARIANT_TEXT)
     src, var = docs[:2]
     found = align_pair(src, var, rarity=rarity)
-    assert found
+    assert found and {m.method for m in found} == {REWRITE}
     want = variant_shares(src, var, rarity)
     assert all((m.a_words, m.b_words) == (round(want[0], 4), round(want[1], 4)) for m in found)
     assert found[0].a_words > words_shared(src, var, rarity)
+    # a gate above both exact shares (~0.30) and below the variant-aware ones (~0.48) stays closed: which pairs
+    # are retold is decided on the exact words (variants would open it for any two Arabic reports of one event:
+    # a clitic makes a variant, bench/results/derivation_round3.md)
+    assert max(words_shared(src, var, rarity), words_shared(var, src, rarity)) < 0.45 < min(want)
+    monkeypatch.setattr(align, "REWRITE_PARAMS", RewriteParams(gate=0.45))
+    assert align_pair(src, var, rarity=rarity) == []
