@@ -39,7 +39,7 @@ from . import align_kernels
 from .evidence import Rarity, assess, stock_flags
 from .parallel import fork_map, shared
 from .normalize import normalize, normalize_text, token_spans
-from .rewrite import REWRITE, REWRITE_PARAMS, retold_sentences, shared_vocabulary, vocabulary
+from .rewrite import REWRITE, REWRITE_PARAMS, retold_sentences, shared_vocabulary, variant_shares, vocabulary
 
 __all__ = ["ReuseDoc", "Match", "Prepared", "AlignParams", "PARAMS", "prepare", "align_pair", "align_pairs"]
 
@@ -65,7 +65,7 @@ class Match:
     evidence: float | None = None  # rare-word equivalents of shared text (tasks/evidence.py); None: not assessed
     kind: str = "reuse"  # "reuse" | "template"
     # rarity-weighted share of each document's body vocabulary found in the other (the same on every
-    # match of a pair; None when no corpus statistics were given): see rewrite.words_shared
+    # match of a pair; None when no corpus statistics were given), spelling variants found: see rewrite.variant_shares
     a_words: float | None = None
     b_words: float | None = None
     rare_words: int | None = None  # story-specific words both bodies share (rewrite.rare_shared)
@@ -172,6 +172,7 @@ class Prepared:
     _sents: tuple | None = field(default=None, repr=False)
     _vocab: tuple | None = field(default=None, repr=False)
     _sent_vocab: tuple | None = field(default=None, repr=False)
+    _vocab_words: tuple | None = field(default=None, repr=False)  # (vocabulary ids, their text) (tasks/rewrite.py)
     _numeric: np.ndarray | None = field(default=None, repr=False)  # tokens that are numbers (tasks/evidence.py)
     _weights: tuple | None = field(default=None, repr=False)  # (rarity, token weights) (tasks/evidence.py)
     _segs: tuple | None = field(default=None, repr=False)  # (segment offset per token or None,) (_seg_coord)
@@ -624,7 +625,10 @@ def align_pair(a: Prepared, b: Prepared, params: AlignParams = PARAMS,
     merged = found
     if not merged and not retold:
         return []
-    wa, wb, nr = round(vocab[0], 4), round(vocab[1], 4), vocab[2]
+    # what the pair's derivation is decided from: words shared with spelling variants found (the gate above keeps
+    # the exact share; computed only for the pairs that have matches)
+    va, vb = variant_shares(a, b, rarity, REWRITE_PARAMS)
+    wa, wb, nr = round(va, 4), round(vb, 4), vocab[2]
     return sorted((replace(m, a_words=wa, b_words=wb, rare_words=nr) for m in merged + retold),
                   key=lambda m: (m.a_start, m.b_start, m.a_end, m.b_end))
 

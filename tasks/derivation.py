@@ -47,7 +47,7 @@ LABELS = ("wholly", "partially", "non")
 
 @dataclass(frozen=True, slots=True)
 class DerivationParams:
-    derived: float = 0.2  # strength from which a pair is derived (partially)
+    derived: float = 0.21  # strength from which a pair is derived (partially)
     wholly: float = 0.66  # ... and wholly
     min_rare: int = 2  # a derived pair shares at least this many story-specific words (when known)
 
