@@ -112,8 +112,9 @@ def shared_vocabulary(x: "Prepared", y: "Prepared", rarity: Rarity,
 _DIGIT = re.compile(r"\d")
 
 
-def _vocab_words(p: "Prepared", ids: np.ndarray) -> list[str]:
-    """The normalized text of each vocabulary id (``ids``: the sorted ids of :func:`vocabulary`), cached."""
+def _vocab_words(p: "Prepared", ids: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The normalized text of each vocabulary id (``ids``: the sorted ids of :func:`vocabulary`), with each
+    word's length and whether it holds a digit, cached."""
     cached = p._vocab_words
     if cached is not None and cached[0] is ids:
         return cached[1]
@@ -121,9 +122,18 @@ def _vocab_words(p: "Prepared", ids: np.ndarray) -> list[str]:
     tok_ids = p.ids[pos]
     order = np.argsort(tok_ids, kind="stable")
     first = pos[order][np.searchsorted(tok_ids[order], ids)] if len(ids) else np.zeros(0, dtype=np.intp)
-    words = [p.norm_text[int(p.tok_start[i]):int(p.tok_end[i])] for i in first]
-    p._vocab_words = (ids, words)
-    return words
+    words = [p.norm_text[int(p.tok_start[i]):int(p.tok_end[i])] for i in first.tolist()]
+    lens = np.array([len(w) for w in words], dtype=np.int64)
+    digit = np.array([_DIGIT.search(w) is not None for w in words], dtype=bool)
+    p._vocab_words = (ids, (words, lens, digit))
+    return p._vocab_words[1]
+
+
+def _found_in(ids: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``np.isin(ids, other)`` for two sorted unique id arrays."""
+    k = np.searchsorted(other, ids)
+    k[k == len(other)] = 0
+    return other[k] == ids
 
 
 def variant_shares(x: "Prepared", y: "Prepared", rarity: Rarity,
@@ -152,32 +162,31 @@ def variant_shares(x: "Prepared", y: "Prepared", rarity: Rarity,
     iy, wy, ty = vocabulary(y, rarity)
     if not len(ix) or not len(iy) or tx <= 0 or ty <= 0:
         return 0.0, 0.0
-    hx = np.isin(ix, iy, assume_unique=True)
-    hy = np.isin(iy, ix, assume_unique=True)
+    hx = _found_in(ix, iy)
+    hy = _found_in(iy, ix)
     found_x, found_y = float(wx[hx].sum()), float(wy[hy].sum())
 
-    def unfound(p_: "Prepared", ids: np.ndarray, w: np.ndarray, hit: np.ndarray, min_len: int) -> list[int]:
-        words = _vocab_words(p_, ids)
-        cand = [k for k in np.flatnonzero(~hit) if len(words[k]) >= min_len and not _DIGIT.search(words[k])]
-        if len(cand) > p.variant_max_words:  # the rarest words carry the share
-            cand = sorted(cand, key=lambda k: (-w[k], k))[: p.variant_max_words]
+    def unfound(p_: "Prepared", ids: np.ndarray, w: np.ndarray, hit: np.ndarray, min_len: int) -> np.ndarray:
+        _, lens, digit = _vocab_words(p_, ids)
+        cand = np.flatnonzero(~hit & (lens >= min_len) & ~digit)
+        if len(cand) > p.variant_max_words:  # the rarest words carry the share (ties: the first id)
+            cand = cand[np.lexsort((cand, -w[cand]))[: p.variant_max_words]]
         return cand
 
     # each side's unfound words against the other's (a variant may be a character shorter: «مرز» / «مرزا»)
     kx = unfound(x, ix, wx, hx, p.variant_min_len - 1)
     ky = unfound(y, iy, wy, hy, p.variant_min_len - 1)
-    if kx and ky:
-        wdx, wdy = _vocab_words(x, ix), _vocab_words(y, iy)
+    if len(kx) and len(ky):
+        (wdx, lx, _), (wdy, ly, _) = _vocab_words(x, ix), _vocab_words(y, iy)
         # rapidfuzz turns the cutoff into a distance and drops pairs exactly at it («خيال» / «خيالات» at 0.8): cut
         # lower, keep those at the similarity (rounding aside)
-        sim = process.cdist([wdx[k] for k in kx], [wdy[k] for k in ky], scorer=Indel.normalized_similarity,
-                            score_cutoff=p.variant_similarity - 0.01, dtype=np.float64)
+        sim = process.cdist([wdx[k] for k in kx.tolist()], [wdy[k] for k in ky.tolist()],
+                            scorer=Indel.normalized_similarity, score_cutoff=p.variant_similarity - 0.01,
+                            dtype=np.float64)
         ok = sim >= p.variant_similarity - 1e-9
-        long_x = np.array([len(wdx[k]) >= p.variant_min_len for k in kx])
-        long_y = np.array([len(wdy[k]) >= p.variant_min_len for k in ky])
         # a word of at least the minimum length is found through a variant (at most one character shorter)
-        found_x += float(wx[np.asarray(kx)][long_x & ok.any(axis=1)].sum())
-        found_y += float(wy[np.asarray(ky)][long_y & ok.any(axis=0)].sum())
+        found_x += float(wx[kx][(lx[kx] >= p.variant_min_len) & ok.any(axis=1)].sum())
+        found_y += float(wy[ky][(ly[ky] >= p.variant_min_len) & ok.any(axis=0)].sum())
     return min(1.0, found_x / tx), min(1.0, found_y / ty)
 
 
