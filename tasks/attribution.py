@@ -25,7 +25,13 @@ quoted name is the source whole («محطة "ان تي في"» -> «ان تي ف
 لتشاتام هاوس» -> «تشاتام هاوس», «أحدث تقرير عقاري لمصرف …» -> the bank, «بيان صادر عن X» -> X); a title keeps the
 body it serves and its region («المحلل في مركز بروكينغز», «المقاومة الشعبية في إقليم تهامة», «المسؤول في هيئة …»)
 and a quoted body after a spokesman's title («المتحدث الرسمي لـ"صحة حائل"»); a chain of titles runs to «أن»;
-what the verb governs after its subject is cut off («… للسيارات ارتفاع صافي …», «مصدر أمني بمقتل شخص»). Never counted: a name with no cue («قناة السويس»,
+what the verb governs after its subject is cut off («… للسيارات ارتفاع صافي …», «مصدر أمني بمقتل شخص»). A title set
+off from its name by a comma or by its body's quoted name reaches the name («المحلل في مركز«بروكينغز»، للابحاث في
+الدوحة تشارلز ليستر», «مدير العمليات في شركة الشايع للتجارة، هنريك كريستيانسن:»); an appositive that describes a
+name rather than giving an office («آرسنال بطل الكأس», «عائلة أنييلي أحد المساهمين») and an age in brackets are cut;
+anonymous sources keep whose they are («مصادر من المقاومة»); a nisba before a personal name stands where a title
+would («الأميركية سيرينا وليامس»); an unnamed event («دورة تدريبية») and «بثّ» that only airs something (no «أن»)
+name no one; «وفي تصريح لـX، قال Y» names X, as «قال Y لـX» does. Never counted: a name with no cue («قناة السويس»,
 «مركز الملك فهد»), scripture (a verse in «(( … ))» or «﴿ … ﴾», the Prophet of a hadith), a clause taken for a
 subject («يمثل مصنع … صورة ناصعة تؤكد …»), and the document's own outlet (its footer «رابط الخبر بصحيفة
 الوئام» has no cue either; «لـ«الشرق الأوسط»» in aawsat's own text).
@@ -74,6 +80,7 @@ _AR_VERBS = _n("""
 _AR_PREPS = _n("بحسب حسب")  # «بحسب X» («وفق» is mostly "in line with" a plan or a rule)
 _AR_NEEDS_AN = _n("نقل نقلت ينقل تنقل")
 _AR_SEES = _n("رأي راي يري تري")  # «يرى X أن …» cites a view; «دبل تري» (DoubleTree) or «ترى المدينة» does not
+_AR_AIRS = _n("بث بثت")  # «بثت X أن …» reports; «بثت X تقارير / صورا» only airs (but «تقرير بثته قناة X» cites)
 _AR_ADDS = _n("اضاف اضافت يضيف تضيف")  # «أضاف» also adds X to Y: never whom something was said to  # «نقل» is also "moved": a citing «نقل» names whom it cites («عن»)
 _AR_PREP_L = _n("وفقا طبقا استنادا")  # «وفقا لـX», «طبقا للوكالة», «استنادا إلى X»
 _AR_PAIRS = {("نقلا", "عن"), ("نقلا", "عنه"), ("علي", "لسان")}  # «نقلا عن X», «على لسان X»
@@ -163,6 +170,8 @@ _BODIES = _n("""
 محللون المحللون مسؤولون المسؤولون مسؤول المسؤول مصادر مصدر شهود ناشطون سكان اطباء علماء باحثون تقارير تقرير
 ارقام احصاءات بيانات
 """)
+# events: an unnamed one («دورة تدريبية», «ندوة علمية») is no source (a named festival, «مهرجان دبي …», may be)
+_EVENTS = _n("دوره ورشه ندوه محاضره ملتقي معرض حفل حفله مهرجان فعاليه مسابقه")
 # anonymous kinds: kept only when nothing named is cited
 _ANON_HEADS = _n("مصدر مصادر ذرائع source sources officials official")
 _CLITICS = ("وال", "فال", "بال", "لل", "و", "ف", "ب")
@@ -360,6 +369,8 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str], limit: int = MAX_WOR
         if (len(out) == 1 and out[0].norm not in _BODIES and out[0].norm not in _NAME_LINKS and not _is_latin(t.core)
                 and _lam_word(t) and not out[-1].ends_clause):
             return out  # «وقال كيري لمجلس العلاقات الخارجية», «قال الجيش لصحفيين …»: whom a one-word speaker told
+        if out and t.raw[:1] == "(" and t.core[:1].isdigit():
+            return out  # «بارول خاتون (35 عاما)»: an age or a date in brackets is no part of the name
         if t.norm == "اول" and k_t + 1 < len(toks) and toks[k_t + 1].norm == "من":
             return out  # «… بلاتيني أول من أمس»: «the day before yesterday» ends the name
         if out and t.norm in _PERIODS and k_t + 1 < len(toks) and toks[k_t + 1].norm in _PERIOD_ADJ:
@@ -391,14 +402,37 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str], limit: int = MAX_WOR
         if out and _inner_word(toks, k_t, out, stop):
             out.append(t)
             continue
+        if (len(out) >= 3 and out[0].norm in _ANON_HEADS and any(w.norm == "من" for w in out)
+                and t.core and not t.norm.startswith(("ال", "لل")) and not _lam_word(t) and not _is_stop(t, stop)):
+            # «مصادر من المقاومة الشعبية» is whose sources; «مصدر مقرب من الفرنسي ميشال بلاتيني رئيس …» goes on
+            # into a person and a title: the kind alone is kept
+            return out[:next(j for j, w in enumerate(out) if w.norm == "من")]
         if not t.core or _is_stop(t, stop) or (out and (_listener_at(t) is not None or _object_like(t, inner=True)
                                                          or t.norm in _GOVERNED
                                                          or (t.raw[:1] in _Q and not (
                                                              (out[-1].norm in _NAMED_BY_QUOTE or out[0].norm in _NAMED_BY_QUOTE)
                                                              and _quoted_name(toks, k_t)))
                                                          or _told_at(toks, k_t))):
+            if out and t.core and t.ends_clause and _lam_word(t) and not _listener_at(t):
+                # «مدير العمليات في شركة الشايع للتجارة، هنريك كريستيانسن:»: the body's «ل» genitive before a
+                # comma, then the person's name, is no one told
+                end = _name_after_title(toks, k_t + 1, out, t)
+                if end:
+                    return out + toks[k_t:end]
+            if out and t.core and _lam_word(t) and not t.ends_clause and out[-1].raw.rstrip(_PUNCT_END + _INVISIBLE)[-1:] in _Q:
+                # «المحلل في مركز «بروكينغز» للأبحاث في الدوحة تشارلز ليستر:»: a quoted body's name sets off the
+                # rest of its description as a comma would
+                end = _name_after_title(toks, k_t, out, out[-1])
+                if end:
+                    return out + toks[k_t:end]
             return out
+        if out and _epithet_at(toks, k_t, out):
+            return out  # «آرسنال بطل الكأس», «عائلة أنييلي أحد المساهمين»: an appositive describing the name
         out.append(t)
+        if t.ends_clause and len(out) >= 2:
+            end = _name_after_title(toks, k_t + 1, out)  # «المحلل في مركز«بروكينغز»، للابحاث في الدوحة تشارلز ليستر»
+            if end:
+                return out + toks[k_t + 1:end]
         if t.ends_clause or (len(out) == 1 and t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] in _Q):
             return out  # «وأكد "اليامي" أهمية …»: a quoted name is the whole subject
     end = i + len(out)
@@ -419,6 +453,85 @@ def _phrase_after(toks: list[_Tok], i: int, stop: set[str], limit: int = MAX_WOR
     while k < len(out) and (out[k - 1].norm in _NAME_LINKS or _is_stop(out[k - 1], stop)):
         k += 1  # «الدكتور سمير بن عبدالرحمن», «المشرف على العلاقات»: a link word does not end what is kept
     return out[:k]
+
+
+def _bare_name_word(t: _Tok) -> bool:
+    """A word that may be part of a personal name: no article, no «ل» genitive, no title, no generic or governed
+    word, no verbal noun, no noun with a pronoun, no number, not a stop word."""
+    n = t.norm
+    return bool(t.core) and not t.quoted and not n.startswith(("ال", "لل")) and not n[:1].isdigit() and not (
+        _is_stop(t, _AR_STOP) or n in _PERSON_TITLES or n in _BODIES or n in _GENERIC or n in _GOVERNED
+        or n in _NOT_SOURCES or n in _ANON_HEADS or _verbal_noun(t) or _object_like(t) or _masdar_taf3il(n))
+
+
+def _masdar_taf3il(n: str) -> bool:
+    return len(n) == 5 and n[0] == "ت" and n[3] == "ي"  # «تخصيص», «تسجيل»
+
+
+def _name_after_title(toks: list[_Tok], k: int, out: list[_Tok], comma: _Tok | None = None) -> int | None:
+    """A person's title with its body, set off by a comma from the rest of the body's description and the
+    person's name («المحلل في مركز«بروكينغز»، للابحاث في الدوحة تشارلز ليستر لوكالة …», «مدير العمليات في شركة
+    الشايع للتجارة، هنريك كريستيانسن:»): the end of the name (an index), when the title has no name yet, the
+    words after the comma are at most the description (definite or «لل» words, one «في» + a place) and then
+    one to three bare words, and what is said, a colon or whom it was told comes right after them."""
+    comma = comma or (out[-1] if out else None)
+    if (not out or out[0].norm not in _PERSON_TITLES
+            or (comma.raw.rstrip(_Q + ")]" + _INVISIBLE)[-1:] not in "،," and comma.raw.rstrip(_INVISIBLE)[-1:] not in _Q)
+            or not any(w.norm in _LINK_PREPS or _lam_word(w) or w.norm in _OFFICE_HEADS for w in out[1:])
+            or any(_bare_name_word(w) and w.norm not in _OFFICE_HEADS and not w.norm.startswith(tuple(_OFFICE_HEADS))
+                   for w in out[1:])):
+        return None
+    j, n, place = k, len(toks), False
+    while j < min(n, k + 4) and not toks[j].ends_clause:
+        x = toks[j]
+        if x.norm.startswith("لل") and len(x.norm) >= 5 and not place:
+            j += 1
+        elif x.norm == "في" and not place and j + 1 < n and toks[j + 1].norm.startswith("ال") and not toks[j + 1].ends_clause:
+            j, place = j + 2, True
+        else:
+            break
+    start = j
+    while j < min(n, start + 4) and _listener_at(toks[j]) is None and (
+            (_bare_name_word(toks[j]) and (j > start or not _told_at(toks, j)))
+            # a surname with the article ends the name («محمد العلي:»)
+            or (j > start and toks[j].norm.startswith("ال") and toks[j].norm not in _GENERIC and _name_ends(toks, j + 1))):
+        j += 1
+        if toks[j - 1].ends_clause:
+            break
+    return j if j > start and _name_ends(toks, j) else None
+
+
+def _name_ends(toks: list[_Tok], j: int) -> bool:
+    """A name ends before token ``j``: with a colon, or before «أن», a quotation or whom it was told."""
+    if j >= len(toks) or j == 0:
+        return False
+    last = toks[j - 1]
+    if last.raw.rstrip(_INVISIBLE).rstrip()[-1:] == ":":
+        return True
+    if last.ends_clause:
+        return False
+    x = toks[j]
+    return (x.norm in {"ان", "انه", "انها", "انهم", "بان"} or _listener_at(x) is not None or _told_at(toks, j)
+            or (x.raw[:1] in _Q and x.raw.rstrip(_PUNCT_END)[-1:] not in _Q))
+
+
+# heads of an appositive that describes a name rather than giving an office: the partitive «one of», a standing
+# («champion», «runner-up», «holder», «owner»): «آرسنال بطل الكأس», «عائلة أنييلي أحد المساهمين»
+_EPITHETS = _n("احد احدي بطل بطله وصيف وصيفه متصدر متصدره حامل حامله صاحب صاحبه")  # («مالك» is also a name)
+
+
+def _epithet_at(toks: list[_Tok], k: int, out: list[_Tok]) -> bool:
+    """Token ``k`` opens an appositive after a name (one of :data:`_EPITHETS` in construct with what follows),
+    which describes the source and is no part of its name."""
+    t = toks[k]
+    if (t.norm not in _EPITHETS or t.quoted or out[-1].ends_clause
+            or out[-1].norm in _BEFORE_NAMES | _PERSON_TITLES | _EPITHETS):
+        return False  # («صاحب إحدى الشركات الوطنية غالب بن أحمد الهبوب»: the title's own complement)
+    if len(out) == 1 and out[0].core.endswith("ة"):
+        return False  # «حسب رواية أحد المصابين»: a common noun in construct with «أحد», not a name before it
+    if k + 1 >= len(toks) or not toks[k + 1].core or _is_stop(toks[k + 1], _AR_STOP):
+        return False
+    return not (t.norm == "صاحب" and toks[k + 1].norm in _n("السمو سمو الجلاله المعالي السعاده الفضيله"))
 
 
 # a spokesman's title, after which «لـ» + a quoted name is whose spokesman (the body), not whom it was told
@@ -484,6 +597,9 @@ def _inner_word(toks: list[_Tok], k: int, out: list[_Tok], stop: set[str]) -> bo
         return True
     if t.core == "علي" and _ali_is_name(toks, k, out):
         return True
+    if t.norm == "من" and out[0].norm in _ANON_HEADS and len(out) <= 2 and nxt.norm.startswith("ال") \
+            and not t.ends_clause and nxt.norm not in _PERIODS:
+        return True  # «مصادر من المقاومة», «مصادر مقربة من الرئيس»: whose sources they are
     if t.norm == "في" and any(w.norm == "في" for w in out):
         return False
     head = _OFFICE_HEADS_RE.match(nxt.norm)  # («في مركز«بروكينغز»»: the head before a quoted name in one token)
@@ -600,6 +716,10 @@ def _clean(words: list[_Tok], outlet: str | None) -> tuple[str, bool] | None:
         return None  # «أفاد تقرير صدر حديثا»: a document names no one unless its issuer is given («صادر عن X»)
     if len(norms) == 1 and norms[0] in _MEDIA:
         return None
+    if norms[0] in _EVENTS and not words[0].quoted and (len(norms) == 1 or (
+            not norms[1].startswith("ال") and not words[1].quoted
+            and ((norms[1].endswith("يه") and len(norms[1]) >= 4) or (norms[1].endswith("ي") and len(norms[1]) >= 5)))):
+        return None  # «كشفت دورة تدريبية …»: an unnamed event (a noun and its indefinite adjective) is no source
     anonymous = bool(norms) and norms[0] in _ANON_HEADS
     while len(parts) > 1 and norms[-1] in _LINK_PREPS and parts[-1] != "علي" and not quoted_name and not words[-1].quoted:
         parts, norms = parts[:-1], norms[:-1]  # «عضو في «…»» whose complement was not taken: no dangling preposition
@@ -746,10 +866,32 @@ def _subject_only(words: list[_Tok]) -> list[_Tok]:
     for k in range(1, len(words)):
         if _is_stop(words[k], _AR_STOP):
             continue  # a link :func:`_phrase_after` took in on purpose («المشرف على …», «مدير … في شركة …»)
+        if k == 1 and _nisba_before_name(words):
+            # «أعلنت الأميركية سيرينا وليامس المصنفة أولى عالميا انسحابها»: the nisba is the title before the
+            # name, and what follows the name describes her
+            return words[:1 + _nisba_before_name(words)]
         if (_new_constituent(words[k - 1], words[k], lam=words[0].norm not in _PERSON_TITLES)
                 or _ba_object(words[k], words[k + 1] if k + 1 < len(words) else None)):
             return words[:k]
     return words
+
+
+def _nisba_before_name(words: list[_Tok]) -> int:
+    """A definite nisba adjective used as a noun («الأميركية», «الفرنسي»), then a personal name of two or three
+    bare words: the nisba stands where a title would («اللاعبة الأميركية سيرينا وليامس»). A country named by its
+    nisba and the verb's object («أعلنت السعودية تخصيص مبلغ …», «أكدت السعودية وقف …») is not: the words
+    after it are then a verbal noun, its governed noun, or a single bare word before a definite one."""
+    first = words[0].norm
+    if not (first.startswith("ال") and first.endswith(("ي", "يه")) and len(first) >= 6) or first in _BEFORE_NAMES:
+        return 0
+    run = 0
+    for w in words[1:4]:
+        if not _bare_name_word(w) or _lam_word(w) or "\u064b" in w.raw or w.norm.endswith("ات"):
+            break  # («الملحقية إصدارًا», «الثبيتي ملابسات …», «… لهيئة الإذاعة»: no name)
+        run += 1
+        if w.ends_clause:
+            break
+    return run if run >= 2 else 0
 
 
 def _definite(t: _Tok, lam: bool = False) -> bool:
@@ -786,7 +928,8 @@ def _ba_object(t: _Tok, nxt: _Tok | None) -> bool:
     form = ((len(stem) >= 6 and stem[0] == "ا" and stem[-2] == "ا" and (stem[2] == "ت" or stem.startswith(("است", "ان"))))
             or (len(stem) == 4 and stem[0] == "م")
             or (len(stem) == 6 and stem[0] == "م" and stem[2] == "ا" and stem[-1] == "ه")
-            or (len(stem) == 5 and stem[0] == "ت" and stem[3] == "ي"))
+            or (len(stem) == 5 and stem[0] == "ت" and stem[3] == "ي")
+            or (len(stem) == 4 and stem[2] == "و" and stem[0] not in "اتي" and stem[1] not in "اوي"))  # فعول: «بوجود», «بوقوع» (not «بتبوك», «براون», «بارون»)
     if not form or nxt is None:
         return False
     return nxt.norm[:1].isdigit() or (not nxt.norm.startswith("ال") and nxt.norm not in _NAME_LINKS and not _is_latin(nxt.core)
@@ -1038,6 +1181,7 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
     holy = [m.span() for m in _SCRIPTURE.finditer(text)] if "((" in text or "﴿" in text else []
     toks = _Toks(text, holy)
     named: dict[int, str] = {}
+    given: set[int] = set()  # cue verbs whose statement an «في تصريح لـX،» before them says was given to X
     anon: dict[int, str] = {}
 
     def add(pos: int, got: tuple[str, bool] | None) -> None:
@@ -1047,6 +1191,8 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
     n = len(toks)
     for i in cues:
         w, t = norms[i], toks[i]
+        if i in given:
+            continue
         if t.scripture:  # (no cue starts here: every branch below needs one)
             continue  # a verse quoted in «(( … ))» or «﴿ … ﴾» cites no one («… ومساجد يذكر فيها اسم الله …»)
         nxt = toks[i + 1].norm if i + 1 < n else ""
@@ -1056,6 +1202,8 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
             continue
         if verb in _AR_SEES and not _says_that(toks, i):
             continue
+        if verb in _AR_AIRS and not _says_that(toks, i):
+            continue  # «وبثت محطات الإذاعة … تقارير مصورة»: aired a programme, cites no one
         if t.raw[:1] in _Q and t.raw.rstrip(_PUNCT_END)[-1:] not in _Q:
             continue  # «العرض المسرحي «قال الراوي»»: a cue opening a quotation or a title cites no one
         if (w in _NOUN_TOO and i > 0 and not toks[i - 1].ends_clause
@@ -1081,7 +1229,7 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
                 if _listener_at(x) is not None or (k > i + 1 and _told_at(toks, k)):
                     listener = _named_listener(toks, k, outlet)
                     break
-                if x.norm == "في" and k <= i + 3 and toks[i + 1].norm in _ANON_HEADS and not toks[k - 1].ends_clause:
+                if x.norm in {"في", "من"} and k <= i + 3 and toks[i + 1].norm in _ANON_HEADS and not toks[k - 1].ends_clause:
                     continue  # «وقال مصدر في النادي لـ"…"»: where an anonymous source sits (as in :func:`_inner_word`)
                 if _is_stop(x, _AR_STOP) or _object_like(x) or x.ends_clause or opens:
                     break  # (a quotation right after the verb is what is said: «وأوضحت "إنني سعيدة لأني …»)
@@ -1143,6 +1291,15 @@ def attributions(text: str, outlet: str | None = None) -> list[tuple[int, str]]:
             listener = _named_listener(toks, i + 1, outlet)
             if listener:
                 named.setdefault(*listener)
+                # «وفي تصريح لوكالة فرانس برس، قالت بارول خاتون …»: the statement given to the outlet is the
+                # speaker's verb right after this adverbial, whose speaker is then not counted apart (as in
+                # «قال X لوكالة …», the outlet is named rather than the speaker)
+                k = i + 1
+                while k < min(n - 1, i + 8) and not toks[k].ends_clause:
+                    k += 1
+                if (toks[k].ends_clause and toks[k].raw.rstrip(_Q + ")]" + _INVISIBLE)[-1:] in "،,"
+                        and k + 1 < n and _strip_clitic(norms[k + 1], _AR_VERBS) in _AR_VERBS):
+                    given.add(k + 1)
             continue
         # ---- Urdu (postpositions after the source)
         for cue in _UR_BEFORE if w in _UR_FIRST else ():

@@ -494,3 +494,116 @@ def test_imam_and_ali_are_names(text, name):
 ])
 def test_a_quoted_body_after_a_spokesmans_title(text, outlet, name):
     assert find_attribution([text], [outlet]) == name
+
+
+# ---- seed-127 leftover and seed-131 misses (branch attr4), each with what the rule must leave alone
+@pytest.mark.parametrize("text,name", [
+    # a person's title and body, the rest of the body's description set off by a comma or by the body's quoted
+    # name, then the person's name: the name is reached (a second «في» is where the body is)
+    ("ويقول المحلل في مركز«بروكينغز»، للابحاث في الدوحة تشارلز ليستر لوكالة الصحافة الفرنسية «لا يزال الحزب",
+     "المحلل في مركز بروكينغز للابحاث في الدوحة تشارلز ليستر"),
+    ("ويقول المحلل في مركز «بروكينغز» للأبحاث في الدوحة تشارلز ليستر: «لا يزال الحزب",
+     "المحلل في مركز بروكينغز للأبحاث في الدوحة تشارلز ليستر"),
+    # the body's «ل» genitive before a comma is no one told when a name and a colon follow
+    ("قال مدير العمليات في شركة الشايع للتجارة، هنريك كريستيانسن: «يعد خبراء العلامة",
+     "مدير العمليات في شركة الشايع للتجارة هنريك كريستيانسن"),
+    ("وقال مدير التسويق في شركة الأفق، محمد العلي: إن المبيعات ارتفعت", "مدير التسويق في شركة الأفق محمد العلي"),
+    # ... but what follows a comma is no name when it is an adverbial, a circumstantial or a title
+    ("وقال المتحدث باسم وزارة الخارجية، أمس، إن المحادثات ستستأنف", "المتحدث باسم وزارة الخارجية"),
+    ("وقال مدير المبيعات في شركة الأفق، مشيرا إلى أن الأسعار ارتفعت", "مدير المبيعات في شركة الأفق"),
+    ("وقال المحلل في مركز الدراسات للصحافيين، إن الوضع خطير", "المحلل في مركز الدراسات"),
+])
+def test_a_title_set_off_from_its_name_reaches_the_name(text, name):
+    assert find_attribution([text]) == name
+
+
+@pytest.mark.parametrize("text,name", [
+    # an appositive that describes a name (one of …, champion, holder, runner-up) is cut
+    ("وأعلن آرسنال بطل الكأس عن نفسه كمرشح للمنافسة على لقب الدوري", "آرسنال"),
+    ("في حين أكدت عائلة أنييلي أحد المساهمين أنها تريد زيادة حصتها", "عائلة أنييلي"),
+    ("وقال جيف ديفيس أحد المتحدثين باسم البنتاغون إن الضربة نجحت", "جيف ديفيس"),
+    ("وقال نادي تشيلسي حامل لقب الدوري الإنجليزي إن اللاعب سيغيب", "نادي تشيلسي"),
+    # ... an office after a name stays (as read on seed 131), and so does a title's own complement
+    ("وأوضح اللواء عبدالعزيز الصولي مدير شرطة منطقة مكة المكرمة أن أربعة أشخاص", "اللواء عبدالعزيز الصولي مدير شرطة منطقة مكة المكرمة"),
+    ("وأوضح صاحب إحدى الشركات الوطنية غالب بن أحمد الهبوب، أن العسل", "صاحب إحدى الشركات الوطنية غالب بن أحمد الهبوب"),
+    ("وقالت مونيكا مالك كبيرة الاقتصاديين إن النمو سيتباطأ", "مونيكا مالك كبيرة الاقتصاديين"),  # «مالك», a surname
+    # an age in brackets is no part of the name
+    ("وقالت بريتاني تومز (21 سنة) إنها لم تتوقع الفوز", "بريتاني تومز"),
+])
+def test_an_appositive_describing_a_name_is_cut(text, name):
+    assert find_attribution([text]) == name
+
+
+def test_a_partitive_after_a_common_noun_is_no_name():
+    # «حسب رواية أحد المصابين»: the account of one of the injured, named by no one
+    assert find_attribution(["ثم انتقل إلى الجهة اليمنى، حسب رواية أحد المصابين، التي تم نشرها"]) is None
+
+
+@pytest.mark.parametrize("text,name", [
+    # whose the anonymous sources are, after «من»
+    ("في غضون ذلك، قالت مصادر من المقاومة إن تحالفا من الجماعات الجنوبية", "مصادر من المقاومة"),
+    ("وقالت مصادر قريبة من الاتحاد الأوروبي لكرة القدم إن القرار", "مصادر قريبة من الاتحاد الأوروبي لكرة القدم"),
+    # ... not a time phrase, and not on into a person and a title (the kind alone is kept)
+    ("وقال مصدر من جهته إن الاجتماع تأجل", "مصدر"),
+    ("وقال مصدر مقرب من الدولي ميشال بلاتيني رئيس الاتحاد إنه سيترشح", "مصدر مقرب"),
+    # whom the sources told is still found past the «من»
+    ("وقالت مصادر صحافية من لحج لوكالة الأنباء الألمانية، إن طائرات التحالف كثفت غاراتها", "وكالة الأنباء الألمانية"),
+])
+def test_anonymous_sources_and_whose_they_are(text, name):
+    assert find_attribution([text]) == name
+
+
+@pytest.mark.parametrize("text,name", [
+    # a nisba adjective used as a noun before a personal name stands where a title would
+    ("أعلنت الأميركية سيرينا وليامس المصنفة أولى عالميا انسحابها من دورة ستانفورد", "الأميركية سيرينا وليامس"),
+    ("وأكد السويسري جوزيف بلاتر أنه لن يترشح", "السويسري جوزيف بلاتر"),
+    # ... a country, a body or a surname so spelled before the verb's object takes no words of it
+    ("وأكدت السعودية تخصيص مبلغ 5 ملايين دولار", None),
+    ("أعلنت السعودية وقف العمليات العسكرية", None),
+    ("وأصدرت الملحقية إصدارًا بعنوان مبدعون", None),
+    ("وقال اليكسي سوروكين لهيئة الإذاعة البريطانية “كان صديقا لبلادنا”", "اليكسي"),
+])
+def test_a_nisba_before_a_name(text, name):
+    assert find_attribution([text]) == name
+
+
+@pytest.mark.parametrize("text", [
+    # an unnamed event is no source
+    "كشفت دورة تدريبية بملتقى المدينة الشبابية الذي ينظمه المكتب التعاوني أن 4% من مهارات",
+    "وحذرت ندوة طبية من وصفات وخلطات واتساب الطبية",
+    # «بثّ» that airs a programme, a video, reports, cites no one
+    "وبثت محطات الإذاعة والتلفزة في القطاعين العام والخاص ضمن نشراتها الإخبارية أمس تقارير مصورة",
+    "وبثت القناة الثانية الإسرائيلية تقريرا حول خلية إرهابية",
+    "ولكن قنوات التلفزيون بثت مشاهد اظهرت اعدادا كبيرة من سيارات الشرطة",
+])
+def test_events_and_broadcasts_are_no_sources(text):
+    assert find_attribution([text]) is None
+
+
+@pytest.mark.parametrize("text,name", [
+    # a named festival, a broadcast that reports what was said, and a report a channel aired stay sources
+    ("أعلن مهرجان دبي السينمائي الدولي امس الإثنين تحديد يوم تسعة", "مهرجان دبي السينمائي الدولي"),
+    ("وبثت قناة «العربية» أن القوات دخلت المدينة", "العربية"),
+    ("وفي تقرير بثته قناة الجزيرة، قال شهود إن", "الجزيرة"),
+])
+def test_named_events_and_reporting_broadcasts_stay(text, name):
+    assert find_attribution([text]) == name
+
+
+@pytest.mark.parametrize("text,name", [
+    # «ب» + a verbal noun of the form فعول is what was reported
+    ("وأفاد مصدر أمني بوقوع انفجار قرب السفارة في العاصمة.", "مصدر أمني"),
+    ("وأفاد الدفاع المدني بوجود حادث سير على الطريق.", "الدفاع المدني"),
+    # ... not a place or a name of that shape
+    ("وقال مدير التعليم بتبوك محمد اللقماني إن الدراسة", "مدير التعليم بتبوك محمد اللقماني"),
+    ("وقالت بيتاني بارون جيبس إن المشروع", "بيتاني بارون جيبس"),
+    ("وقال حاكم كاليفورنيا أدموند براون إن الجفاف", "حاكم كاليفورنيا أدموند براون"),
+])
+def test_ba_and_a_verbal_noun_of_the_form_fuul(text, name):
+    assert find_attribution([text]) == name
+
+
+def test_a_statement_given_to_an_outlet_before_the_verb_names_the_outlet():
+    # «وفي تصريح لوكالة فرانس برس، قالت X»: the outlet, as «قالت X لوكالة فرانس برس» would
+    text = "وفي تصريح لوكالة فرانس برس، قالت بارول خاتون (35 عاما) احدى ساكني جيب كوت بنجي الهندي \"هذه اهم لحظة"
+    assert find_attribution([text]) == "فرانس برس"
