@@ -26,7 +26,6 @@ kept out of clusters. Everything here is language-independent: no word lists, on
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -109,7 +108,8 @@ def shared_vocabulary(x: "Prepared", y: "Prepared", rarity: Rarity,
     return sx, sy, int((shared_w >= rare).sum())
 
 
-_DIGIT = re.compile(r"\d")
+# Unicode decimal digits (category Nd, what regex \d matches) of the Basic Multilingual Plane, by code point
+_DECIMAL = np.array([chr(c).isdecimal() for c in range(0x10000)], dtype=bool)
 
 
 def _vocab_words(p: "Prepared", ids: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -122,10 +122,17 @@ def _vocab_words(p: "Prepared", ids: np.ndarray) -> tuple[list[str], np.ndarray,
     tok_ids = p.ids[pos]
     order = np.argsort(tok_ids, kind="stable")
     first = pos[order][np.searchsorted(tok_ids[order], ids)] if len(ids) else np.zeros(0, dtype=np.intp)
-    words = [p.norm_text[int(p.tok_start[i]):int(p.tok_end[i])] for i in first.tolist()]
-    lens = np.array([len(w) for w in words], dtype=np.int64)
-    digit = np.array([_DIGIT.search(w) is not None for w in words], dtype=bool)
-    p._vocab_words = (ids, (words, lens, digit))
+    starts, ends = p.tok_start[first].astype(np.int64), p.tok_end[first].astype(np.int64)
+    text = p.norm_text
+    words = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+    # a digit (Unicode Nd, as regex \d) anywhere in the word: the text's digits by code point, counted between
+    # each word's ends
+    chars = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    is_digit = _DECIMAL[np.minimum(chars, 0xFFFF)]
+    for k in np.flatnonzero(chars > 0xFFFF).tolist():  # outside the table (rare): asked one by one
+        is_digit[k] = chr(int(chars[k])).isdecimal()
+    cum = np.concatenate((np.zeros(1, np.int64), np.cumsum(is_digit)))
+    p._vocab_words = (ids, (words, ends - starts, cum[ends] > cum[starts]))
     return p._vocab_words[1]
 
 
