@@ -28,36 +28,34 @@ def seed_pairs(ua, sa, ca, pa, ub, sb, cb, pb, max_repeat):
     each of its positions in ``a`` (outer) with each in ``b`` (inner). Values occurring more than
     ``max_repeat`` times on either side are skipped (a repeated n-gram says nothing about where)."""
     na, nb = len(ua), len(ub)
+    # merge join of the two sorted unique arrays: the shared values' indices first, then their positions
+    hit_a = np.empty(min(na, nb), dtype=np.int64)
+    hit_b = np.empty(min(na, nb), dtype=np.int64)
+    nh = 0
     total = 0
     i = j = 0
-    while i < na and j < nb:  # merge join of the two sorted unique arrays: count first ...
+    while i < na and j < nb:
         if ua[i] < ub[j]:
             i += 1
         elif ua[i] > ub[j]:
             j += 1
         else:
             if ca[i] <= max_repeat and cb[j] <= max_repeat:
+                hit_a[nh], hit_b[nh] = i, j
+                nh += 1
                 total += ca[i] * cb[j]
             i += 1
             j += 1
     out_a = np.empty(total, dtype=pa.dtype)
     out_b = np.empty(total, dtype=pb.dtype)
     k = 0
-    i = j = 0
-    while i < na and j < nb:  # ... then fill
-        if ua[i] < ub[j]:
-            i += 1
-        elif ua[i] > ub[j]:
-            j += 1
-        else:
-            if ca[i] <= max_repeat and cb[j] <= max_repeat:
-                for x in range(sa[i], sa[i] + ca[i]):
-                    for y in range(sb[j], sb[j] + cb[j]):
-                        out_a[k] = pa[x]
-                        out_b[k] = pb[y]
-                        k += 1
-            i += 1
-            j += 1
+    for h in range(nh):
+        i, j = hit_a[h], hit_b[h]
+        for x in range(sa[i], sa[i] + ca[i]):
+            for y in range(sb[j], sb[j] + cb[j]):
+                out_a[k] = pa[x]
+                out_b[k] = pb[y]
+                k += 1
     return out_a, out_b
 
 
